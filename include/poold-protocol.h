@@ -1,0 +1,53 @@
+/* The control protocol between poold and its clients: version, limits, names. */
+#pragma once
+
+/*
+ * JSON, one object per line, in the style of QEMU's QMP.
+ *
+ * On connect poold sends a greeting:
+ *   {"poold": {"protocol": 1, "version": "0.1.0"}}
+ * A client sends:
+ *   {"execute": CMD, "arguments": {...}, "id": ANY}     ("arguments", "id" optional)
+ * and gets, in order:
+ *   {"return": {...}, "id": ANY}
+ *   {"error": {"class": CLASS, "desc": TEXT}, "id": ANY}
+ * After "subscribe", asynchronous events arrive between replies:
+ *   {"event": NAME, "data": {...}, "timestamp": {"seconds": S, "microseconds": U}}
+ *
+ * A line longer than POOLD_LINE_MAX closes the connection after a
+ * ProtocolError; past POOLD_CLIENTS_MAX clients a new client gets a
+ * TooManyClients error and is closed.
+ */
+
+#define POOLD_PROTOCOL_VERSION 1
+/* The release, from meson.project_version() via src/ctl/meson.build's ctl_c_args. */
+#ifndef POOLD_VERSION
+#define POOLD_VERSION "0.1.0"
+#endif
+#define POOLD_LINE_MAX       65536
+#define POOLD_CLIENTS_MAX    64
+#define POOLD_SOCKET_DEFAULT "/run/poold/poold.sock"
+#define POOLD_STATE_DEFAULT  "/var/lib/poold/state.json"
+#define POOLD_CONF_DEFAULT   "/etc/xen/poold.conf"
+
+/* Error classes: stable names, one table maps codes to them (ctl/proto.c). */
+#define POOLD_ERR_GENERIC           "GenericError"
+#define POOLD_ERR_PROTOCOL          "ProtocolError" /* not JSON, not an object, line too long */
+#define POOLD_ERR_COMMAND_NOT_FOUND "CommandNotFound"
+#define POOLD_ERR_INVALID           "InvalidArgument"
+#define POOLD_ERR_NOT_FOUND         "NotFound"
+#define POOLD_ERR_EXISTS            "AlreadyExists"
+#define POOLD_ERR_BUSY              "Busy"
+#define POOLD_ERR_NO_CPU            "NoFreeCpu"
+#define POOLD_ERR_PROTECTED         "Protected"
+#define POOLD_ERR_HYPERVISOR        "HypervisorError"
+#define POOLD_ERR_STATE             "StateError"
+#define POOLD_ERR_TOO_MANY_CLIENTS  "TooManyClients"
+
+/* Events. */
+/* {"pool": NAME, "action": "created"|"modified"|"destroyed"} */
+#define POOLD_EV_POOL_CHANGED  "pool-changed"
+/* {"domid", "name", "pool", "misplaced", "wanted"} */
+#define POOLD_EV_DOMAIN_PLACED "domain-placed"
+/* {"domid", "name"} */
+#define POOLD_EV_DOMAIN_GONE   "domain-gone"

@@ -1,0 +1,61 @@
+/* Domains as poold sees them, and their placement into pools. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/pool.h"
+
+#define DOM_NAME_MAX 64
+#define DOM_WEIGHT_DEFAULT 256
+#define DOM_WEIGHT_MIN 1
+#define DOM_WEIGHT_MAX 65535
+
+enum sched_kind {
+	SCHED_UNKNOWN = 0,
+	SCHED_CREDIT,	/* credit1: one credit total for the host, needs rescaling */
+	SCHED_CREDIT2,	/* weights are relative already, passed through */
+	SCHED_OTHERS,	/* rtds, arinc653, null: poold only pins */
+};
+
+const char *sched_kind_name(enum sched_kind k);
+
+struct dom {
+	uint32_t domid;
+	uint8_t uuid[16];	/* identity across poold restarts; domids get reused */
+	char name[DOM_NAME_MAX + 1];
+	unsigned nr_vcpus;
+	enum sched_kind sched;	/* scheduler of the domain's Xen cpupool */
+
+	/* What decides the pool: the last `pool` key value acted on, and the
+	 * pool wanted (from that key or from pool-migrate); "" = none. */
+	char key_seen[POOL_NAME_MAX + 1];
+	char want[POOL_NAME_MAX + 1];
+
+	/* The outcome of placement. */
+	uint32_t pool_id;
+	bool misplaced;		/* want names no pool: held in the default pool */
+
+	/* User settings, relative to the pool. cap: % of one pCPU, 0 = none. */
+	unsigned weight;
+	unsigned cap;
+
+	/* What poold last computed for the hypervisor (weight_compute()). */
+	unsigned hv_weight;	/* 0 = none written */
+	unsigned hv_cap;
+};
+
+/*
+ * Applies a `pool` key value read from xenstore (NULL when absent or not
+ * trusted): a value different from key_seen becomes the wanted pool.
+ * Returns true if want changed.
+ */
+bool dom_take_key(struct dom *d, const char *key);
+
+/*
+ * Places d: in the pool named d->want if it exists, else in default_pool
+ * (misplaced when want is non-empty). Domain 0 always goes to pool0.
+ * Returns true if pool_id or misplaced changed.
+ */
+bool dom_place(struct dom *d, const struct pool_table *t, const char *default_pool);

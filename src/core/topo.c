@@ -1,0 +1,55 @@
+/* Host topology helpers: the online set and synthetic uniform hosts. */
+#include "core/topo.h"
+
+#include <errno.h>
+#include <string.h>
+
+void topo_online(const struct topo *t, struct cpumap *out)
+{
+	cpumap_zero(out);
+	for (unsigned cpu = 0; cpu < t->nr_cpus && cpu < CPUMAP_MAX; cpu++)
+		if (t->cpu[cpu].online)
+			cpumap_set(out, cpu);
+}
+
+/*
+ * Numbers cpus socket-major, then core, then thread, as Xen enumerates most
+ * hosts. With fewer nodes than sockets a node holds whole sockets; with more,
+ * each socket's cores are split evenly between its nodes.
+ */
+int topo_uniform(struct topo *t, unsigned sockets, unsigned cores, unsigned threads, unsigned nodes)
+{
+	unsigned per_socket_nodes = 1;
+
+	if (sockets == 0 || cores == 0 || threads == 0 || nodes == 0)
+		return -EINVAL;
+	if ((unsigned long)sockets * cores * threads > CPUMAP_MAX)
+		return -E2BIG;
+	if (nodes > sockets) {
+		if (nodes % sockets != 0 || nodes / sockets > cores)
+			return -EINVAL;
+		per_socket_nodes = nodes / sockets;
+	}
+
+	memset(t, 0, sizeof(*t));
+	t->nr_cpus = sockets * cores * threads;
+	for (unsigned s = 0; s < sockets; s++) {
+		for (unsigned c = 0; c < cores; c++) {
+			unsigned node;
+
+			if (nodes > sockets)
+				node = s * per_socket_nodes + c * per_socket_nodes / cores;
+			else
+				node = s * nodes / sockets;
+			for (unsigned th = 0; th < threads; th++) {
+				struct topo_cpu *tc = &t->cpu[(s * cores + c) * threads + th];
+
+				tc->online = true;
+				tc->socket = s;
+				tc->core = c;
+				tc->node = node;
+			}
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,30 @@
+/* domain-list: every live domain, its pool and its settings. */
+#include "ctl/cmd.h"
+
+#include <errno.h>
+
+#include "poold/poold.h"
+
+/* Lists the domains by ascending domid. */
+static int cmd_domain_list(struct poold *pd, json_t *args, json_t **ret, struct perr *e)
+{
+	json_t *doms = json_array();
+
+	if (doms == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < pd->ndoms; i++) {
+		if (json_array_append_new(doms, ctl_dom_json(pd, &pd->doms[i])) != 0) {
+			json_decref(doms);
+			return -ENOMEM;
+		}
+	}
+	*ret = json_pack("{s:o}", "domains", doms);
+	return *ret != NULL ? 0 : -ENOMEM;
+}
+
+const struct ctl_cmd ctl_cmd_domain_list = {
+    .name = "domain-list",
+    .fn = cmd_domain_list,
+    .help = "list domains: pool, vCPUs, weight and cap (user and written)",
+    .synopsis = "",
+};

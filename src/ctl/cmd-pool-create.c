@@ -1,0 +1,59 @@
+/* pool-create: a new pool with pCPUs taken out of pool0. */
+#include "ctl/cmd.h"
+
+#include <errno.h>
+
+#include "ctl/proto.h"
+#include "poold/engine.h"
+#include "poold/poold.h"
+
+/* Creates the pool and returns it as pool-list shows it. */
+static int cmd_pool_create(struct poold *pd, json_t *args, json_t **ret, struct perr *e)
+{
+	struct pool_cpus_spec spec;
+	const char *name, *cpus = NULL;
+	json_t *ncpu = NULL;
+	json_int_t cap = 0;
+	struct pool *p;
+	bool given;
+	int r;
+
+	r = ctl_args_unpack(args, e, "{s:s, s?o, s?s, s?I !}", "name", &name, "ncpu", &ncpu, "cpus",
+	                    &cpus, "cap", &cap);
+	if (r != 0)
+		return r;
+	r = ctl_cpus_spec(pd, ncpu, cpus, 1, &spec, &given, e);
+	if (r != 0)
+		return r;
+	if (!given)
+		return perr_set(e, POOLD_E_INVALID,
+		                "pool-create needs ncpu (how many pCPUs) or cpus (which ones)");
+	r = ctl_pool_cap_check(pd, cap, e);
+	if (r != 0)
+		return r;
+	r = engine_pool_create(pd, name, &spec, (unsigned)cap, e);
+	if (r != 0)
+		return r;
+	p = pool_find(&pd->pools, name);
+	if (p == NULL)
+		return perr_set(e, -ENOENT, "pool %s is not there after its creation", name);
+	*ret = json_pack("{s:o}", "pool", ctl_pool_json(pd, p));
+	return *ret != NULL ? 0 : -ENOMEM;
+}
+
+static const struct ctl_arg args[] = {
+    {"name", CTL_ARG_STRING, true},
+    {"ncpu", CTL_ARG_INT, false},
+    {"cpus", CTL_ARG_STRING, false},
+    {"cap", CTL_ARG_INT, false},
+    {NULL, 0, false},
+};
+
+const struct ctl_cmd ctl_cmd_pool_create = {
+    .name = "pool-create",
+    .flags = CTL_CMD_MUTATING,
+    .fn = cmd_pool_create,
+    .help = "create a pool with pCPUs taken from pool0",
+    .synopsis = "name: str, ncpu: int | cpus: str, [cap: int]",
+    .args = args,
+};

@@ -1,0 +1,63 @@
+/* pool-modify: resizes a pool live or changes its cap. */
+#include "ctl/cmd.h"
+
+#include <errno.h>
+
+#include "ctl/proto.h"
+#include "poold/engine.h"
+#include "poold/poold.h"
+
+/* Changes the pool and returns it as pool-list shows it. */
+static int cmd_pool_modify(struct poold *pd, json_t *args, json_t **ret, struct perr *e)
+{
+	struct pool_cpus_spec spec;
+	const char *name, *cpus = NULL;
+	json_t *ncpu = NULL, *capv = NULL;
+	struct pool *p;
+	bool given;
+	int cap = -1;
+	int r;
+
+	r = ctl_args_unpack(args, e, "{s:s, s?o, s?s, s?o !}", "name", &name, "ncpu", &ncpu, "cpus",
+	                    &cpus, "cap", &capv);
+	if (r != 0)
+		return r;
+	/* 0 pCPUs is the engine's call: allowed only for a pool without members. */
+	r = ctl_cpus_spec(pd, ncpu, cpus, 0, &spec, &given, e);
+	if (r != 0)
+		return r;
+	if (capv != NULL) {
+		r = ctl_pool_cap_check(pd, json_integer_value(capv), e);
+		if (r != 0)
+			return r;
+		cap = (int)json_integer_value(capv);
+	}
+	if (!given && capv == NULL)
+		return perr_set(e, POOLD_E_INVALID,
+		                "pool-modify needs ncpu, cpus or cap: say what to change");
+	r = engine_pool_modify(pd, name, given ? &spec : NULL, cap, e);
+	if (r != 0)
+		return r;
+	p = pool_find(&pd->pools, name);
+	if (p == NULL)
+		return perr_set(e, -ENOENT, "pool %s is not there after its change", name);
+	*ret = json_pack("{s:o}", "pool", ctl_pool_json(pd, p));
+	return *ret != NULL ? 0 : -ENOMEM;
+}
+
+static const struct ctl_arg args[] = {
+    {"name", CTL_ARG_STRING, true},
+    {"ncpu", CTL_ARG_INT, false},
+    {"cpus", CTL_ARG_STRING, false},
+    {"cap", CTL_ARG_INT, false},
+    {NULL, 0, false},
+};
+
+const struct ctl_cmd ctl_cmd_pool_modify = {
+    .name = "pool-modify",
+    .flags = CTL_CMD_MUTATING,
+    .fn = cmd_pool_modify,
+    .help = "resize a pool (pCPUs from and back to pool0) or change its cap",
+    .synopsis = "name: str, [ncpu: int | cpus: str], [cap: int]",
+    .args = args,
+};

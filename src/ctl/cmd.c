@@ -1,0 +1,150 @@
+/* The command table, and what several commands share: pool and domain objects, cpu specs. */
+#include "ctl/cmd.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/cpumap.h"
+#include "core/dom.h"
+#include "core/pool.h"
+#include "poold/engine.h"
+#include "poold/poold.h"
+
+/* Domain ids from here on are Xen's special ones (DOMID_FIRST_RESERVED). */
+#define CTL_DOMID_MAX 0x7fef
+
+const struct ctl_cmd *const ctl_cmd_table[] = {
+    &ctl_cmd_pool_create,  &ctl_cmd_pool_list,   &ctl_cmd_pool_modify,    &ctl_cmd_pool_destroy,
+    &ctl_cmd_pool_migrate, &ctl_cmd_domain_list, &ctl_cmd_domain_set,     &ctl_cmd_status,
+    &ctl_cmd_log_level,    &ctl_cmd_subscribe,   &ctl_cmd_query_commands, NULL,
+};
+
+const struct ctl_cmd *ctl_cmd_find(const char *name)
+{
+	for (size_t i = 0; ctl_cmd_table[i] != NULL; i++)
+		if (strcmp(ctl_cmd_table[i]->name, name) == 0)
+			return ctl_cmd_table[i];
+	return NULL;
+}
+
+const struct ctl_arg *ctl_cmd_arg(const struct ctl_cmd *c, const char *name)
+{
+	for (const struct ctl_arg *a = c->args; a != NULL && a->name != NULL; a++)
+		if (strcmp(a->name, name) == 0)
+			return a;
+	return NULL;
+}
+
+const char *ctl_arg_type_name(enum ctl_arg_type t)
+{
+	switch (t) {
+	case CTL_ARG_STRING:
+		return "a string";
+	case CTL_ARG_INT:
+		return "an integer";
+	case CTL_ARG_BOOL:
+		return "a boolean";
+	case CTL_ARG_DOMAIN:
+		return "a domain name or domid";
+	}
+	return "unknown";
+}
+
+json_t *ctl_pool_json(const struct poold *pd, const struct pool *p)
+{
+	char cpus[CPUMAP_TEXT_MAX];
+	json_t *doms = json_array();
+
+	if (doms == NULL || cpumap_format(&p->cpus, cpus, sizeof(cpus)) < 0) {
+		json_decref(doms);
+		return NULL;
+	}
+	for (size_t i = 0; i < pd->ndoms; i++)
+		if (pd->doms[i].pool_id == p->id)
+			json_array_append_new(doms, json_integer(pd->doms[i].domid));
+	return json_pack("{s:I,s:s,s:s,s:i,s:s,s:I,s:o}", "id", (json_int_t)p->id, "name", p->name,
+	                 "cpus", cpus, "ncpu", (int)cpumap_count(&p->cpus), "sched",
+	                 sched_kind_name(engine_pool_sched(pd, p)), "cap", (json_int_t)p->cap,
+	                 "domains", doms);
+}
+
+json_t *ctl_dom_json(const struct poold *pd, const struct dom *d)
+{
+	const struct pool *p = pool_find_id(&pd->pools, d->pool_id);
+	json_t *o;
+
+	o = json_pack("{s:I,s:s,s:s,s:b,s:i,s:I,s:I,s:I,s:I}", "domid", (json_int_t)d->domid,
+	              "name", d->name, "pool", p != NULL ? p->name : "", "misplaced", d->misplaced,
+	              "vcpus", (int)d->nr_vcpus, "weight", (json_int_t)d->weight, "cap",
+	              (json_int_t)d->cap, "hv_weight", (json_int_t)d->hv_weight, "hv_cap",
+	              (json_int_t)d->hv_cap);
+	if (o != NULL && d->misplaced)
+		json_object_set_new(o, "wanted", json_string(d->want));
+	return o;
+}
+
+int ctl_cpus_spec(const struct poold *pd, json_t *ncpu, const char *cpus, unsigned min_ncpu,
+                  struct pool_cpus_spec *spec, bool *given, struct perr *e)
+{
+	unsigned nr = pd->topo != NULL ? pd->topo->nr_cpus : CPUMAP_MAX;
+	json_int_t n;
+
+	*given = ncpu != NULL || cpus != NULL;
+	if (ncpu != NULL && cpus != NULL)
+		return perr_set(e, POOLD_E_INVALID,
+		                "give either ncpu (a count) or cpus (a list), not both");
+	memset(spec, 0, sizeof(*spec));
+	if (ncpu != NULL) {
+		n = json_integer_value(ncpu);
+		/* More than the host has is the engine's NoFreeCpu, said with what is free. */
+		if (n < (json_int_t)min_ncpu || n > CPUMAP_MAX)
+			return perr_set(e, POOLD_E_INVALID,
+			                "ncpu %" JSON_INTEGER_FORMAT
+			                " is out of range: use %u..%u (the host has %u pCPUs)",
+			                n, min_ncpu, nr, nr);
+		spec->by_count = true;
+		spec->ncpu = (unsigned)n;
+	} else if (cpus != NULL) {
+		return cpumap_parse(&spec->cpus, cpus, nr, e);
+	}
+	return 0;
+}
+
+int ctl_pool_cap_check(const struct poold *pd, json_int_t cap, struct perr *e)
+{
+	unsigned nr = pd->topo != NULL ? pd->topo->nr_cpus : CPUMAP_MAX;
+
+	if (cap < 0 || cap > 100 * (json_int_t)nr)
+		return perr_set(
+		    e, POOLD_E_INVALID,
+		    "cap %" JSON_INTEGER_FORMAT
+		    " is out of range: use 0..%u (%% of one pCPU for the whole pool, 0 = none)",
+		    cap, 100 * nr);
+	return 0;
+}
+
+int ctl_domain_ref(json_t *v, char *buf, size_t len, struct perr *e)
+{
+	json_int_t id;
+	const char *name;
+
+	if (json_is_integer(v)) {
+		id = json_integer_value(v);
+		if (id < 0 || id > CTL_DOMID_MAX)
+			return perr_set(e, POOLD_E_INVALID,
+			                "domid %" JSON_INTEGER_FORMAT
+			                " is out of range: use 0..%d or a domain name",
+			                id, CTL_DOMID_MAX);
+		snprintf(buf, len, "%" JSON_INTEGER_FORMAT, id);
+		return 0;
+	}
+	name = json_string_value(v);
+	if (name == NULL || name[0] == '\0')
+		return perr_set(e, POOLD_E_INVALID, "domain must be a name or a domid");
+	if (strlen(name) >= len || strlen(name) > DOM_NAME_MAX)
+		return perr_set(e, POOLD_E_INVALID, "domain name is longer than %d characters",
+		                DOM_NAME_MAX);
+	snprintf(buf, len, "%s", name);
+	return 0;
+}

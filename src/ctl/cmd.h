@@ -1,0 +1,86 @@
+/* The control commands: one descriptor each, all listed in one table (cmd.c). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "util/error.h"
+
+struct poold;
+struct pool;
+struct dom;
+struct pool_cpus_spec;
+
+enum ctl_arg_type {
+	CTL_ARG_STRING,
+	CTL_ARG_INT,
+	CTL_ARG_BOOL,
+	CTL_ARG_DOMAIN, /* a domain name (string) or a domid (integer) */
+};
+
+/* One argument a command accepts; proto.c checks requests against these. */
+struct ctl_arg {
+	const char *name;
+	enum ctl_arg_type type;
+	bool required;
+};
+
+/* Changes pools, domains or the daemon: refused on a read-only socket. */
+#define CTL_CMD_MUTATING  0x1
+/* On success the client starts receiving events. */
+#define CTL_CMD_SUBSCRIBE 0x2
+
+/*
+ * A handler gets arguments already checked against `args` (names, types,
+ * required ones present); it checks ranges and combinations itself, with a
+ * message that says the fix. On success *ret may stay NULL ({} is sent).
+ */
+typedef int ctl_cmd_fn(struct poold *pd, json_t *args, json_t **ret, struct perr *e);
+
+struct ctl_cmd {
+	const char *name;
+	unsigned flags;
+	ctl_cmd_fn *fn;
+	const char *help;           /* one line */
+	const char *synopsis;       /* the arguments as a user reads them */
+	const struct ctl_arg *args; /* terminated by an entry with name NULL */
+};
+
+/* Every command, NULL-terminated, in the order help lists them. */
+extern const struct ctl_cmd *const ctl_cmd_table[];
+
+/* Finds a command by its exact name; NULL if there is none. */
+const struct ctl_cmd *ctl_cmd_find(const char *name);
+/* Finds an argument of c by name; NULL if c takes no such argument. */
+const struct ctl_arg *ctl_cmd_arg(const struct ctl_cmd *c, const char *name);
+const char *ctl_arg_type_name(enum ctl_arg_type t);
+
+/* Shared by the handlers: the objects pool-list and domain-list show. */
+json_t *ctl_pool_json(const struct poold *pd, const struct pool *p);
+json_t *ctl_dom_json(const struct poold *pd, const struct dom *d);
+
+/*
+ * Turns the ncpu (may be NULL) or cpus (may be NULL) arguments into a spec;
+ * at most one may be given, *given says whether one was. min_ncpu is the
+ * smallest count allowed. Returns 0 or POOLD_E_INVALID.
+ */
+int ctl_cpus_spec(const struct poold *pd, json_t *ncpu, const char *cpus, unsigned min_ncpu,
+                  struct pool_cpus_spec *spec, bool *given, struct perr *e);
+/* Checks a pool cap: % of one pCPU for the whole pool, at most all of the host's. */
+int ctl_pool_cap_check(const struct poold *pd, json_int_t cap, struct perr *e);
+/* Writes a domain reference (name or domid) as the text the engine looks up. */
+int ctl_domain_ref(json_t *v, char *buf, size_t len, struct perr *e);
+
+extern const struct ctl_cmd ctl_cmd_pool_create;
+extern const struct ctl_cmd ctl_cmd_pool_list;
+extern const struct ctl_cmd ctl_cmd_pool_modify;
+extern const struct ctl_cmd ctl_cmd_pool_destroy;
+extern const struct ctl_cmd ctl_cmd_pool_migrate;
+extern const struct ctl_cmd ctl_cmd_domain_list;
+extern const struct ctl_cmd ctl_cmd_domain_set;
+extern const struct ctl_cmd ctl_cmd_status;
+extern const struct ctl_cmd ctl_cmd_log_level;
+extern const struct ctl_cmd ctl_cmd_subscribe;
+extern const struct ctl_cmd ctl_cmd_query_commands;

@@ -1,0 +1,324 @@
+/* The control protocol's messages: request decoding, replies, events, error classes. */
+#include "ctl/proto.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "poold-protocol.h"
+#include "ctl/cmd.h"
+#include "util/log.h"
+
+/* The one table from internal codes to the stable class names clients see. */
+static const char *const error_classes[CTL_E_MAX] = {
+    [POOLD_E_INVALID] = POOLD_ERR_INVALID,
+    [POOLD_E_NOTFOUND] = POOLD_ERR_NOT_FOUND,
+    [POOLD_E_EXISTS] = POOLD_ERR_EXISTS,
+    [POOLD_E_BUSY] = POOLD_ERR_BUSY,
+    [POOLD_E_NOCPU] = POOLD_ERR_NO_CPU,
+    [POOLD_E_PROTECTED] = POOLD_ERR_PROTECTED,
+    [POOLD_E_HYPERVISOR] = POOLD_ERR_HYPERVISOR,
+    [POOLD_E_STATE] = POOLD_ERR_STATE,
+    /* Only the state file or config can be corrupt; either is the state's problem. */
+    [POOLD_E_CORRUPT] = POOLD_ERR_STATE,
+    [CTL_E_PROTOCOL] = POOLD_ERR_PROTOCOL,
+    [CTL_E_NOCOMMAND] = POOLD_ERR_COMMAND_NOT_FOUND,
+    [CTL_E_TOOMANY] = POOLD_ERR_TOO_MANY_CLIENTS,
+};
+
+const char *ctl_error_class(int code)
+{
+	if (code > 0 && code < CTL_E_MAX && error_classes[code] != NULL)
+		return error_classes[code];
+	return POOLD_ERR_GENERIC;
+}
+
+/* Names a JSON value's type the way a message to a user should. */
+static const char *json_type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "an integer";
+	case JSON_REAL:
+		return "a number with a fraction";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "a boolean";
+	case JSON_NULL:
+		return "null";
+	}
+	return "unknown";
+}
+
+/* Makes a JSON string of text that vsnprintf may have cut inside a UTF-8 sequence. */
+static json_t *json_string_trunc(const char *s)
+{
+	size_t n = strlen(s);
+	json_t *v;
+
+	/* A cut leaves at most 3 bytes of a sequence: back off up to 4 times. */
+	for (int i = 0; i < 4 && n > 0; i++) {
+		v = json_stringn(s, n);
+		if (v != NULL)
+			return v;
+		while (n > 0 && ((unsigned char)s[n - 1] & 0xc0) == 0x80)
+			n--;
+		if (n > 0)
+			n--;
+	}
+	v = json_stringn(s, n);
+	return v != NULL ? v : json_string("(message not valid UTF-8)");
+}
+
+void ctl_request_fini(struct ctl_request *req)
+{
+	json_decref(req->root);
+	json_decref(req->args);
+	req->root = NULL;
+	req->args = NULL;
+	req->id = NULL;
+	req->cmd = NULL;
+}
+
+/* Lists what c accepts, for the message about an argument it does not know. */
+static void args_list(const struct ctl_cmd *c, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (const struct ctl_arg *a = c->args; a != NULL && a->name != NULL; a++) {
+		int n = snprintf(buf + off, len - off, "%s%s", off ? ", " : "", a->name);
+		if (n < 0 || (size_t)n >= len - off)
+			break;
+		off += n;
+	}
+}
+
+int ctl_args_check(const struct ctl_cmd *c, json_t *args, struct perr *e)
+{
+	const struct ctl_arg *a;
+	const char *key;
+	json_t *v;
+	char list[128];
+	bool ok;
+
+	json_object_foreach(args, key, v)
+	{
+		a = ctl_cmd_arg(c, key);
+		if (a == NULL) {
+			args_list(c, list, sizeof(list));
+			if (list[0] == '\0')
+				return perr_set(e, POOLD_E_INVALID,
+				                "%s takes no arguments, but got '%s'", c->name,
+				                key);
+			return perr_set(e, POOLD_E_INVALID, "%s has no argument '%s': it takes %s",
+			                c->name, key, list);
+		}
+		switch (a->type) {
+		case CTL_ARG_STRING:
+			ok = json_is_string(v);
+			break;
+		case CTL_ARG_INT:
+			ok = json_is_integer(v);
+			break;
+		case CTL_ARG_BOOL:
+			ok = json_is_boolean(v);
+			break;
+		case CTL_ARG_DOMAIN:
+			ok = json_is_string(v) || json_is_integer(v);
+			break;
+		default:
+			ok = false;
+		}
+		if (!ok)
+			return perr_set(e, POOLD_E_INVALID,
+			                "argument '%s' of %s must be %s, not %s", key, c->name,
+			                ctl_arg_type_name(a->type), json_type_name(v));
+	}
+	for (a = c->args; a != NULL && a->name != NULL; a++)
+		if (a->required && json_object_get(args, a->name) == NULL)
+			return perr_set(e, POOLD_E_INVALID, "%s needs argument '%s' (%s)", c->name,
+			                a->name, ctl_arg_type_name(a->type));
+	return 0;
+}
+
+int ctl_args_unpack(json_t *args, struct perr *e, const char *fmt, ...)
+{
+	json_error_t err;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = json_vunpack_ex(args, &err, JSON_STRICT, fmt, ap);
+	va_end(ap);
+	if (r != 0)
+		return perr_set(e, POOLD_E_INVALID, "bad arguments: %s", err.text);
+	return 0;
+}
+
+int ctl_request_decode(const char *line, size_t len, struct ctl_request *req, struct perr *e)
+{
+	json_error_t err;
+	const char *key, *name;
+	json_t *v, *exec = NULL;
+
+	memset(req, 0, sizeof(*req));
+	if (len > POOLD_LINE_MAX)
+		return perr_set(e, CTL_E_PROTOCOL, "request longer than %d bytes", POOLD_LINE_MAX);
+	req->root = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
+	if (req->root == NULL)
+		return perr_set(e, CTL_E_PROTOCOL, "request is not JSON: %s (column %d)", err.text,
+		                err.column);
+	if (!json_is_object(req->root))
+		return perr_set(e, CTL_E_PROTOCOL, "request is %s, not a JSON object",
+		                json_type_name(req->root));
+	req->id = json_object_get(req->root, "id");
+
+	/* Check the envelope whole first, so that a typo is not silently ignored. */
+	json_object_foreach(req->root, key, v)
+	{
+		if (strcmp(key, "execute") == 0)
+			exec = v;
+		else if (strcmp(key, "arguments") == 0)
+			req->args = json_incref(v);
+		else if (strcmp(key, "id") != 0)
+			return perr_set(
+			    e, CTL_E_PROTOCOL,
+			    "request has unknown member '%s': use execute, arguments, id", key);
+	}
+	if (exec == NULL)
+		return perr_set(e, CTL_E_PROTOCOL, "request has no \"execute\": name a command");
+	if (!json_is_string(exec))
+		return perr_set(e, CTL_E_PROTOCOL, "\"execute\" must be a string, not %s",
+		                json_type_name(exec));
+	if (req->args == NULL)
+		req->args = json_object();
+	else if (!json_is_object(req->args))
+		return perr_set(e, CTL_E_PROTOCOL, "\"arguments\" must be an object, not %s",
+		                json_type_name(req->args));
+	if (req->args == NULL)
+		return perr_set(e, -ENOMEM, "out of memory");
+
+	name = json_string_value(exec);
+	req->cmd = ctl_cmd_find(name);
+	if (req->cmd == NULL)
+		return perr_set(e, CTL_E_NOCOMMAND, "no command '%.64s': query-commands lists them",
+		                name);
+	return ctl_args_check(req->cmd, req->args, e);
+}
+
+/* Adds the id, when there is one, to a reply. */
+static json_t *with_id(json_t *msg, json_t *id)
+{
+	if (msg != NULL && id != NULL)
+		json_object_set(msg, "id", id);
+	return msg;
+}
+
+json_t *ctl_reply_return(json_t *ret, json_t *id)
+{
+	if (ret == NULL)
+		ret = json_object();
+	return with_id(json_pack("{s:o}", "return", ret), id);
+}
+
+json_t *ctl_reply_error(int code, const struct perr *e, json_t *id)
+{
+	char desc[PERR_MSG_MAX + 128];
+	const char *msg = e != NULL ? e->msg : "";
+
+	if (code < 0 && msg[0] != '\0')
+		snprintf(desc, sizeof(desc), "%s: %s", msg, strerror(-code));
+	else if (code < 0)
+		snprintf(desc, sizeof(desc), "%s", strerror(-code));
+	else if (msg[0] != '\0')
+		snprintf(desc, sizeof(desc), "%s", msg);
+	else
+		snprintf(desc, sizeof(desc), "%s", perr_name(code));
+	return with_id(json_pack("{s:{s:s,s:o}}", "error", "class", ctl_error_class(code), "desc",
+	                         json_string_trunc(desc)),
+	               id);
+}
+
+json_t *ctl_greeting(void)
+{
+	return json_pack("{s:{s:i,s:s}}", "poold", "protocol", POOLD_PROTOCOL_VERSION, "version",
+	                 POOLD_VERSION);
+}
+
+json_t *ctl_event_new(const char *name, json_t *data)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	if (data == NULL)
+		data = json_object();
+	return json_pack("{s:s,s:o,s:{s:I,s:I}}", "event", name, "data", data, "timestamp",
+	                 "seconds", (json_int_t)tv.tv_sec, "microseconds", (json_int_t)tv.tv_usec);
+}
+
+char *ctl_encode(const json_t *msg, size_t *len)
+{
+	size_t n = json_dumpb(msg, NULL, 0, JSON_COMPACT);
+	char *buf;
+
+	if (n == 0)
+		return NULL;
+	buf = malloc(n + 1);
+	if (buf == NULL)
+		return NULL;
+	if (json_dumpb(msg, buf, n, JSON_COMPACT) != n) {
+		free(buf);
+		return NULL;
+	}
+	/* Compact output escapes every newline in strings: the one added ends the message. */
+	buf[n] = '\n';
+	*len = n + 1;
+	return buf;
+}
+
+json_t *ctl_handle_line(struct poold *pd, const char *line, size_t len, unsigned *out)
+{
+	struct ctl_request req;
+	struct perr e = {0};
+	json_t *ret = NULL, *reply;
+	int r;
+
+	*out = 0;
+	r = ctl_request_decode(line, len, &req, &e);
+	if (r == 0) {
+		r = req.cmd->fn(pd, req.args, &ret, &e);
+		if (r < 0)
+			log_warnx("%s failed: %s%s%s", req.cmd->name, e.msg, e.msg[0] ? ": " : "",
+			          strerror(-r));
+		else if (r > 0)
+			log_debug("%s refused: %s", req.cmd->name, e.msg);
+		else if (req.cmd->flags & CTL_CMD_MUTATING)
+			log_info("%s done", req.cmd->name);
+	} else {
+		log_debug("bad request: %s", e.msg);
+	}
+	if (r == 0) {
+		reply = ctl_reply_return(ret, req.id);
+		if (req.cmd->flags & CTL_CMD_SUBSCRIBE)
+			*out |= CTL_OUT_SUBSCRIBE;
+	} else {
+		json_decref(ret);
+		reply = ctl_reply_error(r, &e, req.id);
+		if (len > POOLD_LINE_MAX)
+			*out |= CTL_OUT_CLOSE;
+	}
+	ctl_request_fini(&req);
+	if (reply == NULL)
+		*out |= CTL_OUT_CLOSE;
+	return reply;
+}

@@ -1,0 +1,543 @@
+/* The control socket: framing, clients, limits, greeting, dispatch. */
+#include "ctl/server.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "poold-protocol.h"
+#include "ctl/proto.h"
+#include "util/log.h"
+
+/*
+ * What poold queues for one client before giving up on it: far more than
+ * the largest listing, so only a client that stopped reading hits it.
+ */
+#define CTL_OUTBUF_MAX       (4u << 20)
+/* How long a closing client may keep sending before we stop waiting for its EOF. */
+#define CTL_LINGER_SEC       5
+/* How long accept stays paused after the process ran out of descriptors. */
+#define CTL_ACCEPT_RETRY_SEC 1
+
+struct ctl_client {
+	TAILQ_ENTRY(ctl_client) entry;
+	struct ctl_server *srv;
+	struct bufferevent *bev;
+	unsigned id;
+	bool subscribed;
+	bool closing;   /* free once the output is flushed */
+	bool lingering; /* flushed and shut down for writing: discarding input until EOF */
+	bool got_eof;   /* the client shut down its side */
+	bool in_read;   /* inside client_read: freeing is deferred to its end */
+	bool drop;      /* free at the end of client_read */
+};
+
+struct ctl_server {
+	struct event_base *base;
+	struct poold *pd;
+	struct evconnlistener *lev;
+	struct event *resume;
+	char *path; /* the socket we created, unlinked on free; NULL for an inherited one */
+	TAILQ_HEAD(, ctl_client) clients;
+	size_t nclients;
+	unsigned next_id;
+	bool paused;
+};
+
+/* Closes a client's connection and forgets it. */
+static void client_free(struct ctl_client *c)
+{
+	struct ctl_server *s = c->srv;
+
+	TAILQ_REMOVE(&s->clients, c, entry);
+	s->nclients--;
+	bufferevent_free(c->bev);
+	log_debug("client %u gone", c->id);
+	free(c);
+	/* A descriptor is free again: no reason to wait for the retry timer. */
+	if (s->paused) {
+		s->paused = false;
+		event_del(s->resume);
+		evconnlistener_enable(s->lev);
+	}
+}
+
+/* Frees c now, or at the end of its read callback if it is inside one. */
+static void client_drop(struct ctl_client *c)
+{
+	if (c->in_read)
+		c->drop = true;
+	else
+		client_free(c);
+}
+
+/* Queues bytes for c; drops a client whose unread output outgrew the bound. */
+static void client_write(struct ctl_client *c, const char *buf, size_t len)
+{
+	if (c->drop)
+		return;
+	if (bufferevent_write(c->bev, buf, len) != 0) {
+		log_warnx("client %u: cannot queue output, dropped", c->id);
+		client_drop(c);
+		return;
+	}
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > CTL_OUTBUF_MAX) {
+		log_warnx("client %u: more than %u bytes unread, dropped", c->id, CTL_OUTBUF_MAX);
+		client_drop(c);
+	}
+}
+
+/* Sends one message; takes msg. */
+static void client_send(struct ctl_client *c, json_t *msg)
+{
+	size_t len;
+	char *buf = msg != NULL ? ctl_encode(msg, &len) : NULL;
+
+	json_decref(msg);
+	if (buf == NULL) {
+		log_warnx("client %u: cannot encode a reply, dropped", c->id);
+		client_drop(c);
+		return;
+	}
+	client_write(c, buf, len);
+	free(buf);
+}
+
+/*
+ * Ends the conversation without losing the last reply: closing a socket
+ * with unread input makes the kernel reset the connection, and the client
+ * would see ECONNRESET instead of our reply and EOF. So shut down our side,
+ * then discard what the client still sends until its EOF or a timeout.
+ */
+static void client_linger(struct ctl_client *c)
+{
+	struct timeval tv = {CTL_LINGER_SEC, 0};
+
+	if (c->got_eof) {
+		client_drop(c);
+		return;
+	}
+	c->lingering = true;
+	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+	evbuffer_drain(bufferevent_get_input(c->bev),
+	               evbuffer_get_length(bufferevent_get_input(c->bev)));
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
+	bufferevent_set_timeouts(c->bev, &tv, NULL);
+	bufferevent_enable(c->bev, EV_READ);
+}
+
+/* Stops answering c and lets it go once what was queued has been sent. */
+static void client_close_after_flush(struct ctl_client *c)
+{
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		client_linger(c);
+}
+
+/* Refuses a line past the limit: the rest of it can't be framed, so the connection ends. */
+static void client_too_long(struct ctl_client *c)
+{
+	struct perr e;
+
+	perr_set(&e, CTL_E_PROTOCOL, "request line longer than %d bytes: connection closed",
+	         POOLD_LINE_MAX);
+	log_warnx("client %u: %s", c->id, e.msg);
+	client_send(c, ctl_reply_error(CTL_E_PROTOCOL, &e, NULL));
+	if (!c->drop)
+		client_close_after_flush(c);
+}
+
+/* Runs one complete line. */
+static void client_line(struct ctl_client *c, char *line, size_t len)
+{
+	unsigned out;
+	json_t *reply;
+
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (strspn(line, " \t\r") >= len)
+		return; /* blank lines keep interactive sessions (socat) friendly */
+	reply = ctl_handle_line(c->srv->pd, line, len, &out);
+	client_send(c, reply);
+	if (c->drop)
+		return;
+	if (out & CTL_OUT_SUBSCRIBE)
+		c->subscribed = true;
+	if (out & CTL_OUT_CLOSE)
+		client_close_after_flush(c);
+}
+
+/* Frames input into lines and answers each in order. */
+static void client_read(struct bufferevent *bev, void *arg)
+{
+	struct ctl_client *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer_ptr eol;
+	size_t eol_len, len;
+	char *line;
+
+	if (c->lingering) {
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
+	c->in_read = true;
+	while (!c->closing && !c->drop) {
+		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
+		/* One byte of slack for the '\r' of a CRLF line. */
+		if (eol.pos < 0) {
+			if (evbuffer_get_length(in) > POOLD_LINE_MAX + 1)
+				client_too_long(c);
+			break;
+		}
+		len = (size_t)eol.pos;
+		if (len > POOLD_LINE_MAX + 1) {
+			client_too_long(c);
+			break;
+		}
+		line = malloc(len + 1);
+		if (line == NULL) {
+			log_warnx("client %u: out of memory, dropped", c->id);
+			client_drop(c);
+			break;
+		}
+		evbuffer_remove(in, line, len);
+		evbuffer_drain(in, eol_len);
+		line[len] = '\0';
+		client_line(c, line, len);
+		free(line);
+	}
+	c->in_read = false;
+	if (c->drop)
+		client_free(c);
+}
+
+/* Runs a last line that EOF ended instead of a newline (printf '...' | socat). */
+static void client_last_line(struct ctl_client *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t len = evbuffer_get_length(in);
+	char *line;
+
+	if (c->closing || len == 0 || len > POOLD_LINE_MAX + 1)
+		return;
+	line = malloc(len + 1);
+	if (line == NULL)
+		return;
+	evbuffer_remove(in, line, len);
+	line[len] = '\0';
+	c->in_read = true;
+	client_line(c, line, len);
+	c->in_read = false;
+	free(line);
+}
+
+/* Finishes a closing client once its output is flushed. */
+static void client_written(struct bufferevent *bev, void *arg)
+{
+	struct ctl_client *c = arg;
+
+	if (c->closing && !c->lingering)
+		client_linger(c);
+}
+
+/* Ends a client on error, or on EOF once its replies are out (clients may half-close). */
+static void client_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct ctl_client *c = arg;
+
+	if (c->lingering || (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))) {
+		if (what & BEV_EVENT_ERROR)
+			log_debug("client %u: %s", c->id, strerror(errno));
+		client_free(c);
+	} else if (what & BEV_EVENT_EOF) {
+		c->got_eof = true;
+		client_last_line(c);
+		if (c->drop)
+			client_free(c);
+		else if (!c->closing)
+			client_close_after_flush(c);
+	}
+}
+
+/* Tells a client past the limit why it is refused, without blocking or keeping it. */
+static void refuse_client(int fd)
+{
+	struct perr e;
+	json_t *msg;
+	size_t len;
+	char *buf;
+
+	perr_set(&e, CTL_E_TOOMANY, "more than %d clients connected: try again later",
+	         POOLD_CLIENTS_MAX);
+	msg = ctl_reply_error(CTL_E_TOOMANY, &e, NULL);
+	buf = msg != NULL ? ctl_encode(msg, &len) : NULL;
+	/* A fresh socket's buffer takes this short line: no need to queue it. */
+	if (buf != NULL && send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		log_debug("cannot tell a refused client why: %s", strerror(errno));
+	free(buf);
+	json_decref(msg);
+	close(fd);
+}
+
+/* Logs who connected, as far as the kernel says. */
+static void log_peer(unsigned id, int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+		log_debug("client %u connected (pid %d, uid %u)", id, (int)cred.pid,
+		          (unsigned)cred.uid);
+	else
+		log_debug("client %u connected", id);
+}
+
+/* Takes a new connection: greets it, or refuses it past the client limit. */
+static void server_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+                          int salen, void *arg)
+{
+	struct ctl_server *s = arg;
+	struct ctl_client *c;
+
+	if (s->nclients >= POOLD_CLIENTS_MAX) {
+		log_warnx("more than %d clients: refusing one", POOLD_CLIENTS_MAX);
+		refuse_client(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		close(fd);
+		return;
+	}
+	c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		free(c);
+		close(fd);
+		return;
+	}
+	c->srv = s;
+	c->id = ++s->next_id;
+	TAILQ_INSERT_TAIL(&s->clients, c, entry);
+	s->nclients++;
+	log_peer(c->id, fd);
+	bufferevent_setcb(c->bev, client_read, client_written, client_event, c);
+	/* Reading stops at a line and a bit, so a client can't make us buffer more. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, POOLD_LINE_MAX + 2);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	client_send(c, ctl_greeting());
+}
+
+/* Re-enables accept after a pause for lack of descriptors. */
+static void server_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_server *s = arg;
+
+	s->paused = false;
+	evconnlistener_enable(s->lev);
+}
+
+/* Pauses accept when out of descriptors, so that the listener does not spin. */
+static void server_accept_error(struct evconnlistener *lev, void *arg)
+{
+	struct ctl_server *s = arg;
+	int err = EVUTIL_SOCKET_ERROR();
+	struct timeval tv = {CTL_ACCEPT_RETRY_SEC, 0};
+
+	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+		if (!s->paused)
+			log_warnx("control socket: cannot accept: %s; pausing", strerror(err));
+		s->paused = true;
+		evconnlistener_disable(lev);
+		evtimer_add(s->resume, &tv);
+		return;
+	}
+	log_warnx("control socket: accept: %s", strerror(err));
+}
+
+/* Sets up the server around a listening, non-blocking socket; closes fd on failure. */
+static int server_setup(struct ctl_server **out, struct event_base *base, int fd, struct poold *pd)
+{
+	struct ctl_server *s = calloc(1, sizeof(*s));
+	struct sigaction sa;
+
+	if (s == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	s->base = base;
+	s->pd = pd;
+	TAILQ_INIT(&s->clients);
+	s->resume = evtimer_new(base, server_resume, s);
+	s->lev = evconnlistener_new(base, server_accept, s,
+	                            LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+	if (s->resume == NULL || s->lev == NULL) {
+		if (s->lev == NULL)
+			close(fd);
+		ctl_server_free(s);
+		return -ENOMEM;
+	}
+	evconnlistener_set_error_cb(s->lev, server_accept_error);
+	/* A client that hangs up before its reply must not kill the daemon. */
+	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+		signal(SIGPIPE, SIG_IGN);
+	*out = s;
+	return 0;
+}
+
+/* Removes a socket left by a dead poold; refuses when someone still listens there. */
+static int unlink_stale(const char *path, const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int fd, err;
+
+	if (lstat(path, &st) < 0)
+		return -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		log_err("%s exists and is not a socket: move it away or choose another socket path",
+		        path);
+		return -EEXIST;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	err = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0 ? 0 : errno;
+	close(fd);
+	if (err != ECONNREFUSED) {
+		/* EAGAIN is a full backlog: somebody is listening, just busy. */
+		log_err("%s: another poold is listening there: stop it first, or give this one "
+		        "another socket path",
+		        path);
+		return -EADDRINUSE;
+	}
+	if (unlink(path) < 0)
+		return -errno;
+	log_notice("%s: removed a stale socket", path);
+	return 0;
+}
+
+/* Binds with the socket file created 0600: only root may talk to poold. */
+static int bind_private(int fd, const struct sockaddr_un *sa)
+{
+	mode_t old = umask(0177);
+	int r = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	int err = errno;
+
+	umask(old);
+	return r < 0 ? -err : 0;
+}
+
+int ctl_server_new(struct ctl_server **out, struct event_base *base, const char *path,
+                   struct poold *pd)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct ctl_server *s;
+	char *copy;
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		log_err("%s: socket path longer than %zu bytes", path, sizeof(sa.sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, path);
+	copy = strdup(path);
+	if (copy == NULL)
+		return -ENOMEM;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		free(copy);
+		return -errno;
+	}
+	r = bind_private(fd, &sa);
+	if (r == -EADDRINUSE) {
+		r = unlink_stale(path, &sa);
+		if (r == 0)
+			r = bind_private(fd, &sa);
+	}
+	if (r == 0 && listen(fd, SOMAXCONN) < 0) {
+		r = -errno;
+		unlink(path);
+	}
+	if (r < 0) {
+		if (r != -EADDRINUSE && r != -EEXIST)
+			log_err("%s: cannot listen: %s", path, strerror(-r));
+		close(fd);
+		free(copy);
+		return r;
+	}
+	r = server_setup(&s, base, fd, pd);
+	if (r < 0) {
+		unlink(path);
+		free(copy);
+		return r;
+	}
+	s->path = copy;
+	log_info("listening on %s", path);
+	*out = s;
+	return 0;
+}
+
+int ctl_server_new_fd(struct ctl_server **out, struct event_base *base, int fd, struct poold *pd)
+{
+	if (evutil_make_socket_nonblocking(fd) < 0 || evutil_make_socket_closeonexec(fd) < 0)
+		return -errno;
+	return server_setup(out, base, fd, pd);
+}
+
+struct ctl_server *ctl_server_free(struct ctl_server *s)
+{
+	struct ctl_client *c;
+
+	if (s == NULL)
+		return NULL;
+	while ((c = TAILQ_FIRST(&s->clients)) != NULL)
+		client_free(c);
+	if (s->lev != NULL)
+		evconnlistener_free(s->lev);
+	if (s->resume != NULL)
+		event_free(s->resume);
+	if (s->path != NULL) {
+		unlink(s->path);
+		free(s->path);
+	}
+	free(s);
+	return NULL;
+}
+
+void ctl_server_event(struct ctl_server *s, const char *name, json_t *data)
+{
+	struct ctl_client *c, *next;
+	json_t *msg;
+	size_t len;
+	char *buf;
+
+	if (s == NULL) {
+		json_decref(data);
+		return;
+	}
+	msg = ctl_event_new(name, data);
+	buf = msg != NULL ? ctl_encode(msg, &len) : NULL;
+	json_decref(msg);
+	if (buf == NULL) {
+		log_warnx("cannot encode event %s", name);
+		return;
+	}
+	for (c = TAILQ_FIRST(&s->clients); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->subscribed && !c->closing)
+			client_write(c, buf, len);
+	}
+	free(buf);
+}

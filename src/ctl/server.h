@@ -1,0 +1,18 @@
+/* The control socket: framing, clients, limits, greeting, dispatch. */
+#pragma once
+
+#include <jansson.h>
+
+struct event_base;
+struct poold;
+struct ctl_server;
+
+/* Listens on a new Unix socket at path (mode 0600 under umask 077). */
+int ctl_server_new(struct ctl_server **out, struct event_base *base, const char *path,
+                   struct poold *pd);
+/* Serves an already listening socket (systemd socket activation). */
+int ctl_server_new_fd(struct ctl_server **out, struct event_base *base, int fd, struct poold *pd);
+/* Closes clients and the socket, unlinks a socket it created; NULL is fine; returns NULL. */
+struct ctl_server *ctl_server_free(struct ctl_server *s);
+/* Sends an event to subscribed clients; takes the reference to data. */
+void ctl_server_event(struct ctl_server *s, const char *name, json_t *data);

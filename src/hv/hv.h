@@ -1,0 +1,59 @@
+/* The hypervisor port: one ops table, backends "xen" (libxenctrl) and "sim" (xensim). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/cpumap.h"
+#include "core/dom.h"
+#include "core/topo.h"
+
+/* One domain as the hypervisor lists it. */
+struct hv_dominfo {
+	uint32_t domid;
+	uint8_t uuid[16];
+	unsigned nr_vcpus;	/* max_vcpu_id + 1 */
+	uint32_t cpupool;
+	bool dying;		/* dying or shut down: leave it alone */
+};
+
+struct hv;
+
+/*
+ * Every op returns 0 or -errno (the xen backend turns libxenctrl's -1/errno
+ * into -errno at this boundary). Getters fill caller-owned memory.
+ */
+struct hv_ops {
+	const char *name;
+	int (*topology)(struct hv *hv, struct topo *out);
+	/* *out is malloc'ed, *n entries, ascending domid; caller frees. */
+	int (*list_domains)(struct hv *hv, struct hv_dominfo **out, size_t *n);
+	int (*cpupool_sched)(struct hv *hv, uint32_t cpupool, enum sched_kind *out);
+	int (*get_affinity)(struct hv *hv, uint32_t domid, unsigned vcpu, struct cpumap *hard);
+	int (*set_affinity)(struct hv *hv, uint32_t domid, unsigned vcpu, const struct cpumap *hard);
+	/* weight and cap of a domain under scheduler `kind` (credit or credit2). */
+	int (*get_sched)(struct hv *hv, uint32_t domid, enum sched_kind kind, unsigned *weight,
+			 unsigned *cap);
+	int (*set_sched)(struct hv *hv, uint32_t domid, enum sched_kind kind, unsigned weight,
+			 unsigned cap);
+	/* Cumulative run time of a vCPU, in ns. */
+	int (*vcpu_time)(struct hv *hv, uint32_t domid, unsigned vcpu, uint64_t *ns);
+	void (*close)(struct hv *hv);
+};
+
+struct hv {
+	const struct hv_ops *ops;
+};
+
+/*
+ * Opens backend `name` ("xen" or "sim"); `arg` is the xensim socket path for
+ * "sim" and ignored for "xen". Returns 0, -ENOENT for an unknown backend, or
+ * the backend's -errno.
+ */
+int hv_open(struct hv **out, const char *name, const char *arg);
+/* Closes hv; NULL is fine. Returns NULL. */
+struct hv *hv_close(struct hv *hv);
+
+int hv_xen_open(struct hv **out);
+int hv_sim_open(struct hv **out, const char *socket_path);

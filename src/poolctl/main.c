@@ -1,0 +1,218 @@
+/* poolctl: the command line client of poold's control socket. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "poold-protocol.h"
+#include "poolctl/client.h"
+#include "poolctl/output.h"
+#include "poolctl/parser.h"
+
+/* Only main() picks exit statuses; scripts tell these outcomes apart. */
+enum {
+	EXIT_OK = 0,
+	EXIT_REFUSED = 1,     /* poold answered with an error */
+	EXIT_USAGE = 2,       /* the command line is wrong */
+	EXIT_UNREACHABLE = 3, /* no poold to talk to, or not one we understand */
+};
+
+#define REQUEST_ID 1
+
+/* Set by SIGINT/SIGTERM so that monitor ends with a clean status. */
+static volatile sig_atomic_t interrupted;
+
+static void usage_line(FILE *f, const struct parser_cmd *cmd)
+{
+	if (cmd != NULL)
+		fprintf(f, "usage: poolctl [-s SOCKET] [--json] %s%s%s\n", cmd->name,
+		        cmd->usage[0] ? " " : "", cmd->usage);
+	else
+		fprintf(f, "usage: poolctl [-s SOCKET] [--json] COMMAND [ARGS]\n");
+}
+
+/* Prints the usage with every command of the table. */
+static void help(FILE *f)
+{
+	usage_line(f, NULL);
+	fprintf(f, "\noptions:\n"
+	           "  -s, --socket SOCKET  poold's control socket (default: $POOLD_SOCKET, "
+	           "else " POOLD_SOCKET_DEFAULT ")\n"
+	           "  -j, --json           print replies as JSON\n"
+	           "  -h, --help           print this help\n"
+	           "  -V, --version        print the version\n"
+	           "\ncommands (a unique prefix will do):\n");
+	for (const struct parser_cmd *c = parser_cmds; c->name != NULL; c++)
+		fprintf(f, "  %s%s%s\n        %s\n", c->name, c->usage[0] ? " " : "", c->usage,
+		        c->help);
+}
+
+static void on_signal(int sig)
+{
+	interrupted = 1;
+}
+
+/* Installs handlers without SA_RESTART, so that a blocked read returns. */
+static void catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Reads until the reply to our request, skipping events that come before it. */
+static int read_reply(struct client *cl, json_t **reply)
+{
+	json_t *msg;
+	int r;
+
+	for (;;) {
+		r = client_recv(cl, &msg);
+		if (r < 0)
+			return r;
+		if (json_object_get(msg, "event") == NULL) {
+			*reply = msg;
+			return 0;
+		}
+		json_decref(msg);
+	}
+}
+
+/* Prints events until poold goes away or we are interrupted. */
+static int monitor(struct client *cl, const struct output *out)
+{
+	json_t *msg;
+	int r;
+
+	catch_signals();
+	for (;;) {
+		r = client_recv(cl, &msg);
+		if (interrupted)
+			return EXIT_OK;
+		if (r == -EBADMSG)
+			continue;
+		if (r < 0) {
+			fprintf(stderr, "poolctl: poold closed the connection\n");
+			return EXIT_UNREACHABLE;
+		}
+		if (json_object_get(msg, "event") != NULL)
+			out->event(stdout, msg);
+		json_decref(msg);
+	}
+}
+
+/* Talks to poold: greeting, request, reply, and for monitor the events. */
+static int run(const char *path, struct parser_request *req, const struct output *out)
+{
+	struct client cl;
+	json_t *msg = NULL, *e, *ret;
+	char err[512];
+	int r, status;
+
+	r = client_connect(&cl, path);
+	if (r < 0) {
+		fprintf(stderr,
+		        "poolctl: cannot connect to %s: %s \u2014 is poold running? "
+		        "(systemctl start poold, or -s SOCKET)\n",
+		        path, strerror(-r));
+		return EXIT_UNREACHABLE;
+	}
+	r = client_recv(&cl, &msg);
+	if (r < 0 || client_check_greeting(msg, err, sizeof(err)) < 0) {
+		if (r < 0)
+			snprintf(err, sizeof(err), "no greeting from %s: %s", path,
+			         r == -EBADMSG ? "not JSON" : strerror(-r));
+		fprintf(stderr, "poolctl: %s\n", err);
+		json_decref(msg);
+		client_close(&cl);
+		return EXIT_UNREACHABLE;
+	}
+	json_decref(msg);
+
+	msg = parser_request_json(req, REQUEST_ID);
+	r = msg != NULL ? client_send(&cl, msg) : -ENOMEM;
+	json_decref(msg);
+	msg = NULL;
+	if (r == 0)
+		r = read_reply(&cl, &msg);
+	if (r < 0) {
+		fprintf(stderr, "poolctl: lost poold at %s: %s\n", path,
+		        r == -EPIPE ? "connection closed" : strerror(-r));
+		client_close(&cl);
+		return EXIT_UNREACHABLE;
+	}
+
+	e = json_object_get(msg, "error");
+	ret = json_object_get(msg, "return");
+	if (e != NULL) {
+		fprintf(stderr, "poolctl: %s (%s)\n",
+		        json_string_value(json_object_get(e, "desc")) ?: "no reason given",
+		        json_string_value(json_object_get(e, "class")) ?: "GenericError");
+		status = EXIT_REFUSED;
+	} else if (ret != NULL) {
+		out->result(stdout, req->cmd, req->args, ret);
+		fflush(stdout);
+		status = req->cmd->show == SHOW_MONITOR ? monitor(&cl, out) : EXIT_OK;
+	} else {
+		fprintf(stderr, "poolctl: poold sent a reply with neither return nor error\n");
+		status = EXIT_UNREACHABLE;
+	}
+	json_decref(msg);
+	client_close(&cl);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"socket", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	const struct output *out = &output_text;
+	struct parser_request req;
+	const char *path = getenv("POOLD_SOCKET");
+	char err[512];
+	int opt, status;
+
+	if (path == NULL || path[0] == '\0')
+		path = POOLD_SOCKET_DEFAULT;
+	/* '+': options end at the command, so that its own words (--force) reach the parser. */
+	while ((opt = getopt_long(argc, argv, "+s:jhV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			path = optarg;
+			break;
+		case 'j':
+			out = &output_json;
+			break;
+		case 'h':
+			help(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("poolctl %s (protocol %d)\n", POOLD_VERSION, POOLD_PROTOCOL_VERSION);
+			return EXIT_OK;
+		default:
+			usage_line(stderr, NULL);
+			return EXIT_USAGE;
+		}
+	}
+	if (parser_parse(argc - optind, argv + optind, &req, err, sizeof(err)) < 0) {
+		fprintf(stderr, "poolctl: %s\n", err);
+		usage_line(stderr, req.cmd);
+		parser_request_fini(&req);
+		return EXIT_USAGE;
+	}
+	status = run(path, &req, out);
+	parser_request_fini(&req);
+	return status;
+}

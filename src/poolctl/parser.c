@@ -1,0 +1,324 @@
+/* poolctl's grammar: one table of commands, turned into protocol requests. */
+#include "poolctl/parser.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct parser_kw kw_pool[] = {
+    {"ncpu", "ncpu", true},  {"cpu", "cpus", false},
+    {"cpus", "cpus", false}, /* a synonym: both spellings are natural */
+    {"cap", "cap", true},    {NULL, NULL, false},
+};
+
+static const struct parser_kw kw_domain[] = {
+    {"weight", "weight", true},
+    {"cap", "cap", true},
+    {NULL, NULL, false},
+};
+
+const struct parser_cmd parser_cmds[] = {
+    {"pool-create",
+     "pool-create",
+     "NAME ncpu=N | cpu=LIST [cap=C]",
+     "create a pool of N pCPUs, or of the listed ones, taken from pool0",
+     {"name"},
+     {PARSER_STR},
+     kw_pool,
+     NULL,
+     PARSER_CPUS_ONE,
+     SHOW_POOL_CREATED},
+    {"pool-list",
+     "pool-list",
+     "",
+     "list pools with their pCPUs, scheduler and domains",
+     {NULL},
+     {PARSER_STR},
+     NULL,
+     NULL,
+     0,
+     SHOW_POOL_LIST},
+    {"pool-modify",
+     "pool-modify",
+     "NAME ncpu=N | cpu=LIST | cap=C",
+     "resize a pool live (pCPUs come from and go back to pool0) or change its cap",
+     {"name"},
+     {PARSER_STR},
+     kw_pool,
+     NULL,
+     PARSER_CPUS_MAX | PARSER_KW_SOME,
+     SHOW_POOL_MODIFIED},
+    {"pool-destroy",
+     "pool-destroy",
+     "NAME [--force]",
+     "destroy a pool; --force moves its domains to pool0 first",
+     {"name"},
+     {PARSER_STR},
+     NULL,
+     "force",
+     0,
+     SHOW_POOL_DESTROYED},
+    {"pool-migrate",
+     "pool-migrate",
+     "DOMAIN POOL",
+     "move a live domain (name or id) to a pool",
+     {"domain", "pool"},
+     {PARSER_DOMAIN, PARSER_STR},
+     NULL,
+     NULL,
+     0,
+     SHOW_MIGRATED},
+    {"domain-list",
+     "domain-list",
+     "",
+     "list domains with their pool, weight and cap",
+     {NULL},
+     {PARSER_STR},
+     NULL,
+     NULL,
+     0,
+     SHOW_DOMAIN_LIST},
+    {"domain-set",
+     "domain-set",
+     "DOMAIN [weight=W] [cap=C]",
+     "set a domain's weight (1..65535) and cap (% of one pCPU, 0 = none) in its pool",
+     {"domain"},
+     {PARSER_DOMAIN},
+     kw_domain,
+     NULL,
+     PARSER_KW_SOME,
+     SHOW_DOMAIN_SET},
+    {"status",
+     "status",
+     "",
+     "show poold's version, backend and counters",
+     {NULL},
+     {PARSER_STR},
+     NULL,
+     NULL,
+     0,
+     SHOW_STATUS},
+    {"log-level",
+     "log-level",
+     "LEVEL",
+     "set poold's log level: err warning notice info debug",
+     {"level"},
+     {PARSER_STR},
+     NULL,
+     NULL,
+     0,
+     SHOW_LOG_LEVEL},
+    {"monitor",
+     "subscribe",
+     "",
+     "print poold's events until interrupted",
+     {NULL},
+     {PARSER_STR},
+     NULL,
+     NULL,
+     0,
+     SHOW_MONITOR},
+    {NULL, NULL, NULL, NULL, {NULL}, {PARSER_STR}, NULL, NULL, 0, SHOW_STATUS},
+};
+
+/* Lists every command name, for the message about an unknown or ambiguous one. */
+static void names(char *buf, size_t len, const char *prefix)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (const struct parser_cmd *c = parser_cmds; c->name != NULL; c++) {
+		if (strncmp(c->name, prefix, strlen(prefix)) != 0)
+			continue;
+		int n = snprintf(buf + off, len - off, "%s%s", off ? ", " : "", c->name);
+		if (n < 0 || (size_t)n >= len - off)
+			return;
+		off += n;
+	}
+}
+
+/* Finds a command by name or by a prefix that only one command has. */
+static const struct parser_cmd *find(const char *word, char *err, size_t errlen)
+{
+	const struct parser_cmd *found = NULL;
+	size_t n = strlen(word), matches = 0;
+	char list[256];
+
+	for (const struct parser_cmd *c = parser_cmds; c->name != NULL; c++) {
+		if (strcmp(c->name, word) == 0)
+			return c;
+		if (n > 0 && strncmp(c->name, word, n) == 0) {
+			found = c;
+			matches++;
+		}
+	}
+	if (matches == 1)
+		return found;
+	if (matches > 1) {
+		names(list, sizeof(list), word);
+		snprintf(err, errlen, "'%s' is ambiguous: %s", word, list);
+	} else {
+		names(list, sizeof(list), "");
+		snprintf(err, errlen, "unknown command '%s'; commands: %s", word, list);
+	}
+	return NULL;
+}
+
+/* Parses a whole decimal integer, sign allowed: poold says what range is valid. */
+static int parse_int(const char *s, json_int_t *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (s[0] == '\0' || *end != '\0' || errno != 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Turns a positional word into its argument value. */
+static json_t *word_value(enum parser_word type, const char *w)
+{
+	json_int_t id;
+
+	if (type == PARSER_DOMAIN && strspn(w, "0123456789") == strlen(w) && parse_int(w, &id) == 0)
+		return json_integer(id);
+	return json_string(w);
+}
+
+/* Adds KEY=VALUE to args. */
+static int parse_kw(const struct parser_cmd *c, const char *word, json_t *args, char *err,
+                    size_t errlen)
+{
+	const char *eq = strchr(word, '=');
+	size_t klen = eq - word;
+	const struct parser_kw *k;
+	json_int_t v;
+	json_t *val;
+
+	for (k = c->kw; k != NULL && k->key != NULL; k++)
+		if (strlen(k->key) == klen && strncmp(k->key, word, klen) == 0)
+			break;
+	if (k == NULL || k->key == NULL) {
+		snprintf(err, errlen, "%s: unknown setting '%.*s'", c->name, (int)klen, word);
+		return -1;
+	}
+	if (json_object_get(args, k->arg) != NULL) {
+		snprintf(err, errlen, "%s: %s given twice", c->name, k->arg);
+		return -1;
+	}
+	if (eq[1] == '\0') {
+		snprintf(err, errlen, "%s: %s= needs a value", c->name, k->key);
+		return -1;
+	}
+	if (k->integer) {
+		if (parse_int(eq + 1, &v) < 0) {
+			snprintf(err, errlen, "%s: %s=%s: %s must be a whole number", c->name,
+			         k->key, eq + 1, k->key);
+			return -1;
+		}
+		val = json_integer(v);
+	} else {
+		val = json_string(eq + 1);
+	}
+	if (val == NULL) {
+		snprintf(err, errlen, "%s: %s is not valid text", c->name, k->key);
+		return -1;
+	}
+	json_object_set_new(args, k->arg, val);
+	return 0;
+}
+
+/* Checks the combinations a command's rules ask for. */
+static int check_rules(const struct parser_cmd *c, json_t *args, char *err, size_t errlen)
+{
+	bool ncpu = json_object_get(args, "ncpu") != NULL;
+	bool cpus = json_object_get(args, "cpus") != NULL;
+	size_t nkw = 0;
+
+	for (const struct parser_kw *k = c->kw; k != NULL && k->key != NULL; k++)
+		if (json_object_get(args, k->arg) != NULL)
+			nkw++;
+	if ((c->rules & (PARSER_CPUS_ONE | PARSER_CPUS_MAX)) && ncpu && cpus) {
+		snprintf(err, errlen, "%s: give ncpu=N or cpu=LIST, not both", c->name);
+		return -1;
+	}
+	if ((c->rules & PARSER_CPUS_ONE) && !ncpu && !cpus) {
+		snprintf(err, errlen, "%s: give ncpu=N (how many pCPUs) or cpu=LIST (which ones)",
+		         c->name);
+		return -1;
+	}
+	if ((c->rules & PARSER_KW_SOME) && nkw == 0) {
+		snprintf(err, errlen, "%s: nothing to change", c->name);
+		return -1;
+	}
+	return 0;
+}
+
+int parser_parse(int argc, char **argv, struct parser_request *req, char *err, size_t errlen)
+{
+	const struct parser_cmd *c;
+	size_t npos = 0, want = 0;
+	json_t *v;
+
+	memset(req, 0, sizeof(*req));
+	if (argc < 1) {
+		snprintf(err, errlen, "no command given");
+		return -1;
+	}
+	c = find(argv[0], err, errlen);
+	if (c == NULL)
+		return -1;
+	req->cmd = c;
+	req->args = json_object();
+	if (req->args == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	while (want < 2 && c->pos[want] != NULL)
+		want++;
+	for (int i = 1; i < argc; i++) {
+		const char *w = argv[i];
+
+		if (strncmp(w, "--", 2) == 0 && c->flag != NULL && strcmp(w + 2, c->flag) == 0) {
+			json_object_set_new(req->args, c->flag, json_true());
+		} else if (w[0] == '-' && w[1] != '\0' &&
+		           strspn(w + 1, "0123456789") != strlen(w + 1)) {
+			snprintf(err, errlen, "%s: unknown option '%s'", c->name, w);
+			return -1;
+		} else if (c->kw != NULL && strchr(w, '=') != NULL) {
+			if (parse_kw(c, w, req->args, err, errlen) < 0)
+				return -1;
+		} else if (npos < want) {
+			v = word_value(c->pos_type[npos], w);
+			if (v == NULL) {
+				snprintf(err, errlen, "%s: '%s' is not valid text", c->name, w);
+				return -1;
+			}
+			json_object_set_new(req->args, c->pos[npos++], v);
+		} else {
+			snprintf(err, errlen, "%s: unexpected '%s'", c->name, w);
+			return -1;
+		}
+	}
+	if (npos < want) {
+		snprintf(err, errlen, "%s needs %s", c->name, c->usage);
+		return -1;
+	}
+	return check_rules(c, req->args, err, errlen);
+}
+
+void parser_request_fini(struct parser_request *req)
+{
+	json_decref(req->args);
+	req->args = NULL;
+}
+
+json_t *parser_request_json(const struct parser_request *req, int id)
+{
+	return json_pack("{s:s,s:O,s:i}", "execute", req->cmd->execute, "arguments", req->args,
+	                 "id", id);
+}

@@ -1,0 +1,70 @@
+/* poolctl's grammar: one table of commands, turned into protocol requests. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+/* How a positional word becomes an argument. */
+enum parser_word {
+	PARSER_STR,
+	PARSER_DOMAIN, /* all digits: a domid (integer); else a name */
+};
+
+/* A KEY=VALUE word: `key` on the command line, `arg` in the request. */
+struct parser_kw {
+	const char *key;
+	const char *arg;
+	bool integer;
+};
+
+/* Which combinations of KEY=VALUE words a command accepts. */
+#define PARSER_CPUS_ONE 0x1 /* exactly one of ncpu= and cpu= */
+#define PARSER_CPUS_MAX 0x2 /* at most one of ncpu= and cpu= */
+#define PARSER_KW_SOME  0x4 /* at least one KEY=VALUE */
+
+/* What the text output shows for a command's reply. */
+enum parser_show {
+	SHOW_POOL_LIST,
+	SHOW_DOMAIN_LIST,
+	SHOW_STATUS,
+	SHOW_POOL_CREATED,
+	SHOW_POOL_MODIFIED,
+	SHOW_POOL_DESTROYED,
+	SHOW_MIGRATED,
+	SHOW_DOMAIN_SET,
+	SHOW_LOG_LEVEL,
+	SHOW_MONITOR,
+};
+
+struct parser_cmd {
+	const char *name;    /* the word a user types */
+	const char *execute; /* the protocol command */
+	const char *usage;   /* the arguments, as the usage shows them */
+	const char *help;
+	const char *pos[2]; /* request names of the positional words */
+	enum parser_word pos_type[2];
+	const struct parser_kw *kw; /* NULL-terminated, or NULL */
+	const char *flag;           /* a --FLAG word that sets the boolean argument of its name */
+	unsigned rules;
+	enum parser_show show;
+};
+
+/* Every command, NULL-name-terminated, in the order usage lists them. */
+extern const struct parser_cmd parser_cmds[];
+
+/* A request ready to send. */
+struct parser_request {
+	const struct parser_cmd *cmd;
+	json_t *args; /* owned */
+};
+
+/*
+ * Turns COMMAND [ARGS] into a request. Accepts unique prefixes of command
+ * names. Returns 0, or -1 with err saying what was wrong (a usage error).
+ */
+int parser_parse(int argc, char **argv, struct parser_request *req, char *err, size_t errlen);
+void parser_request_fini(struct parser_request *req);
+/* Builds the request line's object: {"execute", "arguments", "id"}; takes nothing. */
+json_t *parser_request_json(const struct parser_request *req, int id);

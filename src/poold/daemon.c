@@ -1,0 +1,351 @@
+/* The daemon's life: startup to READY, signals, deferred rescans, reload and shutdown. */
+#include "poold/daemon.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+
+#include "ctl/server.h"
+#include "hv/hv.h"
+#include "poold/config.h"
+#include "poold/engine.h"
+#include "poold/reconcile.h"
+#include "poold/state.h"
+#include "util/log.h"
+#include "xs/xsw.h"
+
+void poold_schedule_rescan(struct poold *pd)
+{
+	if (pd->rescan != NULL)
+		event_active(pd->rescan, EV_TIMEOUT, 0);
+}
+
+/* Runs the rescan the events asked for; failures were logged by the pass. */
+static void poold_rescan_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct poold *pd = arg;
+	struct perr e = {0};
+
+	engine_reconcile(pd, &e);
+}
+
+static void poold_xs_changed(void *arg)
+{
+	poold_schedule_rescan(arg);
+}
+
+static void poold_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	poold_schedule_rescan(arg);
+}
+
+static void poold_stop_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct poold *pd = arg;
+
+	log_notice("%s: stopping", strsignal(sig));
+	sd_notify(0, "STOPPING=1");
+	event_base_loopbreak(pd->base);
+}
+
+/* Logs pCPUs the state file had that the host does not have online any more. */
+static void poold_log_vanished(const struct pool_table *t, const struct cpumap *online)
+{
+	char buf[CPUMAP_TEXT_MAX];
+	struct cpumap gone;
+
+	for (size_t i = 0; i < t->n; i++) {
+		cpumap_andnot(&gone, &t->pools[i].cpus, online);
+		if (cpumap_empty(&gone))
+			continue;
+		cpumap_format(&gone, buf, sizeof(buf));
+		log_warnx("pool %s: pCPUs %s are not online any more: dropped from the pool",
+		          t->pools[i].name, buf);
+	}
+}
+
+/* Makes the pool table follow the host's online pCPUs; true when it changed. */
+static int poold_follow_host(struct poold *pd, struct perr *e)
+{
+	struct cpumap online;
+	int r;
+
+	topo_online(pd->topo, &online);
+	if (cpumap_equal(&online, &pd->pools.online))
+		return 0;
+	poold_log_vanished(&pd->pools, &online);
+	r = pool_table_set_online(&pd->pools, pd->topo, e);
+	if (r != 0)
+		return r;
+	pd->state_dirty = true;
+	return 0;
+}
+
+/* Re-reads poold.conf (log level, default pool) and the topology, then rescans. */
+static void poold_reload_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct poold *pd = arg;
+	struct poold_config c;
+	struct perr e = {0};
+	struct topo *topo;
+	int r;
+
+	log_notice("SIGHUP: reloading %s", pd->cfg.config_file);
+	config_init(&c);
+	r = config_read(&c, pd->cfg.config_file, pd->cli.config_file != NULL, &e);
+	if (r == 0)
+		r = config_merge(&c, &pd->cli);
+	if (r == 0)
+		r = config_defaults(&c);
+	if (r != 0) {
+		log_warnx("reload: %s; keeping the old settings",
+		          r > 0 || e.msg[0] ? e.msg : strerror(-r));
+	} else {
+		log_set_level(c.log_level);
+		pd->cfg.log_level = c.log_level;
+		free(pd->cfg.default_pool);
+		pd->cfg.default_pool = c.default_pool;
+		c.default_pool = NULL;
+	}
+	config_fini(&c);
+
+	topo = calloc(1, sizeof(*topo));
+	if (topo != NULL && pd->hv->ops->topology(pd->hv, topo) == 0) {
+		free(pd->topo);
+		pd->topo = topo;
+		if (poold_follow_host(pd, &e) != 0)
+			log_warnx("reload: the pools can't follow the host's pCPUs: %s", e.msg);
+	} else {
+		free(topo);
+		log_warnx("reload: cannot read the host topology; keeping the old one");
+	}
+	poold_schedule_rescan(pd);
+}
+
+/* Adds a signal event that only schedules work. */
+static int poold_signal(struct poold *pd, struct event **ev, int sig, event_callback_fn fn)
+{
+	*ev = evsignal_new(pd->base, sig, fn, pd);
+	if (*ev == NULL || event_add(*ev, NULL) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Sets up the event base, the deferred rescan and the signals. */
+static int poold_events(struct poold *pd)
+{
+	int r;
+
+	pd->base = event_base_new();
+	if (pd->base == NULL)
+		return -ENOMEM;
+	pd->rescan = event_new(pd->base, -1, 0, poold_rescan_cb, pd);
+	pd->retry = evtimer_new(pd->base, poold_retry_cb, pd);
+	if (pd->rescan == NULL || pd->retry == NULL)
+		return -ENOMEM;
+	if ((r = poold_signal(pd, &pd->sigterm, SIGTERM, poold_stop_cb)) < 0 ||
+	    (r = poold_signal(pd, &pd->sigint, SIGINT, poold_stop_cb)) < 0 ||
+	    (r = poold_signal(pd, &pd->sighup, SIGHUP, poold_reload_cb)) < 0)
+		return r;
+	return 0;
+}
+
+/* Sets up the pools: the state file's, or pool0 with every pCPU on a first start. */
+static int poold_pools(struct poold *pd, struct pool_table *loaded, bool first, struct perr *e)
+{
+	char buf[CPUMAP_TEXT_MAX];
+	int r;
+
+	if (first) {
+		r = pool_table_init(&pd->pools, pd->topo);
+		if (r != 0)
+			return perr_set(e, r, "cannot set up pool0: %s", perr_name(r));
+		cpumap_format(&pd->pools.online, buf, sizeof(buf));
+		log_notice("no state file %s: first start, pool0 owns pCPUs %s", pd->cfg.state_file,
+		           buf);
+		pd->state_dirty = true;
+		return 0;
+	}
+	pd->pools = *loaded;
+	memset(loaded, 0, sizeof(*loaded));
+	r = poold_follow_host(pd, e);
+	if (r != 0)
+		return perr_set(e, r, "state file %s does not fit this host: %s",
+		                pd->cfg.state_file, e->msg);
+	log_info("state file %s: %zu pools, %zu domain records", pd->cfg.state_file, pd->pools.n,
+	         pd->nsaved);
+	return 0;
+}
+
+/* Opens the control socket: systemd's if it passed one, else our own. */
+static int poold_listen(struct poold *pd, struct perr *e)
+{
+	const char *path = pd->cfg.ctl_socket;
+	char dir[4096];
+	char *slash;
+	int n, r;
+
+	n = sd_listen_fds(1);
+	if (n > 1)
+		log_warnx("systemd passed %d sockets; using the first", n);
+	if (n >= 1) {
+		pd->activated = true;
+		r = ctl_server_new_fd(&pd->ctl, pd->base, SD_LISTEN_FDS_START, pd);
+		if (r != 0)
+			return perr_set(e, r, "cannot serve the socket systemd passed: %s",
+			                perr_name(r));
+		return 0;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			log_warn("cannot create %s", dir);
+	}
+	r = ctl_server_new(&pd->ctl, pd->base, path, pd);
+	if (r != 0)
+		return perr_set(e, r, "cannot listen on %s: %s", path, perr_name(r));
+	return 0;
+}
+
+int poold_init(struct poold *pd, const struct poold_config *cfg, const struct poold_config *cli,
+               struct perr *e)
+{
+	struct pool_table loaded = {0};
+	bool first;
+	int r;
+
+	config_init(&pd->cfg);
+	config_init(&pd->cli);
+	if ((r = config_merge(&pd->cfg, cfg)) < 0 || (r = config_merge(&pd->cli, cli)) < 0)
+		return perr_set(e, r, "out of memory");
+	log_set_level(pd->cfg.log_level);
+	if ((r = poold_events(pd)) < 0)
+		return perr_set(e, r, "cannot set up the event loop: %s", strerror(-r));
+
+	/* The state file first: one poold won't use stops it before it touches anything. */
+	r = state_load(pd->cfg.state_file, &loaded, &pd->saved, &pd->nsaved, e);
+	if (r != 0 && r != -ENOENT)
+		return r;
+	first = r == -ENOENT;
+
+	/* Until the host is known the loaded table has nowhere to go. */
+	pd->pools = loaded;
+	memset(&loaded, 0, sizeof(loaded));
+	r = hv_open(&pd->hv, pd->cfg.hv_backend,
+	            pd->cfg.sim_socket != NULL ? pd->cfg.sim_socket : "hv.sock");
+	if (r < 0)
+		return perr_set(e, r, "cannot open the %s hypervisor backend: %s%s",
+		                pd->cfg.hv_backend, strerror(-r),
+		                strcmp(pd->cfg.hv_backend, "xen") == 0
+		                    ? " (is this dom0 of a running Xen, as root?)"
+		                    : " (is xensim running? see --sim-socket)");
+	pd->topo = calloc(1, sizeof(*pd->topo));
+	if (pd->topo == NULL)
+		return perr_set(e, -ENOMEM, "out of memory");
+	r = pd->hv->ops->topology(pd->hv, pd->topo);
+	if (r < 0)
+		return perr_set(e, r, "cannot read the host's pCPUs: %s", strerror(-r));
+
+	loaded = pd->pools;
+	memset(&pd->pools, 0, sizeof(pd->pools));
+	r = poold_pools(pd, &loaded, first, e);
+	if (r != 0) {
+		if (loaded.pools != NULL)
+			pool_table_fini(&loaded);
+		return r;
+	}
+
+	if (pd->cfg.xenstore_path != NULL && setenv("XENSTORED_PATH", pd->cfg.xenstore_path, 1) < 0)
+		return perr_set(e, -errno, "cannot set XENSTORED_PATH: %s", strerror(errno));
+	r = xsw_open(&pd->xs, pd->base, poold_xs_changed, pd);
+	if (r < 0)
+		return perr_set(e, r, "cannot connect to xenstore%s%s: %s (is xenstored running?)",
+		                pd->cfg.xenstore_path ? " at " : "",
+		                pd->cfg.xenstore_path ? pd->cfg.xenstore_path : "", strerror(-r));
+
+	/* A failed first pass is retried; only an undurable state is fatal. */
+	r = engine_reconcile(pd, e);
+	if (r != 0)
+		log_warnx("first reconcile incomplete, retrying: %s", e->msg);
+	if (pd->state_dirty && (r = reconcile_save(pd, e)) != 0)
+		return r;
+
+	if ((r = poold_listen(pd, e)) != 0)
+		return r;
+	pd->ready = true;
+	sd_notifyf(0, "READY=1\nSTATUS=%zu pools, %zu domains", pd->pools.n, pd->ndoms);
+	log_notice("ready: %zu pools, %zu domains, backend %s, socket %s", pd->pools.n, pd->ndoms,
+	           pd->cfg.hv_backend, pd->activated ? "from systemd" : pd->cfg.ctl_socket);
+	return 0;
+}
+
+int poold_run(struct poold *pd)
+{
+	return event_base_dispatch(pd->base) < 0 ? -EIO : 0;
+}
+
+/* Frees an event that may not exist. */
+static void poold_event_free(struct event **ev)
+{
+	if (*ev != NULL)
+		event_free(*ev);
+	*ev = NULL;
+}
+
+void poold_fini(struct poold *pd)
+{
+	pd->ctl = ctl_server_free(pd->ctl);
+	reconcile_clear(pd);
+	pd->xs = xsw_close(pd->xs);
+	pd->hv = hv_close(pd->hv);
+	poold_event_free(&pd->rescan);
+	poold_event_free(&pd->retry);
+	poold_event_free(&pd->sigterm);
+	poold_event_free(&pd->sigint);
+	poold_event_free(&pd->sighup);
+	if (pd->base != NULL)
+		event_base_free(pd->base);
+	pd->base = NULL;
+	if (pd->pools.pools != NULL)
+		pool_table_fini(&pd->pools);
+	plan_fini(&pd->plan);
+	free(pd->topo);
+	pd->topo = NULL;
+	config_fini(&pd->cfg);
+	config_fini(&pd->cli);
+}
+
+int poold_check_state(const struct poold_config *cfg, bool verbose, FILE *out)
+{
+	struct pool_table t;
+	struct state_dom *doms = NULL;
+	struct perr e = {0};
+	size_t n = 0;
+	int r;
+
+	r = state_load(cfg->state_file, &t, &doms, &n, &e);
+	if (r == -ENOENT) {
+		if (verbose)
+			fprintf(out,
+			        "# state file %s does not exist: a first start (pool0 gets "
+			        "every pCPU)\n",
+			        cfg->state_file);
+		return 0;
+	}
+	if (r != 0) {
+		fprintf(out, "poold: %s\n", e.msg[0] ? e.msg : perr_name(r));
+		return r;
+	}
+	if (verbose)
+		fprintf(out, "# state file %s: %zu pools, %zu domain records\n", cfg->state_file,
+		        t.n, n);
+	free(doms);
+	pool_table_fini(&t);
+	return 0;
+}

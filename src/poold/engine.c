@@ -1,0 +1,307 @@
+/* What poold does on request: validate, change the model, make it durable, apply, announce. */
+#include "poold/engine.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "poold-protocol.h"
+#include "poold/reconcile.h"
+#include "util/log.h"
+
+/* The model as it was before a change, to roll back when it can't be made durable. */
+struct snap {
+	struct pool_table pools;
+	struct dom *doms;
+	size_t ndoms;
+	bool state_dirty;
+};
+
+/* Copies the pool table and the domains. */
+static int snap_take(const struct poold *pd, struct snap *s)
+{
+	s->pools = pd->pools;
+	s->pools.pools = calloc(pd->pools.n + 1, sizeof(*s->pools.pools));
+	s->doms = calloc(pd->ndoms + 1, sizeof(*s->doms));
+	if (s->pools.pools == NULL || s->doms == NULL) {
+		free(s->pools.pools);
+		free(s->doms);
+		return -ENOMEM;
+	}
+	memcpy(s->pools.pools, pd->pools.pools, pd->pools.n * sizeof(*s->pools.pools));
+	s->pools.alloc = pd->pools.n + 1;
+	memcpy(s->doms, pd->doms, pd->ndoms * sizeof(*s->doms));
+	s->ndoms = pd->ndoms;
+	s->state_dirty = pd->state_dirty;
+	return 0;
+}
+
+static void snap_drop(struct snap *s)
+{
+	free(s->pools.pools);
+	free(s->doms);
+}
+
+/* Puts the model back; nothing rescans between a snapshot and its restore. */
+static void snap_restore(struct poold *pd, struct snap *s)
+{
+	free(pd->pools.pools);
+	pd->pools = s->pools;
+	memcpy(pd->doms, s->doms, s->ndoms * sizeof(*s->doms));
+	pd->state_dirty = s->state_dirty;
+	free(s->doms);
+}
+
+/* Makes a model change durable, or undoes it (POOLD_E_STATE). */
+static int engine_commit(struct poold *pd, struct snap *s, struct perr *e)
+{
+	int r;
+
+	r = reconcile_save(pd, e);
+	if (r != 0) {
+		log_warnx("%s", e != NULL ? e->msg : "state file not written");
+		snap_restore(pd, s);
+		return r;
+	}
+	snap_drop(s);
+	return 0;
+}
+
+static void engine_pool_event(struct poold *pd, const char *name, const char *action)
+{
+	reconcile_event(pd, POOLD_EV_POOL_CHANGED,
+	                json_pack("{s:s, s:s}", "pool", name, "action", action));
+	reconcile_status(pd);
+}
+
+/* Finds a pool, or says how to list them. */
+static struct pool *engine_pool_find(struct poold *pd, const char *name, struct perr *e)
+{
+	struct pool *p = pool_find(&pd->pools, name);
+
+	if (p == NULL)
+		perr_set(e, POOLD_E_NOTFOUND, "no pool named \"%.64s\": see poolctl pool-list",
+		         name);
+	return p;
+}
+
+int engine_pool_create(struct poold *pd, const char *name, const struct pool_cpus_spec *spec,
+                       unsigned cap, struct perr *e)
+{
+	struct cpumap cpus;
+	struct pool *p;
+	struct snap s;
+	int r;
+
+	if (!pool_name_valid(name))
+		return perr_set(
+		    e, POOLD_E_INVALID,
+		    "\"%.64s\" is not a valid pool name: use 1 to 64 of A-Z a-z 0-9 _ . -", name);
+	if (pool_find(&pd->pools, name) != NULL)
+		return perr_set(e, POOLD_E_EXISTS,
+		                "pool \"%s\" already exists: pick another name, or change it with "
+		                "pool-modify",
+		                name);
+	r = pool_resolve_cpus(&pd->pools, pd->topo, NULL, spec, &cpus, e);
+	if (r != 0)
+		return r;
+	if ((r = snap_take(pd, &s)) < 0)
+		return perr_set(e, r, "out of memory");
+	r = pool_create(&pd->pools, name, &cpus, cap, &p, e);
+	if (r != 0) {
+		snap_drop(&s);
+		return r;
+	}
+	if ((r = engine_commit(pd, &s, e)) != 0)
+		return r;
+	log_notice("pool %s created", name);
+	/* Misplaced domains that wanted this pool move in now. */
+	r = engine_reconcile(pd, e);
+	engine_pool_event(pd, name, "created");
+	return r;
+}
+
+int engine_pool_modify(struct poold *pd, const char *name, const struct pool_cpus_spec *spec,
+                       int cap, struct perr *e)
+{
+	struct cpumap cpus;
+	struct pool *p;
+	struct snap s;
+	int r;
+
+	if ((p = engine_pool_find(pd, name, e)) == NULL)
+		return POOLD_E_NOTFOUND;
+	if (spec == NULL && cap < 0)
+		return perr_set(e, POOLD_E_INVALID,
+		                "nothing to change for pool %s: give ncpu=N, cpu=LIST or cap=C",
+		                name);
+	if (spec != NULL && p->id == POOL0_ID)
+		return perr_set(
+		    e, POOLD_E_PROTECTED,
+		    "pool0 can't be resized directly: it holds every pCPU no other pool "
+		    "has; create, resize or destroy other pools instead");
+	if (spec != NULL) {
+		r = pool_resolve_cpus(&pd->pools, pd->topo, p, spec, &cpus, e);
+		if (r != 0)
+			return r;
+	}
+	if ((r = snap_take(pd, &s)) < 0)
+		return perr_set(e, r, "out of memory");
+	if (spec != NULL) {
+		r = pool_resize(&pd->pools, name, &cpus, engine_pool_members(pd, p->id), e);
+		if (r != 0) {
+			snap_drop(&s);
+			return r;
+		}
+	}
+	if (cap >= 0)
+		pool_find(&pd->pools, name)->cap = (unsigned)cap;
+	if ((r = engine_commit(pd, &s, e)) != 0)
+		return r;
+	log_notice("pool %s modified", name);
+	r = engine_reconcile(pd, e);
+	engine_pool_event(pd, name, "modified");
+	return r;
+}
+
+int engine_pool_destroy(struct poold *pd, const char *name, bool force, struct perr *e)
+{
+	struct pool *p;
+	struct snap s;
+	size_t members;
+	uint32_t id;
+	int r;
+
+	if ((p = engine_pool_find(pd, name, e)) == NULL)
+		return POOLD_E_NOTFOUND;
+	if (p->id == POOL0_ID)
+		return perr_set(e, POOLD_E_PROTECTED,
+		                "pool0 can't be destroyed: it holds dom0 and every free pCPU");
+	id = p->id;
+	members = engine_pool_members(pd, id);
+	if (members > 0 && !force)
+		return perr_set(e, POOLD_E_BUSY,
+		                "pool %s has %zu domain%s: move them with pool-migrate, or use "
+		                "--force to move them to pool0",
+		                name, members, members == 1 ? "" : "s");
+	if ((r = snap_take(pd, &s)) < 0)
+		return perr_set(e, r, "out of memory");
+	/* Wanting pool0 keeps them there even if a pool of this name comes back. */
+	for (size_t i = 0; i < pd->ndoms; i++)
+		if (pd->doms[i].pool_id == id)
+			snprintf(pd->doms[i].want, sizeof(pd->doms[i].want), "%s", POOL0_NAME);
+	r = pool_destroy(&pd->pools, name, 0, e);
+	if (r != 0) {
+		snap_restore(pd, &s);
+		return r;
+	}
+	if ((r = engine_commit(pd, &s, e)) != 0)
+		return r;
+	log_notice("pool %s destroyed%s", name, members > 0 ? ", its domains moved to pool0" : "");
+	r = engine_reconcile(pd, e);
+	engine_pool_event(pd, name, "destroyed");
+	return r;
+}
+
+int engine_domain_find(struct poold *pd, const char *ref, struct dom **out, struct perr *e)
+{
+	bool numeric = ref[0] != '\0';
+
+	for (const char *c = ref; *c != '\0'; c++)
+		numeric &= isdigit((unsigned char)*c) != 0;
+	for (size_t i = 0; i < pd->ndoms; i++) {
+		struct dom *d = &pd->doms[i];
+
+		if ((numeric && strtoul(ref, NULL, 10) == d->domid && strlen(ref) < 11) ||
+		    (!numeric && strcmp(ref, d->name) == 0)) {
+			*out = d;
+			return 0;
+		}
+	}
+	/* A domain may be named with digits only; try the names too. */
+	for (size_t i = 0; numeric && i < pd->ndoms; i++) {
+		if (strcmp(ref, pd->doms[i].name) == 0) {
+			*out = &pd->doms[i];
+			return 0;
+		}
+	}
+	return perr_set(e, POOLD_E_NOTFOUND,
+	                "no domain \"%.64s\": give a name or domid shown by poolctl domain-list",
+	                ref);
+}
+
+int engine_domain_migrate(struct poold *pd, const char *ref, const char *pool, struct perr *e)
+{
+	struct dom *d;
+	struct snap s;
+	uint32_t domid;
+	int r;
+
+	if ((r = engine_domain_find(pd, ref, &d, e)) != 0)
+		return r;
+	if (d->domid == 0)
+		return perr_set(e, POOLD_E_PROTECTED, "domain 0 always stays in pool0");
+	if (engine_pool_find(pd, pool, e) == NULL)
+		return POOLD_E_NOTFOUND;
+	if ((r = snap_take(pd, &s)) < 0)
+		return perr_set(e, r, "out of memory");
+	domid = d->domid;
+	snprintf(d->want, sizeof(d->want), "%s", pool);
+	if ((r = engine_commit(pd, &s, e)) != 0)
+		return r;
+	log_notice("domain %" PRIu32 " (%s) migrates to %s", domid, d->name, pool);
+	return engine_reconcile(pd, e);
+}
+
+int engine_domain_set(struct poold *pd, const char *ref, int weight, int cap, struct perr *e)
+{
+	struct dom *d;
+	struct snap s;
+	int r;
+
+	if ((r = engine_domain_find(pd, ref, &d, e)) != 0)
+		return r;
+	if (weight < 0 && cap < 0)
+		return perr_set(e, POOLD_E_INVALID,
+		                "nothing to change: give weight=W and/or cap=C");
+	if (weight >= 0 && (weight < DOM_WEIGHT_MIN || weight > DOM_WEIGHT_MAX))
+		return perr_set(e, POOLD_E_INVALID,
+		                "weight %d is out of range: use 1..65535 (256 is the default)",
+		                weight);
+	if (cap >= 0 && (unsigned)cap > 100 * d->nr_vcpus)
+		return perr_set(e, POOLD_E_INVALID,
+		                "cap %d is out of range for %s (%u vCPUs): use 0 (no cap) to %u "
+		                "(%% of one pCPU)",
+		                cap, d->name, d->nr_vcpus, 100 * d->nr_vcpus);
+	if ((r = snap_take(pd, &s)) < 0)
+		return perr_set(e, r, "out of memory");
+	if (weight >= 0)
+		d->weight = (unsigned)weight;
+	if (cap >= 0)
+		d->cap = (unsigned)cap;
+	if ((r = engine_commit(pd, &s, e)) != 0)
+		return r;
+	log_notice("domain %" PRIu32 " (%s): weight %u cap %u", d->domid, d->name, d->weight,
+	           d->cap);
+	return engine_reconcile(pd, e);
+}
+
+size_t engine_pool_members(const struct poold *pd, uint32_t pool_id)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < pd->ndoms; i++)
+		n += pd->doms[i].pool_id == pool_id;
+	return n;
+}
+
+enum sched_kind engine_pool_sched(const struct poold *pd, const struct pool *p)
+{
+	/* Members report the scheduler of their Xen cpupool; a pool without any uses cpupool 0's. */
+	for (size_t i = 0; i < pd->ndoms; i++)
+		if (pd->doms[i].pool_id == p->id && pd->doms[i].sched != SCHED_UNKNOWN)
+			return pd->doms[i].sched;
+	return pd->sched0;
+}

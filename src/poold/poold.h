@@ -1,0 +1,69 @@
+/* The daemon's context: one event base and everything poold knows, passed explicitly. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/dom.h"
+#include "core/plan.h"
+#include "core/pool.h"
+#include "core/topo.h"
+#include "util/error.h"
+
+struct event;
+struct event_base;
+struct hv;
+struct xsw;
+struct ctl_server;
+struct state_dom;
+
+struct poold_config {
+	char *config_file;	/* poold.conf, xl syntax */
+	char *hv_backend;	/* "xen" or "sim" */
+	char *sim_socket;	/* xensim's hypervisor socket, for "sim" */
+	char *xenstore_path;	/* exported as XENSTORED_PATH when set */
+	char *ctl_socket;
+	char *state_file;
+	char *default_pool;	/* where domains without a known pool go */
+	int log_level;
+	bool foreground;
+	bool check_only;	/* -n: check configuration and state, then exit */
+};
+
+struct poold {
+	struct event_base *base;
+	struct poold_config cfg;
+	struct hv *hv;
+	struct xsw *xs;
+	struct ctl_server *ctl;
+
+	struct topo *topo;
+	struct pool_table pools;
+	struct dom *doms;	/* live domains, ascending domid */
+	size_t ndoms;
+	size_t adoms;
+
+	/* Domain records of the state file not matched to a live domain yet. */
+	struct state_dom *saved;
+	size_t nsaved;
+
+	struct plan plan;
+	struct event *rescan;	/* deferred: events only schedule a rescan */
+	struct event *sigterm, *sigint, *sighup;
+	uint64_t hv_writes;	/* writes made since start, for status */
+	bool ready;
+
+	/* The command line's settings, applied again over poold.conf on SIGHUP. */
+	struct poold_config cli;
+	/* Domain records changed but not written yet (a failed write is retried). */
+	bool state_dirty;
+	/* The scheduler of Xen cpupool 0, for pools without members. */
+	enum sched_kind sched0;
+	/* Retries a reconcile the hypervisor refused part of. */
+	struct event *retry;
+	/* The last reconcile failure logged, so a repeated one is logged once. */
+	char last_error[PERR_MSG_MAX];
+	/* The control socket came from systemd (socket activation). */
+	bool activated;
+};

@@ -1,0 +1,440 @@
+/* Rescan and reconcile: list domains, place them, and write only what differs. */
+#include "poold/reconcile.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "core/plan.h"
+#include "core/weight.h"
+#include "ctl/server.h"
+#include "hv/hv.h"
+#include "poold-protocol.h"
+#include "poold/engine.h"
+#include "poold/state.h"
+#include "util/log.h"
+#include "xs/xsw.h"
+
+/* How long a reconcile the hypervisor refused waits before trying again. */
+#define RECONCILE_RETRY_SEC 10
+
+/* The scheduler of each Xen cpupool, asked once per rescan. */
+struct sched_cache {
+	uint32_t cpupool[16];
+	enum sched_kind kind[16];
+	unsigned n;
+};
+
+/* What one reconcile pass found and did. */
+struct pass {
+	struct poold *pd;
+	bool changed; /* a domain came, went, moved or changed: status update */
+	int err;      /* first POOLD_E_HYPERVISOR or -errno met */
+	struct perr *e;
+};
+
+int reconcile_save(struct poold *pd, struct perr *e)
+{
+	int r;
+
+	r = state_save(pd->cfg.state_file, &pd->pools, pd->doms, pd->ndoms, e);
+	pd->state_dirty = r != 0;
+	return r;
+}
+
+void reconcile_event(struct poold *pd, const char *name, json_t *data)
+{
+	if (pd->ctl != NULL && data != NULL)
+		ctl_server_event(pd->ctl, name, data);
+	else
+		json_decref(data);
+}
+
+void reconcile_status(struct poold *pd)
+{
+	if (!pd->ready)
+		return;
+	sd_notifyf(0, "STATUS=%zu pools, %zu domains, %" PRIu64 " hypervisor writes", pd->pools.n,
+	           pd->ndoms, pd->hv_writes);
+}
+
+void reconcile_clear(struct poold *pd)
+{
+	for (size_t i = 0; pd->xs != NULL && i < pd->ndoms; i++)
+		xsw_unwatch_domain(pd->xs, pd->doms[i].domid);
+	free(pd->doms);
+	pd->doms = NULL;
+	pd->ndoms = pd->adoms = 0;
+	free(pd->saved);
+	pd->saved = NULL;
+	pd->nsaved = 0;
+}
+
+/*
+ * Logs a failure (once: a failure the previous pass began with again is only a
+ * debug message, as the retry timer repeats passes) and records the first.
+ */
+static void pass_fail(struct pass *ps, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void pass_fail(struct pass *ps, int code, const char *fmt, ...)
+{
+	char msg[PERR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (strcmp(msg, ps->pd->last_error) == 0)
+		log_debug("still: %s", msg);
+	else
+		log_warnx("%s", msg);
+	if (ps->err != 0)
+		return;
+	ps->err = code;
+	perr_set(ps->e, code, "%s", msg);
+}
+
+/* Returns the scheduler of a cpupool, asking the hypervisor once per pass. */
+static enum sched_kind pass_sched(struct poold *pd, struct sched_cache *c, uint32_t cpupool)
+{
+	enum sched_kind k = SCHED_UNKNOWN;
+	int r;
+
+	for (unsigned i = 0; i < c->n; i++)
+		if (c->cpupool[i] == cpupool)
+			return c->kind[i];
+	r = pd->hv->ops->cpupool_sched(pd->hv, cpupool, &k);
+	if (r < 0) {
+		log_warnx("cannot read the scheduler of cpupool %" PRIu32 ": %s", cpupool,
+		          strerror(-r));
+		k = SCHED_UNKNOWN;
+	}
+	if (c->n < sizeof(c->cpupool) / sizeof(c->cpupool[0])) {
+		c->cpupool[c->n] = cpupool;
+		c->kind[c->n++] = k;
+	}
+	return k;
+}
+
+/* Builds the data of a domain-placed event. */
+static json_t *dom_placed_json(const struct poold *pd, const struct dom *d)
+{
+	const struct pool *p = pool_find_id(&pd->pools, d->pool_id);
+
+	return json_pack("{s:I, s:s, s:s, s:b, s:s}", "domid", (json_int_t)d->domid, "name",
+	                 d->name, "pool", p != NULL ? p->name : "", "misplaced", d->misplaced,
+	                 "wanted", d->want);
+}
+
+/* Sets up a domain seen for the first time: its record, or what libxl gave it. */
+static void dom_new(struct poold *pd, struct dom *d, const struct hv_dominfo *info,
+                    enum sched_kind kind)
+{
+	const struct state_dom *rec = NULL;
+	unsigned w = 0, c = 0;
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	d->domid = info->domid;
+	memcpy(d->uuid, info->uuid, sizeof(d->uuid));
+	d->nr_vcpus = info->nr_vcpus;
+	d->sched = kind;
+	d->pool_id = POOL0_ID;
+	if (pd->xs != NULL && xsw_read_name(pd->xs, d->domid, d->name, sizeof(d->name)) < 0)
+		d->name[0] = '\0';
+	for (size_t i = 0; i < pd->nsaved; i++)
+		if (memcmp(pd->saved[i].uuid, d->uuid, sizeof(d->uuid)) == 0)
+			rec = &pd->saved[i];
+	if (rec != NULL) {
+		memcpy(d->want, rec->want, sizeof(d->want));
+		memcpy(d->key_seen, rec->key_seen, sizeof(d->key_seen));
+		d->weight = rec->weight;
+		d->cap = rec->cap;
+		if (d->name[0] == '\0')
+			memcpy(d->name, rec->name, sizeof(d->name));
+	} else {
+		/* libxl set these from the domain's config: keep the admin's choice. */
+		d->weight = DOM_WEIGHT_DEFAULT;
+		if (kind == SCHED_CREDIT || kind == SCHED_CREDIT2) {
+			r = pd->hv->ops->get_sched(pd->hv, d->domid, kind, &w, &c);
+			if (r == 0 && w >= DOM_WEIGHT_MIN && w <= DOM_WEIGHT_MAX) {
+				d->weight = w;
+				d->cap = c;
+			}
+		}
+	}
+	if (pd->xs != NULL && xsw_watch_domain(pd->xs, d->domid) < 0)
+		log_warn("domain %" PRIu32 ": cannot watch its pool key", d->domid);
+	log_info("domain %" PRIu32 " (%s) appeared, %u vCPUs, %s", d->domid, d->name, d->nr_vcpus,
+	         sched_kind_name(kind));
+}
+
+/* Tells subscribers a domain is gone and stops watching it. */
+static void dom_gone(struct poold *pd, const struct dom *d)
+{
+	log_info("domain %" PRIu32 " (%s) is gone", d->domid, d->name);
+	if (pd->xs != NULL)
+		xsw_unwatch_domain(pd->xs, d->domid);
+	reconcile_event(pd, POOLD_EV_DOMAIN_GONE,
+	                json_pack("{s:I, s:s}", "domid", (json_int_t)d->domid, "name", d->name));
+}
+
+/*
+ * Merges the hypervisor's list into pd->doms: keeps known domains (same domid
+ * and uuid, since domids are reused), adds new ones, drops gone and dying
+ * ones. New domains are marked in fresh[].
+ */
+static int pass_merge(struct poold *pd, struct pass *ps, struct sched_cache *sc,
+                      const struct hv_dominfo *info, size_t n, bool **fresh)
+{
+	struct dom *nd;
+	size_t k = 0, o = 0;
+
+	nd = calloc(n + 1, sizeof(*nd));
+	*fresh = calloc(n + 1, sizeof(**fresh));
+	if (nd == NULL || *fresh == NULL) {
+		free(nd);
+		free(*fresh);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		enum sched_kind kind;
+
+		while (o < pd->ndoms && pd->doms[o].domid < info[i].domid) {
+			dom_gone(pd, &pd->doms[o++]);
+			ps->changed = true;
+		}
+		if (info[i].dying)
+			continue;
+		kind = pass_sched(pd, sc, info[i].cpupool);
+		if (o < pd->ndoms && pd->doms[o].domid == info[i].domid &&
+		    memcmp(pd->doms[o].uuid, info[i].uuid, 16) == 0) {
+			nd[k] = pd->doms[o++];
+			nd[k].nr_vcpus = info[i].nr_vcpus;
+			nd[k].sched = kind;
+			if (nd[k].name[0] == '\0' && pd->xs != NULL &&
+			    xsw_read_name(pd->xs, nd[k].domid, nd[k].name, sizeof(nd[k].name)) == 0)
+				pd->state_dirty = true;
+		} else {
+			if (o < pd->ndoms && pd->doms[o].domid == info[i].domid)
+				dom_gone(pd, &pd->doms[o++]);
+			dom_new(pd, &nd[k], &info[i], kind);
+			(*fresh)[k] = true;
+			ps->changed = true;
+			pd->state_dirty = true;
+		}
+		k++;
+	}
+	while (o < pd->ndoms) {
+		dom_gone(pd, &pd->doms[o++]);
+		ps->changed = true;
+	}
+	/* Gone domains or dropped records change what the state file should say. */
+	if (ps->changed || pd->nsaved > 0)
+		pd->state_dirty = true;
+	free(pd->doms);
+	pd->doms = nd;
+	pd->ndoms = k;
+	pd->adoms = n + 1;
+	/* Records of domains not alive at start are dropped (DESIGN.md §6). */
+	free(pd->saved);
+	pd->saved = NULL;
+	pd->nsaved = 0;
+	return 0;
+}
+
+/* Reads the trusted pool key of d and places it; events when it moved. */
+static void pass_place(struct poold *pd, struct pass *ps, struct dom *d, bool fresh)
+{
+	/* Longer than a pool name, so that a too-long key shows up as misplaced (dom.c). */
+	char key[4 * POOL_NAME_MAX];
+	const char *k = NULL;
+	bool trusted = false;
+	int r;
+
+	/* An absent or untrusted key counts as no key; an unreadable one changes nothing. */
+	if (d->domid != 0 && pd->xs != NULL) {
+		r = xsw_read_pool_key(pd->xs, d->domid, key, sizeof(key), &trusted);
+		if (r == 0 && trusted)
+			k = key;
+		else if (r < 0 && r != -ENOENT)
+			log_debug("domain %" PRIu32 ": pool key unreadable: %s", d->domid,
+			          strerror(-r));
+		if ((r == 0 || r == -ENOENT) && dom_take_key(d, k)) {
+			log_info("domain %" PRIu32 " (%s): pool key says \"%s\"", d->domid, d->name,
+			         d->want);
+			pd->state_dirty = true;
+		}
+	}
+	if (dom_place(d, &pd->pools, pd->cfg.default_pool) || fresh) {
+		const struct pool *p = pool_find_id(&pd->pools, d->pool_id);
+
+		if (d->misplaced)
+			log_notice("domain %" PRIu32 " (%s) wants pool %s, which does not exist: "
+			           "held in %s until it is created",
+			           d->domid, d->name, d->want, p != NULL ? p->name : "?");
+		else
+			log_info("domain %" PRIu32 " (%s) placed in %s", d->domid, d->name,
+			         p != NULL ? p->name : "?");
+		reconcile_event(pd, POOLD_EV_DOMAIN_PLACED, dom_placed_json(pd, d));
+		ps->changed = true;
+	}
+}
+
+/* True when a failure only means the domain died meanwhile. */
+static bool dom_died(int r)
+{
+	return r == -ESRCH || r == -ENOENT;
+}
+
+/* Makes one op; on failure says which domain, vCPU and cpus. Returns the hv result. */
+static int pass_apply(struct poold *pd, struct pass *ps, const struct dom *d,
+                      const struct plan_op *op)
+{
+	char cpus[CPUMAP_TEXT_MAX];
+	int r;
+
+	if (op->kind == PLAN_SET_AFFINITY)
+		r = pd->hv->ops->set_affinity(pd->hv, op->domid, op->vcpu, &op->cpus);
+	else
+		r = pd->hv->ops->set_sched(pd->hv, op->domid, op->sched, op->weight, op->cap);
+	if (r == 0) {
+		pd->hv_writes++;
+		return 0;
+	}
+	if (dom_died(r))
+		return r;
+	if (op->kind == PLAN_SET_AFFINITY) {
+		cpumap_format(&op->cpus, cpus, sizeof(cpus));
+		pass_fail(ps, POOLD_E_HYPERVISOR,
+		          "domain %" PRIu32 " (%s) vCPU %u: pinning to cpus %s failed: %s",
+		          d->domid, d->name, op->vcpu, cpus, strerror(-r));
+	} else {
+		pass_fail(ps, POOLD_E_HYPERVISOR,
+		          "domain %" PRIu32 " (%s): setting %s weight %u cap %u failed: %s",
+		          d->domid, d->name, sched_kind_name(op->sched), op->weight, op->cap,
+		          strerror(-r));
+	}
+	return r;
+}
+
+/* Reads what the hypervisor has for d, diffs it against what d should have, writes it. */
+static void pass_dom(struct poold *pd, struct pass *ps, struct dom *d,
+                     const struct sched_params *sp)
+{
+	const struct pool *p = pool_find_id(&pd->pools, d->pool_id);
+	struct dom_desired want = {.domid = d->domid, .sched = *sp, .kind = d->sched};
+	struct dom_actual act = {.domid = d->domid, .nr_vcpus = d->nr_vcpus};
+	int r = 0;
+
+	if (p == NULL || cpumap_empty(&p->cpus)) {
+		/* A pool whose pCPUs all went offline: its members run in pool0. */
+		p = &pd->pools.pools[0];
+	}
+	want.cpus = p->cpus;
+	act.hard = calloc(d->nr_vcpus + 1, sizeof(*act.hard));
+	if (act.hard == NULL) {
+		pass_fail(ps, -ENOMEM, "domain %" PRIu32 ": out of memory", d->domid);
+		return;
+	}
+	for (unsigned v = 0; v < d->nr_vcpus && r == 0; v++) {
+		r = pd->hv->ops->get_affinity(pd->hv, d->domid, v, &act.hard[v]);
+		if (r < 0 && !dom_died(r))
+			pass_fail(ps, POOLD_E_HYPERVISOR,
+			          "domain %" PRIu32 " (%s) vCPU %u: reading affinity failed: %s",
+			          d->domid, d->name, v, strerror(-r));
+	}
+	if (r == 0 && sp->write && (d->sched == SCHED_CREDIT || d->sched == SCHED_CREDIT2)) {
+		r = pd->hv->ops->get_sched(pd->hv, d->domid, d->sched, &act.weight, &act.cap);
+		if (r == 0)
+			act.sched_known = true;
+		else if (!dom_died(r))
+			pass_fail(ps, POOLD_E_HYPERVISOR,
+			          "domain %" PRIu32 " (%s): reading %s weight failed: %s", d->domid,
+			          d->name, sched_kind_name(d->sched), strerror(-r));
+	}
+	if (r == 0) {
+		plan_reset(&pd->plan);
+		r = plan_diff(&pd->plan, &want, &act, &pd->pools.online);
+		if (r < 0)
+			pass_fail(ps, r, "domain %" PRIu32 ": planning failed: %s", d->domid,
+			          strerror(-r));
+	}
+	/* After a failed op the domain waits for the next pass; others go on. */
+	for (size_t i = 0; r == 0 && i < pd->plan.n; i++)
+		r = pass_apply(pd, ps, d, &pd->plan.ops[i]);
+	if (dom_died(r))
+		log_debug("domain %" PRIu32 " died while being reconciled", d->domid);
+	plan_reset(&pd->plan);
+	free(act.hard);
+}
+
+/* Logs a failed pass once per distinct message and schedules a retry. */
+static void pass_report(struct poold *pd, const struct pass *ps)
+{
+	static const struct timeval retry = {RECONCILE_RETRY_SEC, 0};
+
+	if (ps->err == 0) {
+		pd->last_error[0] = '\0';
+		return;
+	}
+	snprintf(pd->last_error, sizeof(pd->last_error), "%s", ps->e->msg);
+	if (pd->retry != NULL && !event_pending(pd->retry, EV_TIMEOUT, NULL))
+		event_add(pd->retry, &retry);
+}
+
+int engine_reconcile(struct poold *pd, struct perr *e)
+{
+	struct perr local;
+	struct pass ps = {.pd = pd, .e = e != NULL ? e : &local};
+	struct sched_cache sc = {.n = 0};
+	struct sched_params *sp = NULL;
+	struct hv_dominfo *info = NULL;
+	bool *fresh = NULL;
+	size_t n = 0;
+	int r;
+
+	r = pd->hv->ops->list_domains(pd->hv, &info, &n);
+	if (r < 0) {
+		pass_fail(&ps, r, "listing domains failed: %s", strerror(-r));
+		pass_report(pd, &ps);
+		return r;
+	}
+	r = pass_merge(pd, &ps, &sc, info, n, &fresh);
+	free(info);
+	if (r < 0)
+		return perr_set(ps.e, r, "out of memory");
+	pd->sched0 = pass_sched(pd, &sc, 0);
+
+	for (size_t i = 0; i < pd->ndoms; i++)
+		pass_place(pd, &ps, &pd->doms[i], fresh[i]);
+	free(fresh);
+
+	sp = calloc(pd->ndoms + 1, sizeof(*sp));
+	if (sp == NULL)
+		return perr_set(ps.e, -ENOMEM, "out of memory");
+	weight_compute(&pd->pools, pd->doms, pd->ndoms, sp);
+	for (size_t i = 0; i < pd->ndoms; i++) {
+		pd->doms[i].hv_weight = sp[i].write ? sp[i].weight : 0;
+		pd->doms[i].hv_cap = sp[i].write ? sp[i].cap : 0;
+		pass_dom(pd, &ps, &pd->doms[i], &sp[i]);
+	}
+	free(sp);
+
+	if (pd->state_dirty) {
+		struct perr se;
+
+		if (reconcile_save(pd, &se) != 0)
+			log_warnx("domain records not saved (retried on the next change): %s",
+			          se.msg);
+	}
+	if (ps.changed)
+		reconcile_status(pd);
+	pass_report(pd, &ps);
+	return ps.err;
+}

@@ -1,0 +1,89 @@
+/* Logging to stderr; journald reads the <N> prefixes as priorities. */
+#include "util/log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *log_progname = "poold";
+static int log_level = LOG_LEVEL_NOTICE;
+/* Under journald the priority prefix replaces the program name. */
+static bool log_journal;
+
+static const char *const level_names[] = {
+	[LOG_LEVEL_ERR] = "err",       [LOG_LEVEL_WARNING] = "warning",
+	[LOG_LEVEL_NOTICE] = "notice", [LOG_LEVEL_INFO] = "info",
+	[LOG_LEVEL_DEBUG] = "debug",
+};
+
+void log_init(const char *progname, int level)
+{
+	log_progname = progname;
+	log_level = level;
+	log_journal = getenv("JOURNAL_STREAM") != NULL;
+}
+
+void log_set_level(int level)
+{
+	if (level < LOG_LEVEL_ERR)
+		level = LOG_LEVEL_ERR;
+	if (level > LOG_LEVEL_DEBUG)
+		level = LOG_LEVEL_DEBUG;
+	log_level = level;
+}
+
+int log_get_level(void)
+{
+	return log_level;
+}
+
+int log_level_parse(const char *name)
+{
+	for (int i = LOG_LEVEL_ERR; i <= LOG_LEVEL_DEBUG; i++)
+		if (strcmp(name, level_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *log_level_name(int level)
+{
+	if (level < LOG_LEVEL_ERR || level > LOG_LEVEL_DEBUG)
+		return "unknown";
+	return level_names[level];
+}
+
+static void log_vmsg(int level, int errnum, const char *fmt, va_list ap)
+{
+	char buf[1024];
+
+	if (level > log_level)
+		return;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (log_journal)
+		fprintf(stderr, "<%d>%s", level, buf);
+	else
+		fprintf(stderr, "%s: %s", log_progname, buf);
+	if (errnum != 0)
+		fprintf(stderr, ": %s", strerror(errnum));
+	fputc('\n', stderr);
+}
+
+#define LOG_FN(fn, level, with_errno)                                          \
+	void fn(const char *fmt, ...)                                          \
+	{                                                                      \
+		int saved = errno;                                             \
+		va_list ap;                                                    \
+		va_start(ap, fmt);                                             \
+		log_vmsg(level, with_errno ? saved : 0, fmt, ap);              \
+		va_end(ap);                                                    \
+		errno = saved;                                                 \
+	}
+
+LOG_FN(log_warn, LOG_LEVEL_WARNING, 1)
+LOG_FN(log_warnx, LOG_LEVEL_WARNING, 0)
+LOG_FN(log_err, LOG_LEVEL_ERR, 0)
+LOG_FN(log_notice, LOG_LEVEL_NOTICE, 0)
+LOG_FN(log_info, LOG_LEVEL_INFO, 0)
+LOG_FN(log_debug, LOG_LEVEL_DEBUG, 0)

@@ -1,0 +1,51 @@
+/* xensim's hypervisor socket: the protocol between xensim, the sim backend and xensim ctl. */
+#pragma once
+
+/*
+ * One JSON object per line in each direction, request then reply, on the
+ * Unix socket given by `xensim --hv-socket` (default: "hv.sock" beside the
+ * xenstore socket). No greeting.
+ *
+ *   request:  {"op": OP, ...arguments}
+ *   reply:    {"ok": {...}}  or  {"error": {"errno": N, "desc": TEXT}}
+ *
+ * cpu sets travel as strings in xl's syntax ("0-3,8"; "" for empty).
+ *
+ * Hypervisor ops (what libxenctrl gives poold; each counted in "counters"):
+ *   topology                         -> {"cpus": [{"cpu":0,"online":true,
+ *                                        "socket":0,"core":0,"node":0}, ...]}
+ *   domains                          -> {"domains": [{"domid":0,"uuid":
+ *                                        "<36-char uuid>","vcpus":16,
+ *                                        "cpupool":0,"dying":false}, ...]}
+ *   cpupool     {"cpupool":0}        -> {"sched":"credit"|"credit2","cpus":"0-15"}
+ *   get_affinity {"domid","vcpu"}    -> {"hard":"0-15"}
+ *   set_affinity {"domid","vcpu","hard"} -> {"hard": effective}
+ *        EINVAL when hard has no online cpu of the domain's cpupool,
+ *        ESRCH for an unknown domain, EINVAL for a bad vcpu.
+ *   get_sched   {"domid","sched"}    -> {"weight":256,"cap":0}
+ *        EINVAL when "sched" is not the scheduler of the domain's cpupool.
+ *   set_sched   {"domid","sched","weight","cap"} -> {}
+ *        weight 0 = unchanged; credit: cap 0xFFFF = unchanged;
+ *        weight > 65535 or cap > 100 * vcpus: EINVAL.
+ *   vcpu_time   {"domid","vcpu"}     -> {"ns": N}
+ *
+ * Control ops (for tests, demos and xensim ctl; not counted):
+ *   create  {"name", "vcpus", "pool"?: NAME, "pool_owner"?: "dom0"|"guest",
+ *            "weight"?, "cap"?, "hard"?: CPUS, "paused"?: bool}
+ *            -> {"domid": N}  (writes /local/domain/N/{name,domid}, the pool
+ *            key when asked, then fires @introduceDomain)
+ *   destroy {"domid"} -> {}  (removes /local/domain/N, fires @releaseDomain)
+ *   show    -> {"sched", "cpus": [...as topology...],
+ *               "domains": [{"domid","name","uuid","cpupool","weight","cap",
+ *                            "vcpus": [{"vcpu":0,"hard":"0-15","time_ns":N}]}],
+ *               "counters": {"set_affinity":N,"set_sched":N,"writes":N,
+ *                            "reads":N}}
+ *            "writes" = set_affinity + set_sched calls that succeeded.
+ *   reset_counters -> {}
+ *   fault   {"op": "set_affinity"|"set_sched", "errno": N, "count": N,
+ *            "domid"?: N} -> {}   (the next count matching calls fail)
+ *   run     {"ms": N} -> {}  (advances cpu_time as if every unpaused vCPU
+ *            ran for ms, sharing each pCPU by weight among vCPUs pinned there)
+ */
+
+#define SIMPROTO_LINE_MAX (4 * 1024 * 1024)

@@ -1,0 +1,194 @@
+/* The xenstore watcher: domain introduce/release watches and trusted `pool` keys. */
+#include "xs/xsw.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xenstore.h>
+
+#include "util/log.h"
+
+/* Domids at or above DOMID_FIRST_RESERVED (0x7FF0) are never guests. */
+#define XSW_DOMID_LIMIT 0x8000u
+
+#define XSW_TOKEN_INTRODUCE "poold:introduce"
+#define XSW_TOKEN_RELEASE   "poold:release"
+#define XSW_TOKEN_POOL      "poold:pool"
+
+struct xsw {
+	struct xs_handle *h;
+	struct event *ev;
+	xsw_changed_fn fn;
+	void *arg;
+	/* Which domains have their pool key watched, so watching is idempotent. */
+	uint64_t watched[XSW_DOMID_LIMIT / 64];
+};
+
+/* Drains every pending watch event, then tells the owner once for the batch. */
+static void xsw_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct xsw *x = arg;
+	unsigned n = 0;
+	char **vec;
+
+	while ((vec = xs_check_watch(x->h)) != NULL) {
+		log_debug("xenstore watch %s (%s)", vec[XS_WATCH_PATH], vec[XS_WATCH_TOKEN]);
+		free(vec);
+		n++;
+	}
+	if (errno != EAGAIN) {
+		/* The connection is gone: stop polling it rather than spin on it. */
+		log_warn("reading xenstore watch events; no more domain events will be seen");
+		event_del(x->ev);
+		n++;
+	}
+	if (n > 0)
+		x->fn(x->arg);
+}
+
+int xsw_open(struct xsw **out, struct event_base *base, xsw_changed_fn fn, void *arg)
+{
+	struct xsw *x;
+	int r;
+
+	x = calloc(1, sizeof(*x));
+	if (x == NULL)
+		return -ENOMEM;
+	x->fn = fn;
+	x->arg = arg;
+	x->h = xs_open(0);
+	if (x->h == NULL) {
+		r = errno ? -errno : -EIO;
+		goto fail;
+	}
+	if (!xs_watch(x->h, "@introduceDomain", XSW_TOKEN_INTRODUCE) ||
+	    !xs_watch(x->h, "@releaseDomain", XSW_TOKEN_RELEASE)) {
+		r = errno ? -errno : -EIO;
+		goto fail;
+	}
+	x->ev = event_new(base, xs_fileno(x->h), EV_READ | EV_PERSIST, xsw_readable, x);
+	if (x->ev == NULL || event_add(x->ev, NULL) < 0) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	*out = x;
+	return 0;
+fail:
+	xsw_close(x);
+	return r;
+}
+
+struct xsw *xsw_close(struct xsw *x)
+{
+	if (x == NULL)
+		return NULL;
+	if (x->ev != NULL)
+		event_free(x->ev);
+	if (x->h != NULL)
+		xs_close(x->h);
+	free(x);
+	return NULL;
+}
+
+static bool xsw_is_watched(const struct xsw *x, uint32_t domid)
+{
+	return (x->watched[domid / 64] >> (domid % 64)) & 1;
+}
+
+int xsw_watch_domain(struct xsw *x, uint32_t domid)
+{
+	char path[64];
+
+	if (domid >= XSW_DOMID_LIMIT)
+		return -EINVAL;
+	if (xsw_is_watched(x, domid))
+		return 0;
+	snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/pool", domid);
+	if (!xs_watch(x->h, path, XSW_TOKEN_POOL))
+		return errno ? -errno : -EIO;
+	x->watched[domid / 64] |= UINT64_C(1) << (domid % 64);
+	return 0;
+}
+
+int xsw_unwatch_domain(struct xsw *x, uint32_t domid)
+{
+	char path[64];
+
+	if (domid >= XSW_DOMID_LIMIT || !xsw_is_watched(x, domid))
+		return 0;
+	x->watched[domid / 64] &= ~(UINT64_C(1) << (domid % 64));
+	snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/pool", domid);
+	if (!xs_unwatch(x->h, path, XSW_TOKEN_POOL))
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+/* Reads a node into buf; -ENOENT when absent, -ENAMETOOLONG when it does not fit. */
+static int xsw_read(struct xsw *x, const char *path, char *buf, size_t len)
+{
+	unsigned int n;
+	char *v;
+
+	v = xs_read(x->h, XBT_NULL, path, &n);
+	if (v == NULL)
+		return errno ? -errno : -EIO;
+	if (n >= len || memchr(v, '\0', n) != NULL) {
+		free(v);
+		return -ENAMETOOLONG;
+	}
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	free(v);
+	return 0;
+}
+
+int xsw_read_name(struct xsw *x, uint32_t domid, char *buf, size_t len)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/name", domid);
+	return xsw_read(x, path, buf, len);
+}
+
+/*
+ * Decides whether a guest could have written its own key: the first entry is
+ * the owner and the default for everyone else, later entries are explicit.
+ */
+static bool xsw_perms_trusted(const struct xs_permissions *p, unsigned n, uint32_t domid)
+{
+	if (n == 0 || p[0].id != 0)
+		return false;
+	if (domid == 0)
+		return true;
+	for (unsigned i = 1; i < n; i++)
+		if (p[i].id == domid)
+			return !(p[i].perms & XS_PERM_WRITE);
+	return !(p[0].perms & XS_PERM_WRITE);
+}
+
+int xsw_read_pool_key(struct xsw *x, uint32_t domid, char *buf, size_t len, bool *trusted)
+{
+	struct xs_permissions *p;
+	unsigned int n;
+	char path[64];
+	int r;
+
+	*trusted = false;
+	snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/pool", domid);
+	r = xsw_read(x, path, buf, len);
+	if (r < 0)
+		return r;
+	p = xs_get_permissions(x->h, XBT_NULL, path, &n);
+	if (p == NULL)
+		return errno ? -errno : -EIO;
+	*trusted = xsw_perms_trusted(p, n, domid);
+	free(p);
+	if (!*trusted)
+		log_debug("domain %" PRIu32
+		          ": ignoring %s: not owned by dom0 or writable by the guest",
+		          domid, path);
+	return 0;
+}

@@ -1,0 +1,32 @@
+/* The xenstore side of poold: watches, domain names and trusted `pool` keys. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct xsw;
+
+/* Called for every watch event: events carry no domid and can be spurious. */
+typedef void (*xsw_changed_fn)(void *arg);
+
+/*
+ * Connects with xs_open() (XENSTORED_PATH selects the socket), watches
+ * @introduceDomain and @releaseDomain, and adds xs_fileno() to base.
+ */
+int xsw_open(struct xsw **out, struct event_base *base, xsw_changed_fn fn, void *arg);
+struct xsw *xsw_close(struct xsw *x);
+
+/* Watches /local/domain/<domid>/pool; idempotent. */
+int xsw_watch_domain(struct xsw *x, uint32_t domid);
+int xsw_unwatch_domain(struct xsw *x, uint32_t domid);
+
+/* Reads /local/domain/<domid>/name; -ENOENT when absent. */
+int xsw_read_name(struct xsw *x, uint32_t domid, char *buf, size_t len);
+
+/*
+ * Reads /local/domain/<domid>/pool. -ENOENT when absent. *trusted is true
+ * only when dom0 owns the node and domid cannot write it (xs_get_permissions).
+ */
+int xsw_read_pool_key(struct xsw *x, uint32_t domid, char *buf, size_t len, bool *trusted);

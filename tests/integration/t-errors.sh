@@ -1,0 +1,53 @@
+#!/bin/bash
+# poolctl's exit codes and messages, and hypervisor refusals that leave a consistent state.
+. "$(dirname "$0")/lib.sh"
+
+step "poold unreachable: exit 3, naming the socket"
+expect_rc 3 pc pool-list
+grep -q "$T/poold.sock" "$T/err" || fail "no socket path in: $(cat "$T/err")"
+
+start_xensim 1x8x1 1 credit2
+start_poold
+
+step "usage errors: exit 2"
+expect_rc 2 pc
+expect_rc 2 pc no-such-command
+expect_rc 2 pc pool-create
+expect_rc 2 pc pool-create p ncpu=x
+expect_rc 2 pc pool-create p ncpu=2 cpu=1
+expect_rc 2 pc domain-set
+
+step "refusals: exit 1 with the reason"
+expect_rc 1 pc pool-create 'bad name!' ncpu=1
+expect_rc 1 pc pool-create p ncpu=8
+grep -qi "pool0" "$T/err" || fail "no mention of pool0 keeping a pCPU: $(cat "$T/err")"
+expect_rc 1 pc pool-create p cpu=9
+grep -q "9" "$T/err" || fail "out-of-range cpu not named"
+pc pool-create p ncpu=2
+expect_rc 1 pc pool-create p ncpu=1
+expect_rc 1 pc pool-destroy pool0
+expect_rc 1 pc pool-destroy nosuch
+expect_rc 1 pc pool-migrate nosuch p
+expect_rc 1 pc pool-migrate Domain-0 p
+expect_rc 1 pc domain-set Domain-0 weight=0
+expect_rc 1 pc domain-set Domain-0 weight=70000
+pc --json pool-list | jq -e '.pools | length == 2' >/dev/null || fail "a refused command changed the pools"
+
+step "Xen refuses an affinity: a clear error, the state stays consistent"
+sim create g vcpus=2 >/dev/null
+wait_until "dom_pool g"
+sim fault set_affinity errno=EINVAL count=1
+expect_rc 1 pc pool-migrate g p
+grep -qi "g" "$T/err" && grep -qi "invalid" "$T/err" || fail "no clear hypervisor error: $(cat "$T/err")"
+step "the next reconcile repairs it"
+pc pool-create q ncpu=1
+wait_pinned g "$(pool_cpus p)"
+
+step "a domain that dies while it is pinned is skipped quietly"
+sim create h vcpus=2 >/dev/null
+wait_until "dom_pool h"
+sim fault set_affinity errno=ESRCH count=2
+pc pool-migrate h p
+kill -0 "$POOLD_PID" || fail "poold died"
+pc status >/dev/null
+echo "PASS"

@@ -1,0 +1,200 @@
+/* A stand-in for the daemon's engine: records what the ctl handlers ask of it. */
+#include "fake-engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct fake_engine fake;
+
+/* Counts a mutating call and returns the outcome the test chose. */
+static int record(const char *fn, const char *name, struct perr *e)
+{
+	fake.calls++;
+	snprintf(fake.last, sizeof(fake.last), "%s", fn);
+	snprintf(fake.name, sizeof(fake.name), "%s", name);
+	if (fake.ret != 0)
+		return perr_set(e, fake.ret, "%s", fake.msg);
+	return 0;
+}
+
+static void add_pool(struct pool_table *t, uint32_t id, const char *name, const char *cpus,
+                     unsigned nr)
+{
+	struct pool *p;
+
+	t->pools = realloc(t->pools, (t->n + 1) * sizeof(*t->pools));
+	p = &t->pools[t->n++];
+	memset(p, 0, sizeof(*p));
+	p->id = id;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	cpumap_parse(&p->cpus, cpus, nr, NULL);
+	if (id >= t->next_id)
+		t->next_id = id + 1;
+}
+
+static void add_dom(struct poold *pd, uint32_t domid, const char *name, uint32_t pool)
+{
+	struct dom *d;
+
+	pd->doms = realloc(pd->doms, (pd->ndoms + 1) * sizeof(*pd->doms));
+	d = &pd->doms[pd->ndoms++];
+	memset(d, 0, sizeof(*d));
+	d->domid = domid;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->nr_vcpus = 2;
+	d->pool_id = pool;
+	d->weight = DOM_WEIGHT_DEFAULT;
+	d->hv_weight = DOM_WEIGHT_DEFAULT;
+}
+
+void fake_poold_init(struct poold *pd, struct topo *topo)
+{
+	memset(pd, 0, sizeof(*pd));
+	memset(topo, 0, sizeof(*topo));
+	memset(&fake, 0, sizeof(fake));
+	topo->nr_cpus = 16;
+	for (unsigned i = 0; i < 16; i++)
+		topo->cpu[i].online = true;
+	pd->topo = topo;
+	pd->cfg.hv_backend = "sim";
+	add_pool(&pd->pools, 0, "pool0", "0-7", 16);
+	add_pool(&pd->pools, 1, "pool1", "8-11", 16);
+	add_pool(&pd->pools, 2, "pool2", "12-15", 16);
+	add_dom(pd, 0, "Domain-0", 0);
+	add_dom(pd, 1, "web1", 1);
+	add_dom(pd, 2, "db", 0);
+	pd->doms[2].misplaced = true;
+	snprintf(pd->doms[2].want, sizeof(pd->doms[2].want), "pool9");
+	pd->hv_writes = 42;
+}
+
+void fake_poold_fini(struct poold *pd)
+{
+	free(pd->pools.pools);
+	free(pd->doms);
+	pd->pools.pools = NULL;
+	pd->doms = NULL;
+}
+
+int engine_pool_create(struct poold *pd, const char *name, const struct pool_cpus_spec *spec,
+                       unsigned cap, struct perr *e)
+{
+	char cpus[CPUMAP_TEXT_MAX];
+	struct cpumap m = spec->cpus;
+	int r = record("pool_create", name, e);
+
+	fake.has_spec = true;
+	fake.spec = *spec;
+	fake.cap = (int)cap;
+	if (r != 0)
+		return r;
+	if (spec->by_count) {
+		cpumap_zero(&m);
+		for (unsigned i = 0; i < spec->ncpu; i++)
+			cpumap_set(&m, 4 + i);
+	}
+	cpumap_format(&m, cpus, sizeof(cpus));
+	add_pool(&pd->pools, pd->pools.next_id, name, cpus, pd->topo->nr_cpus);
+	pd->pools.pools[pd->pools.n - 1].cap = cap;
+	return 0;
+}
+
+int engine_pool_modify(struct poold *pd, const char *name, const struct pool_cpus_spec *spec,
+                       int cap, struct perr *e)
+{
+	struct pool *p;
+	int r = record("pool_modify", name, e);
+
+	fake.has_spec = spec != NULL;
+	if (spec != NULL)
+		fake.spec = *spec;
+	fake.cap = cap;
+	if (r != 0)
+		return r;
+	p = pool_find(&pd->pools, name);
+	if (p == NULL)
+		return perr_set(e, POOLD_E_NOTFOUND, "no pool %s", name);
+	if (spec != NULL && !spec->by_count)
+		p->cpus = spec->cpus;
+	if (cap >= 0)
+		p->cap = (unsigned)cap;
+	return 0;
+}
+
+int engine_pool_destroy(struct poold *pd, const char *name, bool force, struct perr *e)
+{
+	fake.force = force;
+	return record("pool_destroy", name, e);
+}
+
+int engine_domain_find(struct poold *pd, const char *ref, struct dom **out, struct perr *e)
+{
+	char id[16];
+
+	for (size_t i = 0; i < pd->ndoms; i++) {
+		snprintf(id, sizeof(id), "%u", pd->doms[i].domid);
+		if (strcmp(pd->doms[i].name, ref) == 0 || strcmp(id, ref) == 0) {
+			*out = &pd->doms[i];
+			return 0;
+		}
+	}
+	return perr_set(e, POOLD_E_NOTFOUND, "no domain %s", ref);
+}
+
+int engine_domain_migrate(struct poold *pd, const char *ref, const char *pool, struct perr *e)
+{
+	struct dom *d;
+	struct pool *p;
+	int r = record("domain_migrate", ref, e);
+
+	snprintf(fake.pool, sizeof(fake.pool), "%s", pool);
+	if (r != 0)
+		return r;
+	r = engine_domain_find(pd, ref, &d, e);
+	if (r != 0)
+		return r;
+	p = pool_find(&pd->pools, pool);
+	if (p == NULL)
+		return perr_set(e, POOLD_E_NOTFOUND, "no pool %s", pool);
+	d->pool_id = p->id;
+	return 0;
+}
+
+int engine_domain_set(struct poold *pd, const char *ref, int weight, int cap, struct perr *e)
+{
+	struct dom *d;
+	int r = record("domain_set", ref, e);
+
+	fake.weight = weight;
+	fake.cap = cap;
+	if (r != 0)
+		return r;
+	r = engine_domain_find(pd, ref, &d, e);
+	if (r != 0)
+		return r;
+	if (weight >= 0)
+		d->weight = (unsigned)weight;
+	if (cap >= 0)
+		d->cap = (unsigned)cap;
+	return 0;
+}
+
+size_t engine_pool_members(const struct poold *pd, uint32_t pool_id)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < pd->ndoms; i++)
+		n += pd->doms[i].pool_id == pool_id;
+	return n;
+}
+
+enum sched_kind engine_pool_sched(const struct poold *pd, const struct pool *p)
+{
+	return p->id == 2 ? SCHED_CREDIT2 : SCHED_CREDIT;
+}
+
+int engine_reconcile(struct poold *pd, struct perr *e)
+{
+	return 0;
+}

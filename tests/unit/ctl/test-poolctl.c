@@ -1,0 +1,281 @@
+/* Unit tests of poolctl: its grammar, its text output, its greeting check. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "poold-protocol.h"
+#include "poolctl/client.h"
+#include "poolctl/output.h"
+#include "poolctl/parser.h"
+
+/* Splits a command line on spaces and parses it; returns parser_parse's result. */
+static int parse(const char *line, struct parser_request *req, char *err, size_t errlen)
+{
+	char *copy = strdup(line), *argv[16], *save = NULL;
+	int argc = 0, r;
+
+	for (char *w = strtok_r(copy, " ", &save); w != NULL && argc < 16;
+	     w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
+	err[0] = '\0';
+	r = parser_parse(argc, argv, req, err, errlen);
+	/* The request must not point into argv: copy freed here on purpose. */
+	free(copy);
+	return r;
+}
+
+/* Asserts that line becomes a request for execute with exactly these arguments. */
+static void expect_request(const char *line, const char *execute, const char *args)
+{
+	struct parser_request req;
+	char err[256];
+	json_t *want = json_loads(args, 0, NULL);
+
+	assert_non_null(want);
+	if (parse(line, &req, err, sizeof(err)) != 0)
+		fail_msg("%s: %s", line, err);
+	assert_string_equal(req.cmd->execute, execute);
+	if (!json_equal(req.args, want)) {
+		char *got = json_dumps(req.args, JSON_COMPACT);
+		fail_msg("%s: got %s, want %s", line, got, args);
+	}
+	json_t *msg = parser_request_json(&req, 9);
+	assert_string_equal(json_string_value(json_object_get(msg, "execute")), execute);
+	assert_true(json_equal(json_object_get(msg, "arguments"), want));
+	assert_int_equal(json_integer_value(json_object_get(msg, "id")), 9);
+	json_decref(msg);
+	json_decref(want);
+	parser_request_fini(&req);
+}
+
+/* Asserts a usage error whose message mentions word. */
+static void expect_usage(const char *line, const char *word)
+{
+	struct parser_request req;
+	char err[256];
+
+	if (parse(line, &req, err, sizeof(err)) == 0)
+		fail_msg("%s: accepted", line);
+	parser_request_fini(&req);
+	if (strstr(err, word) == NULL)
+		fail_msg("%s: \"%s\" does not mention \"%s\"", line, err, word);
+}
+
+static void test_seed_syntax(void **state)
+{
+	expect_request("pool-create pool1 ncpu=4", "pool-create",
+	               "{\"name\":\"pool1\",\"ncpu\":4}");
+	expect_request("pool-create pool2 cpu=1,3,5", "pool-create",
+	               "{\"name\":\"pool2\",\"cpus\":\"1,3,5\"}");
+	expect_request("pool-create pool2 cpus=0-7,^3 cap=150", "pool-create",
+	               "{\"name\":\"pool2\",\"cpus\":\"0-7,^3\",\"cap\":150}");
+	expect_request("pool-create ncpu=2 p", "pool-create", "{\"name\":\"p\",\"ncpu\":2}");
+	expect_request("pool-list", "pool-list", "{}");
+	expect_request("pool-modify pool1 ncpu=3", "pool-modify",
+	               "{\"name\":\"pool1\",\"ncpu\":3}");
+	expect_request("pool-modify pool1 cpu=6,7,9", "pool-modify",
+	               "{\"name\":\"pool1\",\"cpus\":\"6,7,9\"}");
+	expect_request("pool-modify pool1 cap=0", "pool-modify", "{\"name\":\"pool1\",\"cap\":0}");
+	expect_request("pool-destroy pool1", "pool-destroy", "{\"name\":\"pool1\"}");
+	expect_request("pool-destroy pool1 --force", "pool-destroy",
+	               "{\"name\":\"pool1\",\"force\":true}");
+	expect_request("pool-migrate web1 pool1", "pool-migrate",
+	               "{\"domain\":\"web1\",\"pool\":\"pool1\"}");
+	expect_request("pool-migrate 7 pool1", "pool-migrate", "{\"domain\":7,\"pool\":\"pool1\"}");
+	expect_request("pool-migrate web7x pool1", "pool-migrate",
+	               "{\"domain\":\"web7x\",\"pool\":\"pool1\"}");
+	expect_request("domain-list", "domain-list", "{}");
+	expect_request("domain-set web1 weight=512", "domain-set",
+	               "{\"domain\":\"web1\",\"weight\":512}");
+	expect_request("domain-set 3 cap=50 weight=128", "domain-set",
+	               "{\"domain\":3,\"cap\":50,\"weight\":128}");
+	expect_request("status", "status", "{}");
+	expect_request("log-level debug", "log-level", "{\"level\":\"debug\"}");
+	expect_request("monitor", "subscribe", "{}");
+	/* Ranges are poold's to judge: a negative number goes through as one. */
+	expect_request("domain-set web1 cap=-1", "domain-set", "{\"domain\":\"web1\",\"cap\":-1}");
+}
+
+static void test_prefixes(void **state)
+{
+	expect_request("pool-l", "pool-list", "{}");
+	expect_request("st", "status", "{}");
+	expect_request("mon", "subscribe", "{}");
+	expect_request("domain-s web1 weight=1", "domain-set",
+	               "{\"domain\":\"web1\",\"weight\":1}");
+	expect_usage("pool-", "ambiguous");
+	expect_usage("pool-", "pool-create, pool-list, pool-modify, pool-destroy, pool-migrate");
+	expect_usage("d", "domain-list, domain-set");
+	expect_usage("frobnicate", "unknown command 'frobnicate'");
+	expect_usage("frobnicate", "pool-create");
+	expect_usage("frobnicate", "monitor");
+}
+
+static void test_usage_errors(void **state)
+{
+	struct parser_request req;
+	char err[256];
+
+	assert_int_equal(parser_parse(0, NULL, &req, err, sizeof(err)), -1);
+	assert_null(req.cmd);
+	expect_usage("pool-create", "NAME");
+	expect_usage("pool-create p", "ncpu=N");
+	expect_usage("pool-create p ncpu=2 cpu=1", "not both");
+	expect_usage("pool-create p ncpu=two", "whole number");
+	expect_usage("pool-create p ncpu=2x", "whole number");
+	expect_usage("pool-create p ncpu=", "needs a value");
+	expect_usage("pool-create p ncpu=1 ncpu=2", "twice");
+	expect_usage("pool-create p cpu=1 cpus=2", "twice");
+	expect_usage("pool-create p colour=red", "colour");
+	expect_usage("pool-create p q ncpu=1", "unexpected 'q'");
+	expect_usage("pool-modify pool1", "nothing to change");
+	expect_usage("pool-modify pool1 ncpu=1 cpu=3", "not both");
+	expect_usage("pool-destroy p --forc", "--forc");
+	expect_usage("pool-destroy p -f", "-f");
+	expect_usage("pool-migrate web1", "DOMAIN POOL");
+	expect_usage("domain-set web1", "nothing to change");
+	expect_usage("domain-set web1 weight=1 ncpu=2", "ncpu");
+	expect_usage("status now", "unexpected 'now'");
+	expect_usage("pool-list p", "unexpected");
+	expect_usage("log-level", "LEVEL");
+	/* The command is known even when its arguments are wrong: usage names it. */
+	assert_int_equal(parse("pool-create p", &req, err, sizeof(err)), -1);
+	assert_non_null(req.cmd);
+	assert_string_equal(req.cmd->name, "pool-create");
+	parser_request_fini(&req);
+}
+
+/* Renders a result through the text back-end into a string. */
+static char *render(const char *cmd, const char *args, const char *ret)
+{
+	struct parser_request req;
+	char err[256], *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+	json_t *a = json_loads(args, 0, NULL), *r = json_loads(ret, 0, NULL);
+
+	assert_non_null(a);
+	assert_non_null(r);
+	assert_int_equal(parse(cmd, &req, err, sizeof(err)), 0);
+	output_text.result(f, req.cmd, a, r);
+	fclose(f);
+	parser_request_fini(&req);
+	json_decref(a);
+	json_decref(r);
+	return buf;
+}
+
+static void test_text_pool_list(void **state)
+{
+	char *s;
+
+	/* The seed's layout, byte for byte. */
+	s = render(
+	    "pool-list", "{}",
+	    "{\"pools\": ["
+	    "{\"id\":0,\"name\":\"pool0\",\"cpus\":\"0,2,4\",\"ncpu\":3,\"sched\":\"credit\","
+	    "\"cap\":0,\"domains\":[0]},"
+	    "{\"id\":1,\"name\":\"pool1\",\"cpus\":\"6-9\",\"ncpu\":4,\"sched\":\"credit\","
+	    "\"cap\":0,\"domains\":[1,7]},"
+	    "{\"id\":2,\"name\":\"pool2\",\"cpus\":\"1,3,5\",\"ncpu\":3,\"sched\":\"credit\","
+	    "\"cap\":0,\"domains\":[2,3]}]}");
+	assert_string_equal(s, "pool      cpus          sched      domains\n"
+	                       "pool0     0,2,4         credit     0\n"
+	                       "pool1     6-9           credit     1,7\n"
+	                       "pool2     1,3,5         credit     2,3\n");
+	free(s);
+
+	/* Columns grow with their content; an empty pool shows "-". */
+	s = render("pool-list", "{}",
+	           "{\"pools\": ["
+	           "{\"id\":0,\"name\":\"pool0\",\"cpus\":\"0-3,16-19,32-35\",\"ncpu\":12,"
+	           "\"sched\":\"credit2\",\"cap\":0,\"domains\":[0]},"
+	           "{\"id\":5,\"name\":\"a-rather-long-name\",\"cpus\":\"4\",\"ncpu\":1,"
+	           "\"sched\":\"credit2\",\"cap\":0,\"domains\":[]}]}");
+	assert_string_equal(s, "pool                cpus             sched      domains\n"
+	                       "pool0               0-3,16-19,32-35  credit2    0\n"
+	                       "a-rather-long-name  4                credit2    -\n");
+	free(s);
+}
+
+static void test_text_others(void **state)
+{
+	char *s;
+
+	s = render("domain-list", "{}",
+	           "{\"domains\": ["
+	           "{\"domid\":0,\"name\":\"Domain-0\",\"pool\":\"pool0\",\"misplaced\":false,"
+	           "\"vcpus\":4,\"weight\":256,\"cap\":0,\"hv_weight\":256,\"hv_cap\":0},"
+	           "{\"domid\":12,\"name\":\"db\",\"pool\":\"pool0\",\"misplaced\":true,"
+	           "\"wanted\":\"pool9\",\"vcpus\":2,\"weight\":512,\"cap\":50,\"hv_weight\":1024,"
+	           "\"hv_cap\":50}]}");
+	assert_string_equal(
+	    s, "domid  name      pool                 vcpus  weight  cap  hv-weight  hv-cap\n"
+	       "0      Domain-0  pool0                4      256     0    256        0\n"
+	       "12     db        pool0 (wants pool9)  2      512     50   1024       50\n");
+	free(s);
+
+	s = render("pool-create pool1 ncpu=4", "{\"name\":\"pool1\",\"ncpu\":4}",
+	           "{\"pool\":{\"id\":1,\"name\":\"pool1\",\"cpus\":\"8-11\",\"ncpu\":4,"
+	           "\"sched\":\"credit\",\"cap\":0,\"domains\":[]}}");
+	assert_string_equal(s, "pool1 created: cpus 8-11\n");
+	free(s);
+	s = render("pool-modify pool1 cap=150", "{\"name\":\"pool1\",\"cap\":150}",
+	           "{\"pool\":{\"id\":1,\"name\":\"pool1\",\"cpus\":\"8-11\",\"ncpu\":4,"
+	           "\"sched\":\"credit\",\"cap\":150,\"domains\":[]}}");
+	assert_string_equal(s, "pool1 modified: cpus 8-11, cap 150%\n");
+	free(s);
+	s = render("pool-destroy pool1 --force", "{\"name\":\"pool1\",\"force\":true}", "{}");
+	assert_string_equal(s, "pool1 destroyed (its domains moved to pool0)\n");
+	free(s);
+	s = render("pool-migrate 7 pool2", "{\"domain\":7,\"pool\":\"pool2\"}",
+	           "{\"domain\":{\"domid\":7,\"name\":\"web1\",\"pool\":\"pool2\"}}");
+	assert_string_equal(s, "web1 (domid 7) moved to pool2\n");
+	free(s);
+	s = render("log-level info", "{\"level\":\"info\"}", "{\"level\":\"info\"}");
+	assert_string_equal(s, "log level: info\n");
+	free(s);
+}
+
+static void test_greeting(void **state)
+{
+	char err[256];
+	json_t *g;
+
+	g = json_pack("{s:{s:i,s:s}}", "poold", "protocol", POOLD_PROTOCOL_VERSION, "version", "9");
+	assert_int_equal(client_check_greeting(g, err, sizeof(err)), 0);
+	json_decref(g);
+
+	g = json_pack("{s:{s:i,s:s}}", "poold", "protocol", POOLD_PROTOCOL_VERSION + 1, "version",
+	              "9.9");
+	assert_int_equal(client_check_greeting(g, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "speaks protocol"));
+	json_decref(g);
+
+	g = json_pack("{s:{s:s,s:s}}", "error", "class", "TooManyClients", "desc", "too many");
+	assert_int_equal(client_check_greeting(g, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "TooManyClients"));
+	json_decref(g);
+
+	g = json_pack("{s:i}", "QMP", 1);
+	assert_int_equal(client_check_greeting(g, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "greet"));
+	json_decref(g);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_seed_syntax),  cmocka_unit_test(test_prefixes),
+	    cmocka_unit_test(test_usage_errors), cmocka_unit_test(test_text_pool_list),
+	    cmocka_unit_test(test_text_others),  cmocka_unit_test(test_greeting),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,552 @@
+/* Unit tests of the control protocol: decoding, error classes, ids, and the command handlers. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "poold-protocol.h"
+#include "ctl/cmd.h"
+#include "ctl/proto.h"
+#include "fake-engine.h"
+#include "util/log.h"
+
+static struct poold pd;
+static struct topo topo;
+
+static int setup(void **state)
+{
+	fake_poold_init(&pd, &topo);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fake_poold_fini(&pd);
+	return 0;
+}
+
+/* Runs one request line through the whole protocol path and returns the reply. */
+static json_t *run(const char *line, unsigned *out)
+{
+	unsigned o;
+	json_t *reply = ctl_handle_line(&pd, line, strlen(line), out != NULL ? out : &o);
+
+	assert_non_null(reply);
+	return reply;
+}
+
+/* Returns the error class of a reply, or NULL when it is a "return". */
+static const char *err_class(json_t *reply)
+{
+	return json_string_value(json_object_get(json_object_get(reply, "error"), "class"));
+}
+
+static const char *err_desc(json_t *reply)
+{
+	return json_string_value(json_object_get(json_object_get(reply, "error"), "desc"));
+}
+
+/* Asserts that line is refused with class, and that desc mentions `word` when given. */
+static void expect_error(const char *line, const char *class, const char *word)
+{
+	json_t *reply = run(line, NULL);
+
+	assert_non_null(err_class(reply));
+	assert_string_equal(err_class(reply), class);
+	assert_null(json_object_get(reply, "return"));
+	if (word != NULL && strstr(err_desc(reply), word) == NULL)
+		fail_msg("desc \"%s\" does not mention \"%s\"", err_desc(reply), word);
+	json_decref(reply);
+}
+
+/* Runs a line that must succeed and returns its "return" object (owned). */
+static json_t *expect_return(const char *line)
+{
+	json_t *reply = run(line, NULL), *ret;
+
+	if (err_class(reply) != NULL)
+		fail_msg("%s: %s: %s", line, err_class(reply), err_desc(reply));
+	ret = json_incref(json_object_get(reply, "return"));
+	assert_non_null(ret);
+	json_decref(reply);
+	return ret;
+}
+
+static void test_error_table_complete(void **state)
+{
+	for (int code = 1; code < CTL_E_MAX; code++) {
+		const char *c = ctl_error_class(code);
+
+		assert_non_null(c);
+		if (strcmp(c, POOLD_ERR_GENERIC) == 0)
+			fail_msg("code %d (%s) has no error class", code, perr_name(code));
+	}
+	assert_string_equal(ctl_error_class(POOLD_E_INVALID), "InvalidArgument");
+	assert_string_equal(ctl_error_class(POOLD_E_NOTFOUND), "NotFound");
+	assert_string_equal(ctl_error_class(POOLD_E_EXISTS), "AlreadyExists");
+	assert_string_equal(ctl_error_class(POOLD_E_BUSY), "Busy");
+	assert_string_equal(ctl_error_class(POOLD_E_NOCPU), "NoFreeCpu");
+	assert_string_equal(ctl_error_class(POOLD_E_PROTECTED), "Protected");
+	assert_string_equal(ctl_error_class(POOLD_E_HYPERVISOR), "HypervisorError");
+	assert_string_equal(ctl_error_class(POOLD_E_STATE), "StateError");
+	assert_string_equal(ctl_error_class(CTL_E_PROTOCOL), "ProtocolError");
+	assert_string_equal(ctl_error_class(CTL_E_NOCOMMAND), "CommandNotFound");
+	assert_string_equal(ctl_error_class(CTL_E_TOOMANY), "TooManyClients");
+	assert_string_equal(ctl_error_class(-EIO), "GenericError");
+	assert_string_equal(ctl_error_class(-ENOMEM), "GenericError");
+}
+
+static void test_decode_envelope(void **state)
+{
+	expect_error("not json", "ProtocolError", "not JSON");
+	expect_error("{\"execute\": \"status\"", "ProtocolError", "not JSON");
+	expect_error("{\"execute\":\"status\"} {}", "ProtocolError", "not JSON");
+	expect_error("[1, 2]", "ProtocolError", "an array");
+	expect_error("\"status\"", "ProtocolError", "not a JSON object");
+	expect_error("{}", "ProtocolError", "execute");
+	expect_error("{\"execute\": 7}", "ProtocolError", "must be a string");
+	expect_error("{\"execute\": null}", "ProtocolError", "must be a string");
+	expect_error("{\"execute\": \"status\", \"arguments\": []}", "ProtocolError",
+	             "must be an object");
+	expect_error("{\"execute\": \"status\", \"arguments\": \"x\"}", "ProtocolError",
+	             "must be an object");
+	expect_error("{\"execute\": \"status\", \"argumnets\": {}}", "ProtocolError", "argumnets");
+	expect_error("{\"execute\": \"status\", \"execute\": \"status\"}", "ProtocolError", NULL);
+	expect_error("{\"execute\": \"pool-explode\"}", "CommandNotFound", "pool-explode");
+	expect_error("{\"execute\": \"\"}", "CommandNotFound", NULL);
+}
+
+static void test_decode_arguments(void **state)
+{
+	/* Unknown argument, named. */
+	expect_error("{\"execute\": \"pool-list\", \"arguments\": {\"verbose\": true}}",
+	             "InvalidArgument", "verbose");
+	expect_error("{\"execute\": \"pool-create\", \"arguments\": {\"name\": \"p\", \"ncpu\": 2,"
+	             " \"colour\": 1}}",
+	             "InvalidArgument", "colour");
+	/* Missing required argument, named. */
+	expect_error("{\"execute\": \"pool-create\", \"arguments\": {\"ncpu\": 2}}",
+	             "InvalidArgument", "'name'");
+	expect_error("{\"execute\": \"pool-migrate\", \"arguments\": {\"domain\": 1}}",
+	             "InvalidArgument", "'pool'");
+	/* Wrong types, named. */
+	expect_error("{\"execute\": \"pool-create\", \"arguments\": {\"name\": 5, \"ncpu\": 2}}",
+	             "InvalidArgument", "'name'");
+	expect_error(
+	    "{\"execute\": \"pool-create\", \"arguments\": {\"name\": \"p\", \"ncpu\": \"2\"}}",
+	    "InvalidArgument", "'ncpu'");
+	expect_error(
+	    "{\"execute\": \"pool-create\", \"arguments\": {\"name\": \"p\", \"ncpu\": 2.5}}",
+	    "InvalidArgument", "'ncpu'");
+	expect_error(
+	    "{\"execute\": \"pool-destroy\", \"arguments\": {\"name\": \"p\", \"force\": 1}}",
+	    "InvalidArgument", "'force'");
+	expect_error(
+	    "{\"execute\": \"pool-migrate\", \"arguments\": {\"domain\": true, \"pool\": \"p\"}}",
+	    "InvalidArgument", "'domain'");
+	assert_int_equal(fake.calls, 0);
+}
+
+static void test_decode_direct(void **state)
+{
+	struct ctl_request req;
+	struct perr e = {0};
+	size_t len = POOLD_LINE_MAX + 1;
+	char *big = malloc(len);
+
+	assert_int_equal(ctl_request_decode("{\"execute\":\"status\",\"id\":\"a\"}", 29, &req, &e),
+	                 0);
+	assert_ptr_equal(req.cmd, &ctl_cmd_status);
+	assert_true(json_is_object(req.args));
+	assert_string_equal(json_string_value(req.id), "a");
+	ctl_request_fini(&req);
+
+	/* A line over the limit is refused before parsing, and the reply asks to close. */
+	memset(big, ' ', len);
+	memcpy(big, "{\"execute\":\"status\"}", 20);
+	assert_int_equal(ctl_request_decode(big, len, &req, &e), CTL_E_PROTOCOL);
+	assert_non_null(strstr(e.msg, "longer"));
+	ctl_request_fini(&req);
+	unsigned out;
+	json_t *reply = ctl_handle_line(&pd, big, len, &out);
+	assert_string_equal(err_class(reply), "ProtocolError");
+	assert_true(out & CTL_OUT_CLOSE);
+	json_decref(reply);
+	/* Exactly at the limit is fine. */
+	reply = ctl_handle_line(&pd, big, POOLD_LINE_MAX, &out);
+	assert_null(err_class(reply));
+	assert_false(out & CTL_OUT_CLOSE);
+	json_decref(reply);
+	free(big);
+}
+
+static void test_ids_echoed(void **state)
+{
+	static const char *const ids[] = {
+	    "1", "\"abc\"", "{\"a\": [1, null]}", "[1, 2]", "2.5", "null", "true", "-7"};
+	char line[256];
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		json_t *want = json_loads(ids[i], JSON_DECODE_ANY, NULL);
+
+		assert_non_null(want);
+		/* On success... */
+		snprintf(line, sizeof(line), "{\"execute\": \"status\", \"id\": %s}", ids[i]);
+		json_t *reply = run(line, NULL);
+		assert_non_null(json_object_get(reply, "return"));
+		assert_true(json_equal(json_object_get(reply, "id"), want));
+		json_decref(reply);
+		/* ...and on every kind of error after the object was parsed. */
+		snprintf(line, sizeof(line), "{\"execute\": \"nope\", \"id\": %s}", ids[i]);
+		reply = run(line, NULL);
+		assert_string_equal(err_class(reply), "CommandNotFound");
+		assert_true(json_equal(json_object_get(reply, "id"), want));
+		json_decref(reply);
+		snprintf(line, sizeof(line), "{\"id\": %s, \"execute\": 3}", ids[i]);
+		reply = run(line, NULL);
+		assert_true(json_equal(json_object_get(reply, "id"), want));
+		json_decref(reply);
+		json_decref(want);
+	}
+	/* No id sent, none echoed. */
+	json_t *reply = run("{\"execute\": \"status\"}", NULL);
+	assert_null(json_object_get(reply, "id"));
+	json_decref(reply);
+}
+
+static void test_encode_and_utf8(void **state)
+{
+	struct perr e;
+	char name[200] = "x";
+	size_t len;
+	char *buf;
+
+	/* A message cut inside a UTF-8 sequence still makes a valid reply. */
+	for (int i = 0; i < 60; i++)
+		strcat(name, "\xc3\xa9");
+	char line[400];
+	snprintf(line, sizeof(line), "{\"execute\": \"%s\"}", name);
+	json_t *reply = run(line, NULL);
+	assert_string_equal(err_class(reply), "CommandNotFound");
+	assert_non_null(err_desc(reply));
+	json_decref(reply);
+
+	/* One message is one line: newlines in text are escaped. */
+	perr_set(&e, POOLD_E_BUSY, "two\nlines");
+	reply = ctl_reply_error(POOLD_E_BUSY, &e, NULL);
+	buf = ctl_encode(reply, &len);
+	assert_non_null(buf);
+	assert_int_equal(buf[len - 1], '\n');
+	assert_ptr_equal(memchr(buf, '\n', len), buf + len - 1);
+	free(buf);
+	json_decref(reply);
+
+	/* -errno carries strerror; an empty message gets the code's name. */
+	e.msg[0] = '\0';
+	reply = ctl_reply_error(-ENOENT, &e, NULL);
+	assert_string_equal(err_desc(reply), strerror(ENOENT));
+	assert_string_equal(err_class(reply), "GenericError");
+	json_decref(reply);
+	reply = ctl_reply_error(POOLD_E_NOCPU, &e, NULL);
+	assert_string_equal(err_desc(reply), perr_name(POOLD_E_NOCPU));
+	json_decref(reply);
+
+	reply = ctl_greeting();
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(reply, "poold"), "protocol")),
+	    POOLD_PROTOCOL_VERSION);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(reply, "poold"), "version")),
+	    POOLD_VERSION);
+	json_decref(reply);
+}
+
+static void test_pool_create(void **state)
+{
+	json_t *ret, *p;
+
+	ret = expect_return("{\"execute\": \"pool-create\", \"arguments\": {\"name\": \"p3\", "
+	                    "\"ncpu\": 3, \"cap\": 150}}");
+	assert_string_equal(fake.last, "pool_create");
+	assert_string_equal(fake.name, "p3");
+	assert_true(fake.spec.by_count);
+	assert_int_equal(fake.spec.ncpu, 3);
+	assert_int_equal(fake.cap, 150);
+	p = json_object_get(ret, "pool");
+	assert_string_equal(json_string_value(json_object_get(p, "name")), "p3");
+	assert_string_equal(json_string_value(json_object_get(p, "cpus")), "4-6");
+	assert_int_equal(json_integer_value(json_object_get(p, "ncpu")), 3);
+	assert_int_equal(json_integer_value(json_object_get(p, "cap")), 150);
+	assert_int_equal(json_array_size(json_object_get(p, "domains")), 0);
+	json_decref(ret);
+
+	ret = expect_return("{\"execute\": \"pool-create\", \"arguments\": {\"name\": \"p4\", "
+	                    "\"cpus\": \"0-7,^3-6\"}}");
+	assert_false(fake.spec.by_count);
+	assert_int_equal(cpumap_count(&fake.spec.cpus), 4);
+	assert_true(cpumap_test(&fake.spec.cpus, 7));
+	assert_false(cpumap_test(&fake.spec.cpus, 3));
+	assert_int_equal(fake.cap, 0);
+	json_decref(ret);
+	assert_int_equal(fake.calls, 2);
+
+	/* Refused before the engine: */
+	expect_error("{\"execute\": \"pool-create\", \"arguments\": {\"name\": \"p\", \"ncpu\": 2,"
+	             " \"cpus\": \"1\"}}",
+	             "InvalidArgument", "not both");
+	expect_error("{\"execute\": \"pool-create\", \"arguments\": {\"name\": \"p\"}}",
+	             "InvalidArgument", "ncpu");
+	expect_error(
+	    "{\"execute\": \"pool-create\", \"arguments\": {\"name\": \"p\", \"ncpu\": 0}}",
+	    "InvalidArgument", "use 1..16");
+	expect_error(
+	    "{\"execute\": \"pool-create\", \"arguments\": {\"name\": \"p\", \"ncpu\": -3}}",
+	    "InvalidArgument", "16 pCPUs");
+	expect_error(
+	    "{\"execute\": \"pool-create\", \"arguments\": {\"name\": \"p\", \"ncpu\": 1025}}",
+	    "InvalidArgument", "out of range");
+	expect_error(
+	    "{\"execute\": \"pool-create\", \"arguments\": {\"name\": \"p\", \"cpus\": \"99\"}}",
+	    "InvalidArgument", NULL);
+	expect_error("{\"execute\": \"pool-create\", \"arguments\": {\"name\": \"p\", \"ncpu\": 1,"
+	             " \"cap\": -1}}",
+	             "InvalidArgument", "use 0..1600");
+	assert_int_equal(fake.calls, 2);
+
+	/* The engine's refusals keep their class and message. */
+	fake.ret = POOLD_E_NOCPU;
+	snprintf(fake.msg, sizeof(fake.msg), "only 2 pCPUs free in pool0");
+	expect_error(
+	    "{\"execute\": \"pool-create\", \"arguments\": {\"name\": \"p\", \"ncpu\": 9}}",
+	    "NoFreeCpu", "only 2 pCPUs free");
+	fake.ret = -EIO;
+	fake.msg[0] = '\0';
+	expect_error(
+	    "{\"execute\": \"pool-create\", \"arguments\": {\"name\": \"p\", \"ncpu\": 1}}",
+	    "GenericError", strerror(EIO));
+}
+
+static void test_pool_modify_destroy(void **state)
+{
+	json_t *ret;
+
+	expect_error("{\"execute\": \"pool-modify\", \"arguments\": {\"name\": \"pool1\"}}",
+	             "InvalidArgument", "say what to change");
+	expect_error(
+	    "{\"execute\": \"pool-modify\", \"arguments\": {\"name\": \"pool1\", \"ncpu\": 1,"
+	    " \"cpus\": \"8\"}}",
+	    "InvalidArgument", "not both");
+	assert_int_equal(fake.calls, 0);
+
+	ret = expect_return("{\"execute\": \"pool-modify\", \"arguments\": {\"name\": \"pool1\","
+	                    " \"cap\": 50}}");
+	assert_false(fake.has_spec);
+	assert_int_equal(fake.cap, 50);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(ret, "pool"), "cap")),
+	                 50);
+	json_decref(ret);
+
+	ret = expect_return("{\"execute\": \"pool-modify\", \"arguments\": {\"name\": \"pool1\","
+	                    " \"cpus\": \"8-9\"}}");
+	assert_true(fake.has_spec);
+	assert_int_equal(fake.cap, -1);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(ret, "pool"), "cpus")), "8-9");
+	json_decref(ret);
+
+	/* Zero pCPUs is the engine's call (it depends on members). */
+	ret = expect_return("{\"execute\": \"pool-modify\", \"arguments\": {\"name\": \"pool2\","
+	                    " \"ncpu\": 0}}");
+	assert_true(fake.spec.by_count);
+	assert_int_equal(fake.spec.ncpu, 0);
+	json_decref(ret);
+
+	ret =
+	    expect_return("{\"execute\": \"pool-destroy\", \"arguments\": {\"name\": \"pool2\"}}");
+	assert_false(fake.force);
+	assert_int_equal(json_object_size(ret), 0);
+	json_decref(ret);
+	ret = expect_return("{\"execute\": \"pool-destroy\", \"arguments\": {\"name\": \"pool2\","
+	                    " \"force\": true}}");
+	assert_true(fake.force);
+	assert_string_equal(fake.name, "pool2");
+	json_decref(ret);
+	fake.ret = POOLD_E_PROTECTED;
+	snprintf(fake.msg, sizeof(fake.msg), "pool0 can't be destroyed");
+	expect_error("{\"execute\": \"pool-destroy\", \"arguments\": {\"name\": \"pool0\"}}",
+	             "Protected", "pool0");
+}
+
+static void test_pool_list(void **state)
+{
+	json_t *ret = expect_return("{\"execute\": \"pool-list\", \"arguments\": {}}");
+	json_t *pools = json_object_get(ret, "pools"), *p;
+
+	assert_int_equal(json_array_size(pools), 3);
+	p = json_array_get(pools, 0);
+	assert_int_equal(json_integer_value(json_object_get(p, "id")), 0);
+	assert_string_equal(json_string_value(json_object_get(p, "name")), "pool0");
+	assert_string_equal(json_string_value(json_object_get(p, "cpus")), "0-7");
+	assert_int_equal(json_integer_value(json_object_get(p, "ncpu")), 8);
+	assert_string_equal(json_string_value(json_object_get(p, "sched")), "credit");
+	json_t *want = json_pack("[i,i]", 0, 2);
+	assert_true(json_equal(json_object_get(p, "domains"), want));
+	json_decref(want);
+	p = json_array_get(pools, 2);
+	assert_string_equal(json_string_value(json_object_get(p, "sched")), "credit2");
+	assert_string_equal(json_string_value(json_object_get(p, "cpus")), "12-15");
+	json_decref(ret);
+}
+
+static void test_domains(void **state)
+{
+	json_t *ret, *d;
+
+	ret = expect_return("{\"execute\": \"domain-list\"}");
+	assert_int_equal(json_array_size(json_object_get(ret, "domains")), 3);
+	d = json_array_get(json_object_get(ret, "domains"), 1);
+	assert_string_equal(json_string_value(json_object_get(d, "name")), "web1");
+	assert_string_equal(json_string_value(json_object_get(d, "pool")), "pool1");
+	assert_true(json_is_false(json_object_get(d, "misplaced")));
+	assert_null(json_object_get(d, "wanted"));
+	assert_int_equal(json_integer_value(json_object_get(d, "weight")), 256);
+	assert_int_equal(json_integer_value(json_object_get(d, "vcpus")), 2);
+	assert_non_null(json_object_get(d, "hv_weight"));
+	assert_non_null(json_object_get(d, "hv_cap"));
+	d = json_array_get(json_object_get(ret, "domains"), 2);
+	assert_true(json_is_true(json_object_get(d, "misplaced")));
+	assert_string_equal(json_string_value(json_object_get(d, "wanted")), "pool9");
+	json_decref(ret);
+
+	/* Ranges say the fix, and the engine is not bothered. */
+	expect_error(
+	    "{\"execute\": \"domain-set\", \"arguments\": {\"domain\": \"web1\", \"weight\": 0}}",
+	    "InvalidArgument", "use 1..65535 (256 is the default)");
+	expect_error("{\"execute\": \"domain-set\", \"arguments\": {\"domain\": \"web1\","
+	             " \"weight\": 65536}}",
+	             "InvalidArgument", "out of range");
+	expect_error(
+	    "{\"execute\": \"domain-set\", \"arguments\": {\"domain\": \"web1\", \"cap\": -5}}",
+	    "InvalidArgument", "cap -5");
+	expect_error("{\"execute\": \"domain-set\", \"arguments\": {\"domain\": \"web1\"}}",
+	             "InvalidArgument", "weight or cap");
+	expect_error("{\"execute\": \"domain-set\", \"arguments\": {\"domain\": -1, \"cap\": 5}}",
+	             "InvalidArgument", "domid -1");
+	assert_int_equal(fake.calls, 0);
+
+	ret = expect_return("{\"execute\": \"domain-set\", \"arguments\": {\"domain\": 1,"
+	                    " \"weight\": 512}}");
+	assert_string_equal(fake.name, "1");
+	assert_int_equal(fake.weight, 512);
+	assert_int_equal(fake.cap, -1);
+	d = json_object_get(ret, "domain");
+	assert_string_equal(json_string_value(json_object_get(d, "name")), "web1");
+	assert_int_equal(json_integer_value(json_object_get(d, "weight")), 512);
+	json_decref(ret);
+
+	ret = expect_return("{\"execute\": \"pool-migrate\", \"arguments\": {\"domain\": \"db\","
+	                    " \"pool\": \"pool2\"}}");
+	assert_string_equal(fake.last, "domain_migrate");
+	assert_string_equal(fake.name, "db");
+	assert_string_equal(fake.pool, "pool2");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(ret, "domain"), "pool")), "pool2");
+	json_decref(ret);
+	expect_error("{\"execute\": \"pool-migrate\", \"arguments\": {\"domain\": \"ghost\","
+	             " \"pool\": \"pool2\"}}",
+	             "NotFound", "ghost");
+}
+
+static void test_status_log_subscribe(void **state)
+{
+	int saved = log_get_level();
+	unsigned out;
+	json_t *ret, *reply;
+
+	ret = expect_return("{\"execute\": \"status\"}");
+	assert_string_equal(json_string_value(json_object_get(ret, "version")), POOLD_VERSION);
+	assert_int_equal(json_integer_value(json_object_get(ret, "protocol")),
+	                 POOLD_PROTOCOL_VERSION);
+	assert_string_equal(json_string_value(json_object_get(ret, "backend")), "sim");
+	assert_int_equal(json_integer_value(json_object_get(ret, "pools")), 3);
+	assert_int_equal(json_integer_value(json_object_get(ret, "domains")), 3);
+	assert_int_equal(json_integer_value(json_object_get(ret, "hv_writes")), 42);
+	assert_non_null(json_string_value(json_object_get(ret, "log_level")));
+	json_decref(ret);
+
+	expect_error("{\"execute\": \"log-level\", \"arguments\": {\"level\": \"loud\"}}",
+	             "InvalidArgument", "use err, warning");
+	ret = expect_return("{\"execute\": \"log-level\", \"arguments\": {\"level\": \"debug\"}}");
+	assert_string_equal(json_string_value(json_object_get(ret, "level")), "debug");
+	assert_int_equal(log_get_level(), LOG_LEVEL_DEBUG);
+	json_decref(ret);
+	log_set_level(saved);
+
+	reply = run("{\"execute\": \"status\"}", &out);
+	assert_int_equal(out, 0);
+	json_decref(reply);
+	reply = run("{\"execute\": \"subscribe\"}", &out);
+	assert_true(out & CTL_OUT_SUBSCRIBE);
+	json_decref(reply);
+	/* A refused subscribe does not subscribe. */
+	reply = run("{\"execute\": \"subscribe\", \"arguments\": {\"x\": 1}}", &out);
+	assert_int_equal(out, 0);
+	json_decref(reply);
+}
+
+static void test_query_commands(void **state)
+{
+	json_t *ret = expect_return("{\"execute\": \"query-commands\"}");
+	json_t *cmds = json_object_get(ret, "commands"), *c;
+	size_t n = 0, i;
+
+	while (ctl_cmd_table[n] != NULL)
+		n++;
+	assert_int_equal(json_array_size(cmds), n);
+	assert_int_equal(n, 11);
+	json_array_foreach(cmds, i, c)
+	{
+		const char *name = json_string_value(json_object_get(c, "name"));
+
+		assert_ptr_equal(ctl_cmd_find(name), ctl_cmd_table[i]);
+		assert_true(strlen(json_string_value(json_object_get(c, "help"))) > 0);
+		assert_true(json_is_array(json_object_get(c, "args")));
+		assert_true(json_is_boolean(json_object_get(c, "mutating")));
+		/* Names are unique. */
+		for (size_t j = 0; j < i; j++)
+			assert_string_not_equal(ctl_cmd_table[j]->name, name);
+	}
+	c = json_array_get(cmds, 0);
+	assert_string_equal(json_string_value(json_object_get(c, "name")), "pool-create");
+	assert_true(json_is_true(json_object_get(c, "mutating")));
+	assert_int_equal(json_array_size(json_object_get(c, "args")), 4);
+	c = json_array_get(cmds, 1);
+	assert_true(json_is_false(json_object_get(c, "mutating")));
+	json_decref(ret);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_error_table_complete),
+	    cmocka_unit_test_setup_teardown(test_decode_envelope, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_decode_arguments, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_decode_direct, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ids_echoed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_encode_and_utf8, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pool_create, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pool_modify_destroy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pool_list, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_status_log_subscribe, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_query_commands, setup, teardown),
+	};
+
+	log_init("test-ctl-proto", LOG_LEVEL_ERR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,470 @@
+/* Unit tests of the control socket: framing, limits, events, socket file handling. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+
+#include "poold-protocol.h"
+#include "ctl/server.h"
+#include "fake-engine.h"
+#include "util/log.h"
+
+/* A test client: a blocking-free socket and what it has received but not consumed. */
+struct tc {
+	int fd;
+	char *buf;
+	size_t len;
+	bool eof;
+	bool reset; /* the connection ended with an error, not a clean EOF */
+};
+
+static struct poold pd;
+static struct topo topo;
+static struct event_base *base;
+static char dir[64];
+static char path[128];
+
+static int setup(void **state)
+{
+	fake_poold_init(&pd, &topo);
+	base = event_base_new();
+	snprintf(dir, sizeof(dir), "/tmp/test-ctl-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/poold.sock", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	unlink(path);
+	rmdir(dir);
+	event_base_free(base);
+	fake_poold_fini(&pd);
+	return 0;
+}
+
+/* Lets the server run whatever is ready, a few rounds. */
+static void pump(void)
+{
+	for (int i = 0; i < 4; i++)
+		event_base_loop(base, EVLOOP_NONBLOCK);
+}
+
+static int tc_connect(struct tc *c)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+	memset(c, 0, sizeof(*c));
+	strcpy(sa.sun_path, path);
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_true(c->fd >= 0);
+	return connect(c->fd, (struct sockaddr *)&sa, sizeof(sa));
+}
+
+static void tc_close(struct tc *c)
+{
+	close(c->fd);
+	free(c->buf);
+	c->buf = NULL;
+	c->fd = -1;
+}
+
+static void tc_send(struct tc *c, const char *s)
+{
+	assert_int_equal(send(c->fd, s, strlen(s), MSG_NOSIGNAL), (ssize_t)strlen(s));
+}
+
+/* Reads what is there without waiting; returns bytes read. */
+static size_t tc_fill(struct tc *c)
+{
+	char tmp[65536];
+	ssize_t n;
+	size_t total = 0;
+
+	while ((n = recv(c->fd, tmp, sizeof(tmp), MSG_DONTWAIT)) > 0) {
+		c->buf = realloc(c->buf, c->len + n + 1);
+		memcpy(c->buf + c->len, tmp, n);
+		c->len += n;
+		c->buf[c->len] = '\0';
+		total += n;
+	}
+	if (n < 0 && errno != EAGAIN)
+		c->reset = true;
+	if (n == 0 || c->reset)
+		c->eof = true;
+	return total;
+}
+
+/* Waits up to 2 s for a whole line and parses it; NULL at EOF or timeout. */
+static json_t *tc_recv(struct tc *c)
+{
+	for (int i = 0; i < 2000; i++) {
+		char *nl = c->buf != NULL ? memchr(c->buf, '\n', c->len) : NULL;
+
+		if (nl != NULL) {
+			size_t n = nl - c->buf + 1;
+			json_t *msg = json_loadb(c->buf, n - 1, 0, NULL);
+
+			assert_non_null(msg);
+			memmove(c->buf, c->buf + n, c->len - n);
+			c->len -= n;
+			return msg;
+		}
+		if (c->eof)
+			return NULL;
+		pump();
+		tc_fill(c);
+		if (c->buf == NULL || memchr(c->buf, '\n', c->len) == NULL)
+			usleep(1000);
+	}
+	return NULL;
+}
+
+/* Waits up to 2 s for the server to close c. */
+static bool tc_wait_eof(struct tc *c)
+{
+	for (int i = 0; i < 2000 && !c->eof; i++) {
+		pump();
+		tc_fill(c);
+		usleep(1000);
+	}
+	return c->eof;
+}
+
+static void expect_greeting(struct tc *c)
+{
+	json_t *g = tc_recv(c);
+
+	assert_non_null(g);
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(g, "poold"), "protocol")),
+	    POOLD_PROTOCOL_VERSION);
+	json_decref(g);
+}
+
+static const char *err_class(json_t *m)
+{
+	return json_string_value(json_object_get(json_object_get(m, "error"), "class"));
+}
+
+static void test_requests(void **state)
+{
+	struct ctl_server *s = NULL;
+	struct stat st;
+	struct tc c;
+	json_t *m;
+
+	assert_int_equal(ctl_server_new(&s, base, path, &pd), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0600);
+
+	assert_int_equal(tc_connect(&c), 0);
+	expect_greeting(&c);
+	/* Two requests in one write, one with CRLF, a blank line between: answered in order. */
+	tc_send(&c,
+	        "{\"execute\":\"status\",\"id\":1}\r\n\n{\"execute\":\"nope\",\"id\":\"two\"}\n");
+	m = tc_recv(&c);
+	assert_non_null(m);
+	assert_int_equal(json_integer_value(json_object_get(m, "id")), 1);
+	assert_non_null(json_object_get(json_object_get(m, "return"), "version"));
+	json_decref(m);
+	m = tc_recv(&c);
+	assert_non_null(m);
+	assert_string_equal(json_string_value(json_object_get(m, "id")), "two");
+	assert_string_equal(err_class(m), "CommandNotFound");
+	json_decref(m);
+	/* A request split over writes is framed whole. */
+	tc_send(&c, "{\"execute\":\"pool-");
+	pump();
+	tc_send(&c, "list\",\"id\":3}\n");
+	m = tc_recv(&c);
+	assert_non_null(m);
+	assert_int_equal(json_array_size(json_object_get(json_object_get(m, "return"), "pools")),
+	                 3);
+	json_decref(m);
+	/* Not JSON: an error, and the connection stays. */
+	tc_send(&c, "hello\n{\"execute\":\"status\"}\n");
+	m = tc_recv(&c);
+	assert_string_equal(err_class(m), "ProtocolError");
+	json_decref(m);
+	m = tc_recv(&c);
+	assert_non_null(json_object_get(m, "return"));
+	json_decref(m);
+
+	/* Half-closed after the request: the reply still comes, then EOF. */
+	tc_send(&c, "{\"execute\":\"status\",\"id\":4}\n");
+	shutdown(c.fd, SHUT_WR);
+	m = tc_recv(&c);
+	assert_non_null(m);
+	assert_int_equal(json_integer_value(json_object_get(m, "id")), 4);
+	json_decref(m);
+	assert_true(tc_wait_eof(&c));
+	tc_close(&c);
+
+	/* A last line ended by EOF instead of a newline is still answered. */
+	assert_int_equal(tc_connect(&c), 0);
+	expect_greeting(&c);
+	tc_send(&c, "{\"execute\":\"status\",\"id\":5}");
+	shutdown(c.fd, SHUT_WR);
+	m = tc_recv(&c);
+	assert_non_null(m);
+	assert_int_equal(json_integer_value(json_object_get(m, "id")), 5);
+	json_decref(m);
+	tc_close(&c);
+
+	assert_null(ctl_server_free(s));
+	/* The socket it created is gone. */
+	assert_int_equal(stat(path, &st), -1);
+	assert_null(ctl_server_free(NULL));
+}
+
+static void test_line_too_long(void **state)
+{
+	struct ctl_server *s = NULL;
+	size_t len = POOLD_LINE_MAX + 100;
+	char *big = malloc(len + 1);
+	struct tc c;
+	size_t off = 0;
+	json_t *m;
+
+	assert_int_equal(ctl_server_new(&s, base, path, &pd), 0);
+	assert_int_equal(tc_connect(&c), 0);
+	expect_greeting(&c);
+	memset(big, 'x', len);
+	big[len] = '\0';
+	/* The server stops reading past the limit: feed it as it drains. */
+	for (int i = 0; i < 2000 && off < len && !c.eof; i++) {
+		ssize_t n = send(c.fd, big + off, len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n > 0)
+			off += n;
+		pump();
+		tc_fill(&c);
+	}
+	m = tc_recv(&c);
+	assert_non_null(m);
+	assert_string_equal(err_class(m), "ProtocolError");
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(json_object_get(m, "error"), "desc")),
+	           "longer than"));
+	json_decref(m);
+	/* A clean EOF after the reply, even though the rest of the line was never read. */
+	for (int i = 0; i < 2000 && off < len && !c.eof; i++) {
+		ssize_t n = send(c.fd, big + off, len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n > 0)
+			off += n;
+		pump();
+		tc_fill(&c);
+	}
+	assert_true(tc_wait_eof(&c));
+	assert_false(c.reset);
+	tc_close(&c);
+	free(big);
+	ctl_server_free(s);
+}
+
+static void test_too_many_clients(void **state)
+{
+	struct ctl_server *s = NULL;
+	struct tc *cs = calloc(POOLD_CLIENTS_MAX + 2, sizeof(*cs));
+	json_t *m;
+
+	assert_int_equal(ctl_server_new(&s, base, path, &pd), 0);
+	for (int i = 0; i < POOLD_CLIENTS_MAX; i++) {
+		assert_int_equal(tc_connect(&cs[i]), 0);
+		expect_greeting(&cs[i]);
+	}
+	/* One too many: told why, then closed. */
+	struct tc *extra = &cs[POOLD_CLIENTS_MAX];
+	assert_int_equal(tc_connect(extra), 0);
+	m = tc_recv(extra);
+	assert_non_null(m);
+	assert_string_equal(err_class(m), "TooManyClients");
+	assert_null(json_object_get(m, "poold"));
+	json_decref(m);
+	assert_true(tc_wait_eof(extra));
+	tc_close(extra);
+
+	/* The others still work; once one leaves, a newcomer is welcome. */
+	tc_send(&cs[3], "{\"execute\":\"status\"}\n");
+	m = tc_recv(&cs[3]);
+	assert_non_null(json_object_get(m, "return"));
+	json_decref(m);
+	tc_close(&cs[0]);
+	pump();
+	assert_int_equal(tc_connect(extra), 0);
+	expect_greeting(extra);
+	tc_close(extra);
+	for (int i = 1; i < POOLD_CLIENTS_MAX; i++)
+		tc_close(&cs[i]);
+	free(cs);
+	ctl_server_free(s);
+}
+
+static void test_events(void **state)
+{
+	struct ctl_server *s = NULL;
+	struct tc sub, other;
+	json_t *m;
+
+	/* No server: the event is just released. */
+	ctl_server_event(NULL, POOLD_EV_POOL_CHANGED, json_object());
+
+	assert_int_equal(ctl_server_new(&s, base, path, &pd), 0);
+	assert_int_equal(tc_connect(&sub), 0);
+	assert_int_equal(tc_connect(&other), 0);
+	expect_greeting(&sub);
+	expect_greeting(&other);
+	tc_send(&sub, "{\"execute\":\"subscribe\",\"id\":\"s\"}\n");
+	m = tc_recv(&sub);
+	assert_non_null(json_object_get(m, "return"));
+	json_decref(m);
+
+	ctl_server_event(s, POOLD_EV_POOL_CHANGED,
+	                 json_pack("{s:s,s:s}", "pool", "pool1", "action", "created"));
+	m = tc_recv(&sub);
+	assert_non_null(m);
+	assert_string_equal(json_string_value(json_object_get(m, "event")), "pool-changed");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(m, "data"), "pool")),
+	                    "pool1");
+	assert_true(json_integer_value(
+	                json_object_get(json_object_get(m, "timestamp"), "seconds")) > 1600000000);
+	assert_non_null(json_object_get(json_object_get(m, "timestamp"), "microseconds"));
+	json_decref(m);
+
+	/* The client that did not subscribe got nothing: its next line is its reply. */
+	tc_send(&other, "{\"execute\":\"status\",\"id\":7}\n");
+	m = tc_recv(&other);
+	assert_int_equal(json_integer_value(json_object_get(m, "id")), 7);
+	json_decref(m);
+	tc_close(&sub);
+	tc_close(&other);
+	ctl_server_free(s);
+}
+
+static void test_slow_reader_dropped(void **state)
+{
+	struct ctl_server *s = NULL;
+	char *blob = malloc(65536 + 1);
+	struct tc c, ok;
+	size_t got = 0;
+	json_t *m;
+
+	memset(blob, 'e', 65536);
+	blob[65536] = '\0';
+	assert_int_equal(ctl_server_new(&s, base, path, &pd), 0);
+	assert_int_equal(tc_connect(&c), 0);
+	expect_greeting(&c);
+	tc_send(&c, "{\"execute\":\"subscribe\"}\n");
+	json_decref(tc_recv(&c));
+	/* 8 MiB of events to a client that reads none of them. */
+	for (int i = 0; i < 128; i++) {
+		ctl_server_event(s, "blob", json_pack("{s:s}", "x", blob));
+		pump();
+	}
+	/* Dropped: what it can still read ends in EOF, well short of all that was sent. */
+	for (int i = 0; i < 4000 && !c.eof; i++) {
+		pump();
+		got += tc_fill(&c);
+		free(c.buf);
+		c.buf = NULL;
+		c.len = 0;
+	}
+	assert_true(c.eof);
+	assert_true(got < (size_t)128 * 65536);
+	tc_close(&c);
+	/* The server carries on. */
+	assert_int_equal(tc_connect(&ok), 0);
+	expect_greeting(&ok);
+	tc_send(&ok, "{\"execute\":\"status\"}\n");
+	m = tc_recv(&ok);
+	assert_non_null(json_object_get(m, "return"));
+	json_decref(m);
+	tc_close(&ok);
+	free(blob);
+	ctl_server_free(s);
+}
+
+static void test_socket_file(void **state)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct ctl_server *s = NULL, *s2 = NULL;
+	struct stat st;
+	struct tc c;
+	int fd;
+
+	/* A stale socket (nobody listens) is replaced. */
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(fd);
+	assert_int_equal(ctl_server_new(&s, base, path, &pd), 0);
+	assert_int_equal(tc_connect(&c), 0);
+	expect_greeting(&c);
+	tc_close(&c);
+
+	/* A live one is not: the first server keeps its socket. */
+	assert_int_equal(ctl_server_new(&s2, base, path, &pd), -EADDRINUSE);
+	assert_null(s2);
+	assert_int_equal(tc_connect(&c), 0);
+	expect_greeting(&c);
+	tc_close(&c);
+	ctl_server_free(s);
+
+	/* Something that is not a socket is left alone. */
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(ctl_server_new(&s, base, path, &pd), -EEXIST);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	unlink(path);
+
+	/* A path that does not fit sockaddr_un. */
+	char longpath[200];
+	memset(longpath, 'a', sizeof(longpath) - 1);
+	longpath[sizeof(longpath) - 1] = '\0';
+	assert_int_equal(ctl_server_new(&s, base, longpath, &pd), -ENAMETOOLONG);
+
+	/* An inherited socket (systemd) is served and not unlinked on free. */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	assert_int_equal(ctl_server_new_fd(&s, base, fd, &pd), 0);
+	assert_int_equal(tc_connect(&c), 0);
+	expect_greeting(&c);
+	tc_close(&c);
+	ctl_server_free(s);
+	assert_int_equal(stat(path, &st), 0);
+	unlink(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_line_too_long, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_too_many_clients, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_slow_reader_dropped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_socket_file, setup, teardown),
+	};
+
+	log_init("test-ctl-server", LOG_LEVEL_ERR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,285 @@
+/* Fakes for the engine tests: a recording hypervisor, xenstore from it, an event sink. */
+#include "fakes.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl/server.h"
+#include "poold/reconcile.h"
+#include "xs/xsw.h"
+
+static struct fake_hv *fake_of(struct hv *hv)
+{
+	return (struct fake_hv *)hv;
+}
+
+static struct fake_dom *fake_find(struct fake_hv *f, uint32_t domid)
+{
+	for (unsigned i = 0; i < FAKE_DOMS; i++)
+		if (f->doms[i].exists && f->doms[i].domid == domid)
+			return &f->doms[i];
+	return NULL;
+}
+
+static int fake_topology(struct hv *hv, struct topo *out)
+{
+	*out = fake_of(hv)->topo;
+	return 0;
+}
+
+static int fake_list(struct hv *hv, struct hv_dominfo **out, size_t *n)
+{
+	struct fake_hv *f = fake_of(hv);
+	struct hv_dominfo *v = calloc(FAKE_DOMS, sizeof(*v));
+	size_t k = 0;
+
+	if (v == NULL)
+		return -ENOMEM;
+	/* ascending domid, as the port promises */
+	for (uint32_t id = 0; id < 1000; id++) {
+		struct fake_dom *d = fake_find(f, id);
+
+		if (d == NULL)
+			continue;
+		v[k].domid = d->domid;
+		memcpy(v[k].uuid, d->uuid, 16);
+		v[k].nr_vcpus = d->nr_vcpus;
+		v[k].cpupool = d->cpupool;
+		v[k].dying = d->dying;
+		k++;
+	}
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+static int fake_cpupool_sched(struct hv *hv, uint32_t cpupool, enum sched_kind *out)
+{
+	if (cpupool > 1)
+		return -ENOENT;
+	*out = fake_of(hv)->sched[cpupool];
+	return 0;
+}
+
+static int fake_get_affinity(struct hv *hv, uint32_t domid, unsigned vcpu, struct cpumap *hard)
+{
+	struct fake_dom *d = fake_find(fake_of(hv), domid);
+
+	if (d == NULL)
+		return -ESRCH;
+	if (vcpu >= d->nr_vcpus)
+		return -EINVAL;
+	*hard = d->hard[vcpu];
+	return 0;
+}
+
+static int fake_set_affinity(struct hv *hv, uint32_t domid, unsigned vcpu,
+                             const struct cpumap *hard)
+{
+	struct fake_hv *f = fake_of(hv);
+	struct fake_dom *d = fake_find(f, domid);
+
+	if (d == NULL)
+		return -ESRCH;
+	if (d->fail_set_affinity)
+		return -d->fail_set_affinity;
+	if (vcpu >= d->nr_vcpus || cpumap_empty(hard))
+		return -EINVAL;
+	d->hard[vcpu] = *hard;
+	f->affinity_writes++;
+	if (f->nwritten < 64)
+		f->written[f->nwritten++] = domid * 100 + vcpu;
+	return 0;
+}
+
+static int fake_get_sched(struct hv *hv, uint32_t domid, enum sched_kind kind, unsigned *weight,
+                          unsigned *cap)
+{
+	struct fake_hv *f = fake_of(hv);
+	struct fake_dom *d = fake_find(f, domid);
+
+	if (d == NULL)
+		return -ESRCH;
+	if (kind != f->sched[d->cpupool])
+		return -EINVAL;
+	*weight = d->weight;
+	*cap = d->cap;
+	return 0;
+}
+
+static int fake_set_sched(struct hv *hv, uint32_t domid, enum sched_kind kind, unsigned weight,
+                          unsigned cap)
+{
+	struct fake_hv *f = fake_of(hv);
+	struct fake_dom *d = fake_find(f, domid);
+
+	if (d == NULL)
+		return -ESRCH;
+	if (d->fail_set_sched)
+		return -d->fail_set_sched;
+	if (kind != f->sched[d->cpupool] || weight > 65535)
+		return -EINVAL;
+	/* weight 0 means "unchanged" to both schedulers */
+	if (weight != 0)
+		d->weight = weight;
+	d->cap = cap;
+	f->sched_writes++;
+	return 0;
+}
+
+static int fake_vcpu_time(struct hv *hv, uint32_t domid, unsigned vcpu, uint64_t *ns)
+{
+	*ns = 0;
+	return 0;
+}
+
+static void fake_close(struct hv *hv)
+{
+}
+
+static const struct hv_ops fake_ops = {
+    .name = "fake",
+    .topology = fake_topology,
+    .list_domains = fake_list,
+    .cpupool_sched = fake_cpupool_sched,
+    .get_affinity = fake_get_affinity,
+    .set_affinity = fake_set_affinity,
+    .get_sched = fake_get_sched,
+    .set_sched = fake_set_sched,
+    .vcpu_time = fake_vcpu_time,
+    .close = fake_close,
+};
+
+void fake_init(struct fake_hv *f, unsigned ncpus, unsigned dom0_vcpus, enum sched_kind kind)
+{
+	memset(f, 0, sizeof(*f));
+	f->hv.ops = &fake_ops;
+	topo_uniform(&f->topo, 1, ncpus, 1, 1);
+	f->sched[0] = f->sched[1] = kind;
+	fake_add(f, 0, "Domain-0", dom0_vcpus, NULL);
+}
+
+struct fake_dom *fake_add(struct fake_hv *f, uint32_t domid, const char *name, unsigned vcpus,
+                          const char *key)
+{
+	for (unsigned i = 0; i < FAKE_DOMS; i++) {
+		struct fake_dom *d = &f->doms[i];
+
+		if (d->exists)
+			continue;
+		memset(d, 0, sizeof(*d));
+		d->exists = true;
+		d->domid = domid;
+		d->uuid[0] = 0xa0;
+		d->uuid[15] = (uint8_t)domid;
+		d->uuid[14] = (uint8_t)i;
+		snprintf(d->name, sizeof(d->name), "%s", name);
+		d->nr_vcpus = vcpus;
+		for (unsigned v = 0; v < vcpus; v++)
+			cpumap_fill(&d->hard[v], CPUMAP_MAX);
+		d->weight = 256;
+		if (key != NULL) {
+			snprintf(d->key, sizeof(d->key), "%s", key);
+			d->has_key = true;
+		}
+		return d;
+	}
+	return NULL;
+}
+
+void fake_reset_counts(struct fake_hv *f)
+{
+	f->affinity_writes = f->sched_writes = f->nwritten = 0;
+}
+
+bool fake_written(const struct fake_hv *f, uint32_t domid, unsigned v)
+{
+	for (unsigned i = 0; i < f->nwritten; i++)
+		if (f->written[i] == domid * 100 + v)
+			return true;
+	return false;
+}
+
+void fake_poold(struct poold *pd, struct fake_hv *f, struct xsw *xs, struct ctl_server *ctl,
+                const char *state_path)
+{
+	memset(pd, 0, sizeof(*pd));
+	memset(xs, 0, sizeof(*xs));
+	memset(ctl, 0, sizeof(*ctl));
+	xs->hv = f;
+	pd->hv = &f->hv;
+	pd->xs = xs;
+	pd->ctl = ctl;
+	pd->topo = calloc(1, sizeof(*pd->topo));
+	*pd->topo = f->topo;
+	pool_table_init(&pd->pools, pd->topo);
+	pd->cfg.state_file = strdup(state_path);
+	pd->cfg.default_pool = strdup("pool0");
+}
+
+void fake_poold_fini(struct poold *pd)
+{
+	pd->xs = NULL;
+	reconcile_clear(pd);
+	pool_table_fini(&pd->pools);
+	plan_fini(&pd->plan);
+	free(pd->topo);
+	free(pd->cfg.state_file);
+	free(pd->cfg.default_pool);
+}
+
+unsigned fake_events(const struct ctl_server *c, const char *name)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < c->n; i++)
+		n += strcmp(c->names[i], name) == 0;
+	return n;
+}
+
+/* The seams: these replace src/xs/xsw.c and src/ctl/server.c in the test binary. */
+
+int xsw_watch_domain(struct xsw *x, uint32_t domid)
+{
+	x->watches++;
+	return 0;
+}
+
+int xsw_unwatch_domain(struct xsw *x, uint32_t domid)
+{
+	if (x->watches > 0)
+		x->watches--;
+	return 0;
+}
+
+int xsw_read_name(struct xsw *x, uint32_t domid, char *buf, size_t len)
+{
+	struct fake_dom *d = fake_find(x->hv, domid);
+
+	if (d == NULL || d->name[0] == '\0')
+		return -ENOENT;
+	snprintf(buf, len, "%s", d->name);
+	return 0;
+}
+
+int xsw_read_pool_key(struct xsw *x, uint32_t domid, char *buf, size_t len, bool *trusted)
+{
+	struct fake_dom *d = fake_find(x->hv, domid);
+
+	*trusted = false;
+	if (d == NULL || !d->has_key)
+		return -ENOENT;
+	snprintf(buf, len, "%s", d->key);
+	*trusted = !d->guest_writable;
+	return 0;
+}
+
+void ctl_server_event(struct ctl_server *s, const char *name, json_t *data)
+{
+	if (s->n < FAKE_EVENTS)
+		snprintf(s->names[s->n++], sizeof(s->names[0]), "%s", name);
+	json_decref(data);
+}

@@ -1,0 +1,68 @@
+/* In-process fakes of the hypervisor, xenstore and the control socket for engine tests. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hv/hv.h"
+#include "poold/poold.h"
+
+#define FAKE_DOMS   8
+#define FAKE_VCPUS  16
+#define FAKE_EVENTS 64
+
+struct fake_dom {
+	bool exists;
+	bool dying;
+	uint32_t domid;
+	uint8_t uuid[16];
+	char name[DOM_NAME_MAX + 1];
+	unsigned nr_vcpus;
+	uint32_t cpupool;
+	struct cpumap hard[FAKE_VCPUS];
+	unsigned weight, cap;
+	/* xenstore: the pool key, and whether the guest may write it */
+	char key[128];
+	bool has_key;
+	bool guest_writable;
+	/* fault injection: errno returned by writes to this domain */
+	int fail_set_affinity;
+	int fail_set_sched;
+};
+
+struct fake_hv {
+	struct hv hv;
+	struct topo topo;
+	enum sched_kind sched[2]; /* per cpupool 0 and 1 */
+	struct fake_dom doms[FAKE_DOMS];
+	unsigned affinity_writes, sched_writes;
+	/* the last affinity writes: domid * 100 + vcpu */
+	unsigned written[64];
+	unsigned nwritten;
+};
+
+/* The fake xenstore reads names and keys from the fake hypervisor's domains. */
+struct xsw {
+	struct fake_hv *hv;
+	unsigned watches;
+};
+
+struct ctl_server {
+	char names[FAKE_EVENTS][32];
+	unsigned n;
+};
+
+/* Sets up a host of ncpus pCPUs (1 socket) with dom0 of dom0_vcpus vCPUs, all under kind. */
+void fake_init(struct fake_hv *f, unsigned ncpus, unsigned dom0_vcpus, enum sched_kind kind);
+/* Adds a guest as libxl leaves it: pinned to every pCPU, weight 256. */
+struct fake_dom *fake_add(struct fake_hv *f, uint32_t domid, const char *name, unsigned vcpus,
+                          const char *key);
+void fake_reset_counts(struct fake_hv *f);
+/* True when the last writes include exactly vCPU v of domid. */
+bool fake_written(const struct fake_hv *f, uint32_t domid, unsigned v);
+
+/* Wires the fakes into pd, with the state file at state_path. */
+void fake_poold(struct poold *pd, struct fake_hv *f, struct xsw *xs, struct ctl_server *ctl,
+                const char *state_path);
+void fake_poold_fini(struct poold *pd);
+unsigned fake_events(const struct ctl_server *c, const char *name);

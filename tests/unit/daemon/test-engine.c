@@ -1,0 +1,470 @@
+/* Unit tests of the engine and reconcile against a fake hypervisor and xenstore. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fakes.h"
+#include "poold-protocol.h"
+#include "poold/engine.h"
+#include "poold/state.h"
+
+struct env {
+	char dir[64];
+	char state[128];
+	struct fake_hv hv;
+	struct xsw xs;
+	struct ctl_server ctl;
+	struct poold pd;
+};
+
+static int env_setup(void **state)
+{
+	struct env *t = calloc(1, sizeof(*t));
+
+	assert_non_null(t);
+	strcpy(t->dir, "/tmp/poold-test-engine.XXXXXX");
+	assert_non_null(mkdtemp(t->dir));
+	snprintf(t->state, sizeof(t->state), "%s/state.json", t->dir);
+	*state = t;
+	return 0;
+}
+
+static int env_teardown(void **state)
+{
+	struct env *t = *state;
+	char cmd[128];
+
+	fake_poold_fini(&t->pd);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
+	assert_int_equal(system(cmd), 0);
+	free(t);
+	return 0;
+}
+
+/* Starts poold's model over the fake host. */
+static void env_start(struct env *t)
+{
+	fake_poold(&t->pd, &t->hv, &t->xs, &t->ctl, t->state);
+}
+
+static struct dom *dom_of(struct poold *pd, uint32_t domid)
+{
+	for (size_t i = 0; i < pd->ndoms; i++)
+		if (pd->doms[i].domid == domid)
+			return &pd->doms[i];
+	fail_msg("domain %u not found", domid);
+	return NULL;
+}
+
+static struct cpumap cpus(const char *text)
+{
+	struct cpumap m;
+
+	assert_int_equal(cpumap_parse(&m, text, CPUMAP_MAX, NULL), 0);
+	return m;
+}
+
+static struct pool_cpus_spec spec_cpus(const char *text)
+{
+	struct pool_cpus_spec s = {.by_count = false, .cpus = cpus(text)};
+
+	return s;
+}
+
+/* Affinity as Xen would report it, restricted to the host's pCPUs. */
+static void assert_pinned(struct env *t, uint32_t domid, const char *want)
+{
+	struct cpumap w = cpus(want), online, have;
+
+	topo_online(&t->hv.topo, &online);
+	for (unsigned i = 0; i < FAKE_DOMS; i++) {
+		struct fake_dom *d = &t->hv.doms[i];
+
+		if (!d->exists || d->domid != domid)
+			continue;
+		for (unsigned v = 0; v < d->nr_vcpus; v++) {
+			cpumap_and(&have, &d->hard[v], &online);
+			assert_true(cpumap_equal(&have, &w));
+		}
+		return;
+	}
+	fail_msg("domain %u not in the fake", domid);
+}
+
+static void test_converged_writes_nothing(void **state)
+{
+	struct env *t = *state;
+	struct perr e = {0};
+
+	fake_init(&t->hv, 4, 4, SCHED_CREDIT2);
+	struct fake_dom *vm = fake_add(&t->hv, 1, "vm1", 2, NULL);
+	vm->hard[0] = vm->hard[1] = cpus("3");
+	env_start(t);
+
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(t->hv.affinity_writes, 2);
+	assert_true(fake_written(&t->hv, 1, 0) && fake_written(&t->hv, 1, 1));
+	assert_pinned(t, 1, "0-3");
+	assert_int_equal(t->pd.hv_writes, 2);
+
+	fake_reset_counts(&t->hv);
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(t->hv.affinity_writes, 0);
+	assert_int_equal(t->hv.sched_writes, 0);
+	assert_int_equal(t->pd.hv_writes, 2);
+	/* the first pass made the state file: first start */
+	assert_int_equal(access(t->state, R_OK), 0);
+}
+
+static void test_new_pool_repins_exactly(void **state)
+{
+	struct env *t = *state;
+	struct perr e = {0};
+	struct pool_cpus_spec s = spec_cpus("4-7");
+
+	fake_init(&t->hv, 8, 2, SCHED_CREDIT2);
+	fake_add(&t->hv, 1, "vm1", 2, "pool1");
+	fake_add(&t->hv, 2, "vm2", 2, NULL);
+	env_start(t);
+
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_true(dom_of(&t->pd, 1)->misplaced);
+	assert_string_equal(dom_of(&t->pd, 1)->want, "pool1");
+	assert_int_equal(dom_of(&t->pd, 1)->pool_id, POOL0_ID);
+	fake_reset_counts(&t->hv);
+	t->ctl.n = 0;
+
+	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, &e), 0);
+	/* vm1 moves in; pool0's members shrink to 0-3: every vCPU once, no weights (credit2) */
+	assert_int_equal(t->hv.affinity_writes, 6);
+	assert_int_equal(t->hv.sched_writes, 0);
+	assert_pinned(t, 1, "4-7");
+	assert_pinned(t, 0, "0-3");
+	assert_pinned(t, 2, "0-3");
+	assert_false(dom_of(&t->pd, 1)->misplaced);
+	assert_int_equal(fake_events(&t->ctl, POOLD_EV_POOL_CHANGED), 1);
+	assert_int_equal(fake_events(&t->ctl, POOLD_EV_DOMAIN_PLACED), 1);
+
+	/* migrating vm2 touches exactly vm2's vCPUs */
+	fake_reset_counts(&t->hv);
+	assert_int_equal(engine_domain_migrate(&t->pd, "vm2", "pool1", &e), 0);
+	assert_int_equal(t->hv.affinity_writes, 2);
+	assert_true(fake_written(&t->hv, 2, 0) && fake_written(&t->hv, 2, 1));
+	assert_pinned(t, 2, "4-7");
+	assert_int_equal(engine_pool_members(&t->pd, pool_find(&t->pd.pools, "pool1")->id), 2);
+
+	fake_reset_counts(&t->hv);
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(t->hv.affinity_writes + t->hv.sched_writes, 0);
+}
+
+static void test_credit1_weights_written(void **state)
+{
+	struct env *t = *state;
+	struct perr e = {0};
+	struct pool_cpus_spec s = spec_cpus("2-3");
+	unsigned w[3];
+
+	fake_init(&t->hv, 4, 1, SCHED_CREDIT);
+	fake_add(&t->hv, 1, "vm1", 1, "pool1");
+	fake_add(&t->hv, 2, "vm2", 1, NULL);
+	env_start(t);
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, &e), 0);
+
+	/*
+	 * A = 3 vCPUs, N = 4 pCPUs, K = 256 * 3 / 4 = 192. pool0 (2 pCPUs, dom0 + vm2,
+	 * U = 512): 192 * 2 * 256 / 512 = 192; pool1 (2 pCPUs, vm1 alone): 384.
+	 */
+	for (unsigned i = 0; i < 3; i++)
+		w[t->hv.doms[i].domid] = t->hv.doms[i].weight;
+	assert_int_equal(w[0], 192);
+	assert_int_equal(w[2], 192);
+	assert_int_equal(w[1], 384);
+	assert_int_equal(dom_of(&t->pd, 1)->hv_weight, 384);
+	/* the user weight stays what the admin set */
+	assert_int_equal(dom_of(&t->pd, 1)->weight, 256);
+
+	fake_reset_counts(&t->hv);
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(t->hv.affinity_writes + t->hv.sched_writes, 0);
+
+	/* a user weight change writes the rescaled weights of that pool only */
+	assert_int_equal(engine_domain_set(&t->pd, "vm2", 768, -1, &e), 0);
+	assert_int_equal(dom_of(&t->pd, 2)->weight, 768);
+	assert_int_equal(t->hv.affinity_writes, 0);
+	for (unsigned i = 0; i < 3; i++)
+		w[t->hv.doms[i].domid] = t->hv.doms[i].weight;
+	/* U = 256 + 768 = 1024: dom0 192 * 2 * 256 / 1024 = 96, vm2 288 */
+	assert_int_equal(w[0], 96);
+	assert_int_equal(w[2], 288);
+	assert_int_equal(w[1], 384);
+}
+
+static void test_esrch_tolerated(void **state)
+{
+	struct env *t = *state;
+	struct perr e = {0};
+
+	fake_init(&t->hv, 4, 1, SCHED_CREDIT2);
+	struct fake_dom *vm1 = fake_add(&t->hv, 1, "vm1", 2, NULL);
+	struct fake_dom *vm2 = fake_add(&t->hv, 2, "vm2", 2, NULL);
+	vm1->hard[0] = vm2->hard[0] = vm2->hard[1] = cpus("1");
+	vm1->fail_set_affinity = ESRCH;
+	env_start(t);
+
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_pinned(t, 2, "0-3");
+	assert_int_equal(t->hv.affinity_writes, 2);
+}
+
+static void test_hypervisor_error_reported(void **state)
+{
+	struct env *t = *state;
+	struct perr e = {0};
+
+	fake_init(&t->hv, 4, 1, SCHED_CREDIT2);
+	struct fake_dom *vm1 = fake_add(&t->hv, 1, "vm1", 2, NULL);
+	struct fake_dom *vm2 = fake_add(&t->hv, 2, "vm2", 2, NULL);
+	vm1->hard[0] = vm2->hard[0] = vm2->hard[1] = cpus("1");
+	vm1->fail_set_affinity = EPERM;
+	env_start(t);
+
+	assert_int_equal(engine_reconcile(&t->pd, &e), POOLD_E_HYPERVISOR);
+	assert_int_equal(e.code, POOLD_E_HYPERVISOR);
+	assert_non_null(strstr(e.msg, "domain 1 (vm1) vCPU 0"));
+	assert_non_null(strstr(e.msg, "cpus 0-3"));
+	assert_non_null(strstr(e.msg, strerror(EPERM)));
+	/* the others still converge */
+	assert_pinned(t, 2, "0-3");
+	/* and once Xen lets it, the next pass finishes the job */
+	vm1->fail_set_affinity = 0;
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_pinned(t, 1, "0-3");
+}
+
+static void test_state_failure_rolls_back(void **state)
+{
+	struct env *t = *state;
+	struct perr e = {0};
+	struct pool_cpus_spec s = spec_cpus("2-3");
+	char blocker[128];
+	FILE *f;
+
+	fake_init(&t->hv, 4, 1, SCHED_CREDIT2);
+	fake_add(&t->hv, 1, "vm1", 1, NULL);
+	env_start(t);
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+
+	/* a state file under a regular file can't be written, even by root */
+	snprintf(blocker, sizeof(blocker), "%s/blocker", t->dir);
+	f = fopen(blocker, "w");
+	assert_non_null(f);
+	fclose(f);
+	free(t->pd.cfg.state_file);
+	t->pd.cfg.state_file = malloc(160);
+	snprintf(t->pd.cfg.state_file, 160, "%s/state.json", blocker);
+
+	fake_reset_counts(&t->hv);
+	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, &e), POOLD_E_STATE);
+	assert_non_null(strstr(e.msg, t->pd.cfg.state_file));
+	assert_null(pool_find(&t->pd.pools, "pool1"));
+	assert_int_equal(t->pd.pools.n, 1);
+	assert_true(cpumap_equal(&t->pd.pools.pools[0].cpus, &t->pd.pools.online));
+	assert_int_equal(t->hv.affinity_writes, 0);
+
+	assert_int_equal(engine_domain_set(&t->pd, "vm1", 512, -1, &e), POOLD_E_STATE);
+	assert_int_equal(dom_of(&t->pd, 1)->weight, 256);
+	assert_int_equal(engine_domain_migrate(&t->pd, "1", "pool0", &e), POOLD_E_STATE);
+	assert_string_equal(dom_of(&t->pd, 1)->want, "");
+}
+
+static void test_destroy(void **state)
+{
+	struct env *t = *state;
+	struct perr e = {0};
+	struct pool_cpus_spec s = spec_cpus("2-3");
+	struct pool_table loaded;
+	struct state_dom *recs;
+	size_t n;
+
+	fake_init(&t->hv, 4, 1, SCHED_CREDIT2);
+	fake_add(&t->hv, 1, "vm1", 2, "pool1");
+	env_start(t);
+	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, &e), 0);
+	assert_pinned(t, 1, "2-3");
+
+	assert_int_equal(engine_pool_destroy(&t->pd, "pool1", false, &e), POOLD_E_BUSY);
+	assert_non_null(strstr(e.msg, "--force"));
+	assert_non_null(pool_find(&t->pd.pools, "pool1"));
+	assert_int_equal(engine_pool_destroy(&t->pd, "pool0", true, &e), POOLD_E_PROTECTED);
+	assert_int_equal(engine_pool_destroy(&t->pd, "nope", true, &e), POOLD_E_NOTFOUND);
+
+	assert_int_equal(engine_pool_destroy(&t->pd, "pool1", true, &e), 0);
+	assert_null(pool_find(&t->pd.pools, "pool1"));
+	assert_pinned(t, 1, "0-3");
+	assert_string_equal(dom_of(&t->pd, 1)->want, "pool0");
+	assert_false(dom_of(&t->pd, 1)->misplaced);
+	assert_int_equal(fake_events(&t->ctl, POOLD_EV_POOL_CHANGED), 2);
+
+	/* durable: the file says so */
+	assert_int_equal(state_load(t->state, &loaded, &recs, &n, &e), 0);
+	assert_int_equal(loaded.n, 1);
+	assert_int_equal(loaded.next_id, 2);
+	assert_int_equal(n, 2);
+	free(recs);
+	pool_table_fini(&loaded);
+}
+
+static void test_protected_and_refused(void **state)
+{
+	struct env *t = *state;
+	struct perr e = {0};
+	struct pool_cpus_spec s = spec_cpus("2-3");
+	struct pool_cpus_spec all = spec_cpus("0-3");
+
+	fake_init(&t->hv, 4, 1, SCHED_CREDIT2);
+	fake_add(&t->hv, 1, "vm1", 2, NULL);
+	env_start(t);
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, &e), 0);
+	fake_reset_counts(&t->hv);
+
+	assert_int_equal(engine_domain_migrate(&t->pd, "0", "pool1", &e), POOLD_E_PROTECTED);
+	assert_int_equal(engine_domain_migrate(&t->pd, "vm9", "pool1", &e), POOLD_E_NOTFOUND);
+	assert_int_equal(engine_domain_migrate(&t->pd, "vm1", "pool9", &e), POOLD_E_NOTFOUND);
+	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, &e), POOLD_E_EXISTS);
+	assert_int_equal(engine_pool_create(&t->pd, "bad name", &s, 0, &e), POOLD_E_INVALID);
+	assert_int_not_equal(engine_pool_create(&t->pd, "pool2", &all, 0, &e), 0);
+	assert_int_equal(engine_pool_modify(&t->pd, "pool0", &s, -1, &e), POOLD_E_PROTECTED);
+	assert_int_equal(engine_pool_modify(&t->pd, "pool1", NULL, -1, &e), POOLD_E_INVALID);
+	assert_int_equal(engine_domain_set(&t->pd, "vm1", 0, -1, &e), POOLD_E_INVALID);
+	assert_non_null(strstr(e.msg, "1..65535"));
+	assert_int_equal(engine_domain_set(&t->pd, "vm1", 70000, -1, &e), POOLD_E_INVALID);
+	assert_int_equal(engine_domain_set(&t->pd, "vm1", -1, 201, &e), POOLD_E_INVALID);
+	assert_int_equal(t->hv.affinity_writes + t->hv.sched_writes, 0);
+	assert_int_equal(t->pd.pools.n, 2);
+}
+
+static void test_modify_resizes_live(void **state)
+{
+	struct env *t = *state;
+	struct perr e = {0};
+	struct pool_cpus_spec s = spec_cpus("4-7");
+	struct pool_cpus_spec smaller = spec_cpus("6-7");
+
+	fake_init(&t->hv, 8, 1, SCHED_CREDIT2);
+	fake_add(&t->hv, 1, "vm1", 2, "pool1");
+	env_start(t);
+	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, &e), 0);
+	assert_pinned(t, 1, "4-7");
+	assert_int_equal(engine_pool_modify(&t->pd, "pool1", &smaller, 50, &e), 0);
+	assert_pinned(t, 1, "6-7");
+	assert_pinned(t, 0, "0-5");
+	assert_int_equal(pool_find(&t->pd.pools, "pool1")->cap, 50);
+}
+
+static void test_keys_trust_and_gone(void **state)
+{
+	struct env *t = *state;
+	struct perr e = {0};
+	struct pool_cpus_spec s = spec_cpus("2-3");
+
+	fake_init(&t->hv, 4, 1, SCHED_CREDIT2);
+	struct fake_dom *vm1 = fake_add(&t->hv, 1, "vm1", 1, "pool1");
+	struct fake_dom *vm2 = fake_add(&t->hv, 2, "vm2", 1, "pool1");
+	vm2->guest_writable = true;
+	vm1->weight = 512;
+	env_start(t);
+	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, &e), 0);
+	/* a key the guest could have written is ignored */
+	assert_int_equal(dom_of(&t->pd, 1)->pool_id, pool_find(&t->pd.pools, "pool1")->id);
+	assert_int_equal(dom_of(&t->pd, 2)->pool_id, POOL0_ID);
+	assert_false(dom_of(&t->pd, 2)->misplaced);
+	/* the weight libxl set is taken as the user's */
+	assert_int_equal(dom_of(&t->pd, 1)->weight, 512);
+	assert_int_equal(vm1->weight, 512);
+
+	/* a toolstack rewriting the key moves the domain */
+	snprintf(vm1->key, sizeof(vm1->key), "pool0");
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_pinned(t, 1, "0-1");
+
+	vm2->exists = false;
+	t->ctl.n = 0;
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(t->pd.ndoms, 2);
+	assert_int_equal(fake_events(&t->ctl, POOLD_EV_DOMAIN_GONE), 1);
+	/* a dying domain is left alone and forgotten */
+	vm1->dying = true;
+	vm1->hard[0] = cpus("3");
+	fake_reset_counts(&t->hv);
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(t->pd.ndoms, 1);
+	assert_int_equal(t->hv.affinity_writes, 0);
+}
+
+static void test_restart_restores_records(void **state)
+{
+	struct env *t = *state;
+	struct perr e = {0};
+	struct pool_cpus_spec s = spec_cpus("2-3");
+
+	fake_init(&t->hv, 4, 1, SCHED_CREDIT2);
+	fake_add(&t->hv, 1, "vm1", 1, NULL);
+	fake_add(&t->hv, 2, "vm2", 1, NULL);
+	env_start(t);
+	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, &e), 0);
+	assert_int_equal(engine_domain_migrate(&t->pd, "vm2", "pool1", &e), 0);
+	assert_int_equal(engine_domain_set(&t->pd, "vm2", 1000, -1, &e), 0);
+	fake_poold_fini(&t->pd);
+	/* vm1 dies while poold is down; its record must go */
+	t->hv.doms[1].exists = false;
+
+	/* a new poold: pools and records from the file, nothing to rewrite */
+	memset(&t->pd, 0, sizeof(t->pd));
+	fake_poold(&t->pd, &t->hv, &t->xs, &t->ctl, t->state);
+	pool_table_fini(&t->pd.pools);
+	assert_int_equal(state_load(t->state, &t->pd.pools, &t->pd.saved, &t->pd.nsaved, &e), 0);
+	assert_int_equal(t->pd.nsaved, 3);
+	fake_reset_counts(&t->hv);
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(t->hv.affinity_writes + t->hv.sched_writes, 0);
+	assert_int_equal(t->pd.ndoms, 2);
+	assert_int_equal(dom_of(&t->pd, 2)->weight, 1000);
+	assert_string_equal(dom_of(&t->pd, 2)->want, "pool1");
+	assert_null(t->pd.saved);
+	pool_table_fini(&t->pd.pools);
+	free(t->pd.saved);
+	t->pd.saved = NULL;
+	assert_int_equal(state_load(t->state, &t->pd.pools, &t->pd.saved, &t->pd.nsaved, &e), 0);
+	assert_int_equal(t->pd.nsaved, 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_converged_writes_nothing, env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_new_pool_repins_exactly, env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_credit1_weights_written, env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_esrch_tolerated, env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_hypervisor_error_reported, env_setup,
+	                                    env_teardown),
+	    cmocka_unit_test_setup_teardown(test_state_failure_rolls_back, env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_destroy, env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_protected_and_refused, env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_modify_resizes_live, env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_keys_trust_and_gone, env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_restart_restores_records, env_setup, env_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
