@@ -38,6 +38,14 @@ bool dom_take_key(struct dom *d, const char *key)
 {
 	char name[POOL_NAME_MAX + 1];
 
+	/*
+	 * A removed key moves nothing: only a trusted value or poolctl places a
+	 * domain. Forgetting the value lets the same one written again act.
+	 */
+	if (key == NULL) {
+		d->key_seen[0] = '\0';
+		return false;
+	}
 	key_to_name(name, key);
 	/* Only a change of the key acts, so a pool-migrate survives rereading it. */
 	if (strcmp(name, d->key_seen) == 0)

@@ -32,6 +32,8 @@ struct dom {
 	 * pool wanted (from that key or from pool-migrate); "" = none. */
 	char key_seen[POOL_NAME_MAX + 1];
 	char want[POOL_NAME_MAX + 1];
+	/* The last untrusted key value logged as ignored, so it is logged once. */
+	char key_ignored[POOL_NAME_MAX + 1];
 
 	/* The outcome of placement. */
 	uint32_t pool_id;
@@ -47,9 +49,9 @@ struct dom {
 };
 
 /*
- * Applies a `pool` key value read from xenstore (NULL when absent or not
- * trusted): a value different from key_seen becomes the wanted pool.
- * Returns true if want changed.
+ * Applies a trusted `pool` key value read from xenstore: a value different
+ * from key_seen becomes the wanted pool. NULL (the key is gone) changes no
+ * placement; it only forgets key_seen. Returns true if want changed.
  */
 bool dom_take_key(struct dom *d, const char *key);
 

@@ -422,7 +422,8 @@ static int sim_list_domains(struct hv *hv, struct hv_dominfo **out, size_t *n)
 		list[i].dying = dying;
 	}
 	*n = json_array_size(doms);
-	qsort(list, *n, sizeof(*list), dominfo_cmp);
+	if (*n > 0)
+		qsort(list, *n, sizeof(*list), dominfo_cmp);
 	*out = list;
 	json_decref(ok);
 	return 0;

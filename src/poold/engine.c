@@ -32,7 +32,8 @@ static int snap_take(const struct poold *pd, struct snap *s)
 	}
 	memcpy(s->pools.pools, pd->pools.pools, pd->pools.n * sizeof(*s->pools.pools));
 	s->pools.alloc = pd->pools.n + 1;
-	memcpy(s->doms, pd->doms, pd->ndoms * sizeof(*s->doms));
+	if (pd->ndoms > 0)
+		memcpy(s->doms, pd->doms, pd->ndoms * sizeof(*s->doms));
 	s->ndoms = pd->ndoms;
 	s->state_dirty = pd->state_dirty;
 	return 0;

@@ -253,19 +253,28 @@ static void pass_place(struct poold *pd, struct pass *ps, struct dom *d, bool fr
 {
 	/* Longer than a pool name, so that a too-long key shows up as misplaced (dom.c). */
 	char key[4 * POOL_NAME_MAX];
-	const char *k = NULL;
 	bool trusted = false;
 	int r;
 
-	/* An absent or untrusted key counts as no key; an unreadable one changes nothing. */
+	/*
+	 * An absent key counts as no key. An untrusted one (not dom0's, or
+	 * writable by the guest) is ignored, so that a guest can never move
+	 * itself; an unreadable one changes nothing either.
+	 */
 	if (d->domid != 0 && pd->xs != NULL) {
 		r = xsw_read_pool_key(pd->xs, d->domid, key, sizeof(key), &trusted);
-		if (r == 0 && trusted)
-			k = key;
-		else if (r < 0 && r != -ENOENT)
+		if (r == 0 && !trusted) {
+			if (strncmp(key, d->key_ignored, sizeof(d->key_ignored) - 1) != 0) {
+				snprintf(d->key_ignored, sizeof(d->key_ignored), "%.64s", key);
+				log_warnx("domain %" PRIu32 " (%s): ignoring its pool key \"%.64s\": "
+				          "dom0 must own it and the guest only read it "
+				          "(xenstore-chmod /local/domain/%" PRIu32 "/pool n0 r%" PRIu32 ")",
+				          d->domid, d->name, key, d->domid, d->domid);
+			}
+		} else if (r < 0 && r != -ENOENT) {
 			log_debug("domain %" PRIu32 ": pool key unreadable: %s", d->domid,
 			          strerror(-r));
-		if ((r == 0 || r == -ENOENT) && dom_take_key(d, k)) {
+		} else if (dom_take_key(d, r == 0 ? key : NULL)) {
 			log_info("domain %" PRIu32 " (%s): pool key says \"%s\"", d->domid, d->name,
 			         d->want);
 			pd->state_dirty = true;

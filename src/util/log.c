@@ -55,6 +55,8 @@ const char *log_level_name(int level)
 }
 
 static void log_vmsg(int level, int errnum, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+static void log_vmsg(int level, int errnum, const char *fmt, va_list ap)
 {
 	char buf[1024];
 

@@ -207,6 +207,8 @@ static int call(struct cli *c, json_t *req, json_t **ok)
 		text = json_dumps(req, JSON_COMPACT);
 		if (text && asprintf(&line, "%s\n", text) < 0)
 			line = NULL;
+		free(text);
+		text = NULL;
 		r = line ? exchange(c, line, &text) : unreachable(c, "request", ENOMEM);
 	}
 	free(line);
@@ -262,8 +264,7 @@ static int resolve_dom(struct cli *c, const char *arg, long long *domid)
 	r = call(c, json_pack("{s:s}", "op", "show"), &ok);
 	if (r)
 		return r;
-	json_array_foreach(json_object_get(ok, "domains"), i, d)
-	{
+	json_array_foreach (json_object_get(ok, "domains"), i, d) {
 		const char *name = json_string_value(json_object_get(d, "name"));
 
 		if (name && strcmp(name, arg) == 0 && !json_is_true(json_object_get(d, "dying"))) {
@@ -280,6 +281,7 @@ static int resolve_dom(struct cli *c, const char *arg, long long *domid)
 	return SIMCLI_EXIT_REFUSED;
 }
 
+/* Turns key=value words into a create request and prints the new domid. */
 static int cmd_create(struct cli *c, int argc, char **argv)
 {
 	json_t *req = json_pack("{s:s, s:s}", "op", "create", "name", argv[1]);
@@ -364,8 +366,7 @@ static void show_dom(json_t *d)
 	double secs = 0;
 	size_t i;
 
-	json_array_foreach(vcpus, i, v)
-	{
+	json_array_foreach (vcpus, i, v) {
 		const char *h = json_string_value(json_object_get(v, "hard"));
 
 		if (first == NULL)
@@ -387,11 +388,12 @@ static void show_dom(json_t *d)
 		printf("%s\n", first ? first : "");
 		return;
 	}
-	json_array_foreach(vcpus, i, v)
-	    printf("%s%s", i ? "|" : "", json_string_value(json_object_get(v, "hard")));
+	json_array_foreach (vcpus, i, v)
+		printf("%s%s", i ? "|" : "", json_string_value(json_object_get(v, "hard")));
 	putchar('\n');
 }
 
+/* Prints the view as a table, or as simproto's JSON with --json. */
 static int cmd_show(struct cli *c, int argc, char **argv)
 {
 	json_t *ok, *k, *d, *xs;
@@ -421,7 +423,8 @@ static int cmd_show(struct cli *c, int argc, char **argv)
 		       num(xs, "connections"), num(xs, "watches"));
 	printf("%-5s %-16s %-6s %-5s %-5s %-6s %-9s %s\n", "domid", "name", "weight", "cap",
 	       "vcpus", "state", "time(s)", "hard affinity per vCPU");
-	json_array_foreach(json_object_get(ok, "domains"), i, d) show_dom(d);
+	json_array_foreach (json_object_get(ok, "domains"), i, d)
+		show_dom(d);
 	json_decref(ok);
 	return 0;
 }
@@ -431,6 +434,7 @@ static int cmd_reset_counters(struct cli *c, int argc, char **argv)
 	return call_quiet(c, json_pack("{s:s}", "op", "reset_counters"));
 }
 
+/* Queues injected failures; errno by name or number. */
 static int cmd_fault(struct cli *c, int argc, char **argv)
 {
 	json_t *req;
@@ -454,13 +458,17 @@ static int cmd_fault(struct cli *c, int argc, char **argv)
 			return usage_error("fault: bad argument '%s'", a);
 		}
 	}
-	if (json_object_get(req, "errno") == NULL) {
+	/* errno is needed, except to remove faults with count=0 */
+	if (json_object_get(req, "errno") == NULL &&
+	    (json_object_get(req, "count") == NULL ||
+	     json_integer_value(json_object_get(req, "count")) != 0)) {
 		json_decref(req);
 		return usage_error("fault: errno=N is required (a number or a name: %s)", "EINVAL");
 	}
 	return call_quiet(c, req);
 }
 
+/* Advances simulated time. */
 static int cmd_run(struct cli *c, int argc, char **argv)
 {
 	long long ms;
@@ -487,9 +495,9 @@ static const struct cli_cmd cmds[] = {
      "hard affinity.",
      0, 0, cmd_show},
     {"reset-counters", "", "Zero the op counters.", 0, 0, cmd_reset_counters},
-    {"fault", "OP errno=N [count=N] [domid=N]",
+    {"fault", "OP [errno=N] [count=N] [domid=N]",
      "Make the next count (default 1) OP calls (set_affinity|set_sched), on domid or any, fail "
-     "with errno N (a number or a name like EINVAL); count=0 removes them.",
+     "with errno N (a number or a name like EINVAL); count=0 removes them (no errno needed).",
      2, 4, cmd_fault},
     {"run", "MS",
      "Advance cpu time by MS milliseconds: runnable vCPUs share each pCPU by the "
@@ -497,13 +505,42 @@ static const struct cli_cmd cmds[] = {
      1, 1, cmd_run},
 };
 
-void simcli_print_commands(FILE *f)
+/* Prints text word-wrapped to 80 columns, each line indented by `indent` spaces. */
+static void print_wrapped(FILE *f, const char *text, int indent)
 {
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		fprintf(f, "    xensim ctl %s %s\n        %s\n\n", cmds[i].name, cmds[i].args,
-		        cmds[i].help);
+	const char *p = text;
+
+	while (*p) {
+		int len = (int)strlen(p), cut = len;
+
+		if (len > 80 - indent) {
+			for (cut = 80 - indent; cut > 0 && p[cut] != ' '; cut--)
+				;
+			if (cut == 0)
+				cut = len;
+		}
+		fprintf(f, "%*s%.*s\n", indent, "", cut, p);
+		p += cut;
+		while (*p == ' ')
+			p++;
+	}
 }
 
+/* Prints the command table as help. */
+void simcli_print_commands(FILE *f)
+{
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		char line[256];
+
+		snprintf(line, sizeof(line), "xensim ctl %s%s%s", cmds[i].name,
+		         cmds[i].args[0] ? " " : "", cmds[i].args);
+		print_wrapped(f, line, 4);
+		print_wrapped(f, cmds[i].help, 8);
+		fputc('\n', f);
+	}
+}
+
+/* Parses the global options, then runs one command of the table. */
 int simcli_main(int argc, char **argv)
 {
 	const char *dir = getenv("XENSIM_DIR");

@@ -22,6 +22,7 @@ struct opts {
 	int verbose;
 };
 
+/* Prints the man-style help; the commands come from cli.c's table. */
 static void usage(FILE *f)
 {
 	fprintf(
@@ -266,6 +267,7 @@ out:
 	return ret;
 }
 
+/* Runs `xensim ctl ...`, or the simulated host until a signal. */
 int main(int argc, char **argv)
 {
 	struct opts o = {

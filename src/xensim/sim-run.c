@@ -140,8 +140,7 @@ int sim_share(enum sim_sched sched, const struct cpumap *online, struct sim_dom 
 		return -ENOMEM;
 	}
 	n = collect(online, dom, nr_dom, cl, ns);
-	cpumap_for_each(cpu, online)
-	{
+	cpumap_for_each (cpu, online) {
 		size_t np = 0;
 
 		for (size_t i = 0; i < n; i++) {

@@ -295,6 +295,15 @@ const struct sim_dom *sim_dom_by_name(const struct sim *s, const char *name)
 	return NULL;
 }
 
+/* Keeps the cpus below nr_cpu_ids, as xenctl_bitmap_to_bitmap() does with a caller's map. */
+static void clip(const struct sim *s, const struct cpumap *in, struct cpumap *out)
+{
+	struct cpumap all;
+
+	cpumap_fill(&all, s->topo.nr_cpus);
+	cpumap_and(out, in, &all);
+}
+
 /* Counts a read op. */
 static void count_read(struct sim *s, uint64_t *op)
 {
@@ -407,13 +416,7 @@ int sim_set_affinity(struct sim *s, uint32_t domid, unsigned vcpu, const struct 
 		r = check_vcpu(d, vcpu, e);
 	if (r != 0)
 		return failed(s, r);
-	/* xenctl_bitmap_to_bitmap() keeps only cpus below nr_cpu_ids. */
-	cpumap_zero(&m);
-	cpumap_for_each(cpu, hard)
-	{
-		if ((unsigned)cpu < s->topo.nr_cpus)
-			cpumap_set(&m, (unsigned)cpu);
-	}
+	clip(s, hard, &m);
 	/* vcpu_set_hard_affinity(): the set must meet the cpupool's online cpus. */
 	if (!cpumap_intersects(&m, &s->online))
 		return failed(s, perr_set(e, -EINVAL,
@@ -496,6 +499,7 @@ int sim_set_sched(struct sim *s, uint32_t domid, enum sim_sched kind, int64_t we
 	return 0;
 }
 
+/* XEN_DOMCTL_getvcpuinfo's cpu_time. */
 int sim_vcpu_time(struct sim *s, uint32_t domid, unsigned vcpu, uint64_t *ns, struct perr *e)
 {
 	struct sim_dom *d;
@@ -524,6 +528,7 @@ static bool name_ok(const char *name, size_t max)
 	return true;
 }
 
+/* Refuses what libxl or Xen would refuse before a domain exists. */
 static int check_create(struct sim *s, const struct sim_create *c, unsigned vcpus, struct perr *e)
 {
 	if (c->name == NULL || !name_ok(c->name, SIM_NAME_MAX))
@@ -593,6 +598,7 @@ static int write_dom_nodes(struct sim *s, const struct sim_dom *d, const struct 
 	return r;
 }
 
+/* Creates, writes the nodes, applies the build parameters, introduces, unpauses. */
 int sim_create(struct sim *s, const struct sim_create *c, uint32_t *domid, struct perr *e)
 {
 	unsigned vcpus = c->vcpus ? c->vcpus : 1;
@@ -620,7 +626,7 @@ int sim_create(struct sim *s, const struct sim_create *c, uint32_t *domid, struc
 	}
 	/* libxl__build_pre(): affinity and scheduler parameters before the introduction. */
 	for (unsigned v = 0; v < vcpus && c->hard; v++)
-		d->vcpu[v].hard = *c->hard;
+		clip(s, c->hard, &d->vcpu[v].hard);
 	d->weight = c->weight ? c->weight : SIM_WEIGHT_DEFAULT;
 	d->cap = c->cap;
 	xs_fire(s, "@introduceDomain");
@@ -630,6 +636,7 @@ int sim_create(struct sim *s, const struct sim_create *c, uint32_t *domid, struc
 	return 0;
 }
 
+/* Removes the nodes, then kills the domain and announces its release. */
 int sim_destroy(struct sim *s, uint32_t domid, struct perr *e)
 {
 	struct sim_dom *d;
@@ -655,6 +662,7 @@ int sim_destroy(struct sim *s, uint32_t domid, struct perr *e)
 	return 0;
 }
 
+/* Counts nested pauses as domain_{,un}pause_by_systemcontroller() do. */
 int sim_pause(struct sim *s, uint32_t domid, bool paused, struct perr *e)
 {
 	struct sim_dom *d;
@@ -710,6 +718,7 @@ int sim_fault(struct sim *s, enum sim_fault_op op, int err, unsigned count, int6
 	return 0;
 }
 
+/* Checks the span and lets sim-run.c share the pCPUs. */
 int sim_run(struct sim *s, uint64_t ms, struct perr *e)
 {
 	if (ms > SIM_RUN_MS_MAX)

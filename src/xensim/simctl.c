@@ -184,6 +184,7 @@ static int op_get_affinity(struct op_ctx *c)
 	return r;
 }
 
+/* Pins a vCPU; the reply carries the effective set, as the domctl does. */
 static int op_set_affinity(struct op_ctx *c)
 {
 	json_int_t domid, vcpu;
@@ -264,6 +265,7 @@ static int op_vcpu_time(struct op_ctx *c)
 	return r;
 }
 
+/* Creates a domain from the toolstack-like arguments of simproto. */
 static int op_create(struct op_ctx *c)
 {
 	json_int_t vcpus = 1, weight = 0, cap = 0;
@@ -376,6 +378,7 @@ static json_t *counters_json(const struct sim_counters *k)
 	                 "writes", (json_int_t)k->writes, "failed", (json_int_t)k->failed);
 }
 
+/* Answers everything the tests check: topology, domains, counters, xenstore stats. */
 static int op_show(struct op_ctx *c)
 {
 	int r = unpack(c, "{s:s}", "op", &(const char *){NULL});
@@ -412,15 +415,16 @@ static int op_reset_counters(struct op_ctx *c)
 	return r;
 }
 
+/* Queues injected failures for set_affinity or set_sched. */
 static int op_fault(struct op_ctx *c)
 {
-	json_int_t err, count = 1, domid = -1;
+	json_int_t err = 0, count = 1, domid = -1;
 	const char *name;
 	enum sim_fault_op op;
 	int r;
 
 	/* simproto.h names the target "op", which the request's own "op" already is. */
-	r = unpack(c, "{s:s, s:s, s:I, s?I, s?I}", "op", &(const char *){NULL}, "target", &name,
+	r = unpack(c, "{s:s, s:s, s?I, s?I, s?I}", "op", &(const char *){NULL}, "target", &name,
 	           "errno", &err, "count", &count, "domid", &domid);
 	if (r)
 		return r;
@@ -436,6 +440,7 @@ static int op_fault(struct op_ctx *c)
 	return sim_fault(c->sim, op, (int)err, (unsigned)count, domid, &c->err);
 }
 
+/* Advances simulated cpu time. */
 static int op_run(struct op_ctx *c)
 {
 	json_int_t ms;
@@ -476,6 +481,7 @@ static json_t *error_json(int err, const char *desc)
 	return json_pack("{s:{s:i, s:s}}", "error", "errno", err, "desc", desc);
 }
 
+/* Finds the op in the table and turns its outcome into a reply object. */
 json_t *simctl_dispatch(struct sim *s, struct xsd *x, json_t *req)
 {
 	struct op_ctx c = {.sim = s, .xsd = x, .req = req};
@@ -503,6 +509,7 @@ json_t *simctl_dispatch(struct sim *s, struct xsd *x, json_t *req)
 	return error_json(ENOSYS, "unknown op");
 }
 
+/* Parses a request line; bad JSON is EINVAL like any bad argument. */
 char *simctl_answer(struct sim *s, struct xsd *x, const char *line, size_t len)
 {
 	json_error_t je;
@@ -544,6 +551,7 @@ struct client {
 	struct client *next, **pprev;
 };
 
+/* Unlinks a client and closes its connection. */
 static void client_free(struct client *cl)
 {
 	*cl->pprev = cl->next;
@@ -614,6 +622,7 @@ static void client_read(struct bufferevent *bev, void *arg)
 		client_refuse(cl, EMSGSIZE, "request line too long");
 }
 
+/* Forgets a client that hung up or failed. */
 static void client_event(struct bufferevent *bev, short what, void *arg)
 {
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))

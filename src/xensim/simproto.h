@@ -39,11 +39,16 @@
  *               "domains": [{"domid","name","uuid","cpupool","weight","cap",
  *                            "vcpus": [{"vcpu":0,"hard":"0-15","time_ns":N}]}],
  *               "counters": {"set_affinity":N,"set_sched":N,"writes":N,
- *                            "reads":N}}
- *            "writes" = set_affinity + set_sched calls that succeeded.
+ *                            "failed":N, ...one per op},
+ *               "xenstore": {...xsd statistics}}
+ *            per domain also "paused", "idle", "dying".
+ *            "writes" = set_affinity + set_sched calls that succeeded;
+ *            the per-op counters count calls, failed ones included.
  *   reset_counters -> {}
- *   fault   {"op": "set_affinity"|"set_sched", "errno": N, "count": N,
- *            "domid"?: N} -> {}   (the next count matching calls fail)
+ *   fault   {"target": "set_affinity"|"set_sched", "errno"?: N (EINVAL),
+ *            "count"?: N (1; 0 clears), "domid"?: N} -> {}
+ *            (the next count matching calls fail, before any other check)
+ *   pause / unpause {"domid"} -> {}  (nested as in Xen; dom0 refused)
  *   run     {"ms": N} -> {}  (advances cpu_time as if every unpaused vCPU
  *            ran for ms, sharing each pCPU by weight among vCPUs pinned there)
  */

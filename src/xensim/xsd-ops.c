@@ -473,7 +473,6 @@ static const struct op ops[XS_TYPE_COUNT] = {
 /* Finds the transaction a request names; ENOENT for one this connection does not hold. */
 static int find_tx(struct xsd_req *r)
 {
-	r->tree = r->x->tree;
 	if (!r->tx_id)
 		return r->type == XS_TRANSACTION_END ? -ENOENT : 0;
 	for (struct xsd_tx *tx = r->c->txs; tx; tx = tx->next) {
@@ -489,15 +488,15 @@ static int find_tx(struct xsd_req *r)
 void xsd_dispatch(struct xsd_req *r)
 {
 	const struct op *op = r->type < XS_TYPE_COUNT ? &ops[r->type] : NULL;
-	int ret;
+	int ret = -ENOSYS;
 
 	r->x->stats.requests++;
-	if (!op || !op->fn)
-		ret = -ENOSYS;
-	else if (op->tx && (ret = find_tx(r)) < 0)
-		;
-	else
-		ret = op->fn(r);
+	if (op && op->fn) {
+		r->tree = r->x->tree;
+		ret = op->tx ? find_tx(r) : 0;
+		if (ret == 0)
+			ret = op->fn(r);
+	}
 	if (ret < 0 && !r->replied)
 		xsd_reply_error(r, -ret);
 }

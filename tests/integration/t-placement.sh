@@ -53,6 +53,15 @@ assert_eq "rogue pool" pool0 "$(dom_pool rogue)"
 step "once dom0 owns it read-only for the guest, the key counts"
 toolstack_set_pool "$id" pool9
 wait_pinned rogue "2-3"
+step "a key that later becomes writable by the guest changes nothing"
+xenstore-chmod "/local/domain/$id/pool" "n$id"
+xenstore-write "/local/domain/$id/pool" pool1
+sleep 0.3
+assert_eq "rogue pool" pool9 "$(dom_pool rogue)"
+assert_pinned rogue "2-3"
+xenstore-rm "/local/domain/$id/pool"
+sleep 0.3
+assert_eq "rogue pool after the guest removed its key" pool9 "$(dom_pool rogue)"
 
 step "destroying a member: poold forgets it, the pool stays"
 sim destroy web

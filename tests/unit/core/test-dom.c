@@ -75,10 +75,14 @@ static void test_take_key(void **state)
 	/* A new value wins again. */
 	assert_true(dom_take_key(&d, "pool0"));
 	assert_string_equal(d.want, "pool0");
-	/* The key removed: no wish any more. */
-	assert_true(dom_take_key(&d, NULL));
-	assert_string_equal(d.want, "");
+	/* The key removed: the domain stays; the same value written again acts. */
+	assert_false(dom_take_key(&d, NULL));
+	assert_string_equal(d.want, "pool0");
 	assert_string_equal(d.key_seen, "");
+	strcpy(d.want, "batch");
+	assert_true(dom_take_key(&d, "pool0"));
+	assert_string_equal(d.want, "pool0");
+	assert_false(dom_take_key(&d, NULL));
 	/* Key changes to what is wanted already: seen, but want unchanged. */
 	strcpy(d.want, "web");
 	assert_false(dom_take_key(&d, "web"));

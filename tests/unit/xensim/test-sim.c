@@ -182,12 +182,21 @@ static void test_affinity_rules(void **state)
 	assert_int_equal(sim_get_affinity(s, id, 0, &got, &e), 0);
 	assert_true(same(&got, "0-3"));
 
+	/* "all" means the host's cpus, not CPUMAP_MAX of them */
+	m = cpus("all");
+	assert_int_equal(sim_set_affinity(s, id, 0, &m, &eff, &e), 0);
+	assert_true(same(&eff, "0-2"));
+	assert_int_equal(sim_get_affinity(s, id, 0, &got, &e), 0);
+	assert_true(same(&got, "0-3"));
+
 	/* the effective set drops offline cpus; get returns what was set, cpus >= nr dropped */
 	m = cpus("2-3,9");
 	assert_int_equal(sim_set_affinity(s, id, 1, &m, &eff, &e), 0);
 	assert_true(same(&eff, "2"));
 	assert_int_equal(sim_get_affinity(s, id, 1, &got, &e), 0);
 	assert_true(same(&got, "2-3"));
+	/* a create's cpus beyond the host are dropped too */
+	assert_true(same(&sim_dom_find(s, create(s, "vm2", 1, 0, 0, "2,100"))->vcpu[0].hard, "2"));
 	assert_int_equal(sim_get_affinity(s, id, 5, &got, &e), -EINVAL);
 	assert_int_equal(sim_get_affinity(s, 99, 0, &got, &e), -ESRCH);
 	sim_free(s);
