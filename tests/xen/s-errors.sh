@@ -27,7 +27,7 @@ xl destroy e1
 (pc pool-modify pool1 cpu=1 >"$T/m.out" 2>"$T/m.err"; echo $? >"$T/m.rc") &
 sleep 1
 kill -CONT "$POOLD_PID"
-wait
+wait $!
 echo "pool-modify with e1 gone: rc $(cat "$T/m.rc"): $(cat "$T/m.out" "$T/m.err")"
 case $(cat "$T/m.rc") in
 0) ;;
