@@ -206,14 +206,15 @@ out:
  */
 static int sim_call(struct hv_sim *s, json_t *req, json_t **ok)
 {
-	const char *op;
+	char op[32];
 	char *line;
 	size_t len;
 	int rc = 0;
 
 	if (req == NULL)
 		return -ENOMEM;
-	op = json_string_value(json_object_get(req, "op"));
+	/* A copy: the request is freed before the reply is read. */
+	snprintf(op, sizeof(op), "%s", json_string_value(json_object_get(req, "op")) ?: "?");
 	line = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
 	if (line == NULL)
@@ -248,13 +249,13 @@ static int sim_call(struct hv_sim *s, json_t *req, json_t **ok)
 		sim_disconnect(s);
 		if (!sim_broken(rc))
 			break;
-		log_debug("sim: connection broke during %s; reconnecting", op ? op : "?");
+		log_debug("sim: connection broke during %s; reconnecting", op);
 	}
 	free(line);
 	if (rc < 0)
 		return rc;
 
-	rc = sim_reply(s, op ? op : "?", ok);
+	rc = sim_reply(s, op, ok);
 	if (rc == -EPROTO)
 		sim_disconnect(s);
 	return rc;

@@ -70,10 +70,10 @@ for s in $SCENARIOS; do
 	[ $rc -eq 0 ] || total=1
 	# The next scenario starts from a clean host: no poold, no guest, dom0 unpinned.
 	for p in $(pidof poold); do kill -KILL "$p"; done
-	xl vcpu-pin Domain-0 all all
-	xl sched-"$SCHED" -d Domain-0 -w 256 -c 0 >/dev/null
-	for d in $(xl list | awk 'NR > 1 && $2 != 0 { print $2 }'); do
-		xl destroy "$d" >/dev/null 2>&1
+	timeout 30 xl vcpu-pin Domain-0 all all
+	timeout 30 xl sched-"$SCHED" -d Domain-0 -w 256 -c 0 >/dev/null
+	for d in $(timeout 30 xl list | awk 'NR > 1 && $2 != 0 { print $2 }'); do
+		timeout 30 xl destroy "$d" >/dev/null 2>&1
 	done
 	say "clean t=$(uptime_s)"
 done
