@@ -33,14 +33,39 @@ static void poold_rescan_cb(evutil_socket_t fd, short what, void *arg)
 	engine_reconcile(pd, &e);
 }
 
+/* Any watch may mean a changed pool key: the events do not say whose. */
 static void poold_xs_changed(void *arg)
 {
-	poold_schedule_rescan(arg);
+	struct poold *pd = arg;
+
+	pd->keys_stale = true;
+	poold_schedule_rescan(pd);
 }
 
 static void poold_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
 	poold_schedule_rescan(arg);
+}
+
+/* Asks for a rescan that reads every domain back: drift made behind poold's back. */
+static void poold_verify_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct poold *pd = arg;
+
+	pd->verify_all = true;
+	poold_schedule_rescan(pd);
+}
+
+/* (Re)arms the periodic full verify; 0 needs no timer, as every rescan verifies all. */
+static void poold_verify_arm(struct poold *pd)
+{
+	struct timeval tv = {pd->cfg.verify_interval, 0};
+
+	if (pd->verify == NULL)
+		return;
+	event_del(pd->verify);
+	if (pd->cfg.verify_interval > 0 && event_add(pd->verify, &tv) < 0)
+		log_warnx("cannot arm the periodic verify timer; drift is repaired on SIGHUP");
 }
 
 static void poold_stop_cb(evutil_socket_t sig, short what, void *arg)
@@ -107,6 +132,8 @@ static void poold_reload_cb(evutil_socket_t sig, short what, void *arg)
 	} else {
 		log_set_level(c.log_level);
 		pd->cfg.log_level = c.log_level;
+		pd->cfg.verify_interval = c.verify_interval;
+		poold_verify_arm(pd);
 		free(pd->cfg.default_pool);
 		pd->cfg.default_pool = c.default_pool;
 		c.default_pool = NULL;
@@ -123,6 +150,7 @@ static void poold_reload_cb(evutil_socket_t sig, short what, void *arg)
 		free(topo);
 		log_warnx("reload: cannot read the host topology; keeping the old one");
 	}
+	pd->verify_all = true;
 	poold_schedule_rescan(pd);
 }
 
@@ -145,7 +173,8 @@ static int poold_events(struct poold *pd)
 		return -ENOMEM;
 	pd->rescan = event_new(pd->base, -1, 0, poold_rescan_cb, pd);
 	pd->retry = evtimer_new(pd->base, poold_retry_cb, pd);
-	if (pd->rescan == NULL || pd->retry == NULL)
+	pd->verify = event_new(pd->base, -1, EV_PERSIST, poold_verify_cb, pd);
+	if (pd->rescan == NULL || pd->retry == NULL || pd->verify == NULL)
 		return -ENOMEM;
 	if ((r = poold_signal(pd, &pd->sigterm, SIGTERM, poold_stop_cb)) < 0 ||
 	    (r = poold_signal(pd, &pd->sigint, SIGINT, poold_stop_cb)) < 0 ||
@@ -270,6 +299,7 @@ int poold_init(struct poold *pd, const struct poold_config *cfg, const struct po
 		                pd->cfg.xenstore_path ? pd->cfg.xenstore_path : "", strerror(-r));
 
 	/* A failed first pass is retried; only an undurable state is fatal. */
+	pd->verify_all = true;
 	r = engine_reconcile(pd, e);
 	if (r != 0)
 		log_warnx("first reconcile incomplete, retrying: %s", e->msg);
@@ -278,6 +308,7 @@ int poold_init(struct poold *pd, const struct poold_config *cfg, const struct po
 
 	if ((r = poold_listen(pd, e)) != 0)
 		return r;
+	poold_verify_arm(pd);
 	pd->ready = true;
 	sd_notifyf(0, "READY=1\nSTATUS=%zu pools, %zu domains", pd->pools.n, pd->ndoms);
 	log_notice("ready: %zu pools, %zu domains, backend %s, socket %s", pd->pools.n, pd->ndoms,
@@ -306,6 +337,7 @@ void poold_fini(struct poold *pd)
 	pd->hv = hv_close(pd->hv);
 	poold_event_free(&pd->rescan);
 	poold_event_free(&pd->retry);
+	poold_event_free(&pd->verify);
 	poold_event_free(&pd->sigterm);
 	poold_event_free(&pd->sigint);
 	poold_event_free(&pd->sighup);

@@ -27,8 +27,23 @@ struct poold_config {
 	char *state_file;
 	char *default_pool;	/* where domains without a known pool go */
 	int log_level;
+	/* Seconds between full verifies of every domain; 0 = at every rescan; -1 = unset. */
+	int verify_interval;
 	bool foreground;
 	bool check_only;	/* -n: check configuration and state, then exit */
+};
+
+/*
+ * What reconcile last read back or wrote for a domain, so that a rescan
+ * trusts it and asks the hypervisor again only when the domain is new, what
+ * it should have changed, or a full verify is due (reconcile.c).
+ */
+struct dom_applied {
+	bool valid;
+	unsigned nr_vcpus;
+	enum sched_kind kind;
+	struct cpumap cpus; /* the pool's cpus, restricted to the online ones */
+	struct sched_params sched;
 };
 
 struct poold {
@@ -66,4 +81,15 @@ struct poold {
 	char last_error[PERR_MSG_MAX];
 	/* The control socket came from systemd (socket activation). */
 	bool activated;
+
+	/* Parallel to doms: what each domain was last verified to have. */
+	struct dom_applied *applied;
+	/* The next rescan re-reads every domain (start, SIGHUP, errors, the timer). */
+	bool verify_all;
+	/* A xenstore event came: the next rescan re-reads every pool key. */
+	bool keys_stale;
+	/* Sets verify_all every cfg.verify_interval seconds. */
+	struct event *verify;
+	/* Hypervisor reads of affinity and weights since start (verification cost). */
+	uint64_t hv_reads;
 };

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
+#include <time.h>
 
 #include "core/plan.h"
 #include "core/weight.h"
@@ -34,8 +35,12 @@ struct sched_cache {
 struct pass {
 	struct poold *pd;
 	bool changed; /* a domain came, went, moved or changed: status update */
+	bool full;    /* re-read every domain, trusting nothing remembered */
+	bool keys;    /* re-read every pool key: a xenstore event came */
 	int err;      /* first POOLD_E_HYPERVISOR or -errno met */
 	struct perr *e;
+	size_t verified; /* domains read back from the hypervisor */
+	uint64_t writes;
 };
 
 int reconcile_save(struct poold *pd, struct perr *e)
@@ -69,6 +74,8 @@ void reconcile_clear(struct poold *pd)
 		xsw_unwatch_domain(pd->xs, pd->doms[i].domid);
 	free(pd->doms);
 	pd->doms = NULL;
+	free(pd->applied);
+	pd->applied = NULL;
 	pd->ndoms = pd->adoms = 0;
 	free(pd->saved);
 	pd->saved = NULL;
@@ -192,13 +199,16 @@ static void dom_gone(struct poold *pd, const struct dom *d)
 static int pass_merge(struct poold *pd, struct pass *ps, struct sched_cache *sc,
                       const struct hv_dominfo *info, size_t n, bool **fresh)
 {
+	struct dom_applied *na;
 	struct dom *nd;
 	size_t k = 0, o = 0;
 
 	nd = calloc(n + 1, sizeof(*nd));
+	na = calloc(n + 1, sizeof(*na));
 	*fresh = calloc(n + 1, sizeof(**fresh));
-	if (nd == NULL || *fresh == NULL) {
+	if (nd == NULL || na == NULL || *fresh == NULL) {
 		free(nd);
+		free(na);
 		free(*fresh);
 		return -ENOMEM;
 	}
@@ -214,6 +224,8 @@ static int pass_merge(struct poold *pd, struct pass *ps, struct sched_cache *sc,
 		kind = pass_sched(pd, sc, info[i].cpupool);
 		if (o < pd->ndoms && pd->doms[o].domid == info[i].domid &&
 		    memcmp(pd->doms[o].uuid, info[i].uuid, 16) == 0) {
+			if (pd->applied != NULL)
+				na[k] = pd->applied[o];
 			nd[k] = pd->doms[o++];
 			nd[k].nr_vcpus = info[i].nr_vcpus;
 			nd[k].sched = kind;
@@ -239,6 +251,8 @@ static int pass_merge(struct poold *pd, struct pass *ps, struct sched_cache *sc,
 		pd->state_dirty = true;
 	free(pd->doms);
 	pd->doms = nd;
+	free(pd->applied);
+	pd->applied = na;
 	pd->ndoms = k;
 	pd->adoms = n + 1;
 	/* Records of domains not alive at start are dropped (DESIGN.md §6). */
@@ -248,8 +262,12 @@ static int pass_merge(struct poold *pd, struct pass *ps, struct sched_cache *sc,
 	return 0;
 }
 
-/* Reads the trusted pool key of d and places it; events when it moved. */
-static void pass_place(struct poold *pd, struct pass *ps, struct dom *d, bool fresh)
+/*
+ * Reads the trusted pool key of d (when read_key) and places it; events when
+ * it moved. Keys change only with a xenstore event, so a pass without one
+ * (a poolctl request, the retry timer) places from the keys already read.
+ */
+static void pass_place(struct poold *pd, struct pass *ps, struct dom *d, bool fresh, bool read_key)
 {
 	/* Longer than a pool name, so that a too-long key shows up as misplaced (dom.c). */
 	char key[4 * POOL_NAME_MAX];
@@ -261,7 +279,7 @@ static void pass_place(struct poold *pd, struct pass *ps, struct dom *d, bool fr
 	 * writable by the guest) is ignored, so that a guest can never move
 	 * itself; an unreadable one changes nothing either.
 	 */
-	if (d->domid != 0 && pd->xs != NULL) {
+	if (d->domid != 0 && pd->xs != NULL && (read_key || fresh)) {
 		r = xsw_read_pool_key(pd->xs, d->domid, key, sizeof(key), &trusted);
 		if (r == 0 && !trusted) {
 			if (strncmp(key, d->key_ignored, sizeof(d->key_ignored) - 1) != 0) {
@@ -314,6 +332,7 @@ static int pass_apply(struct poold *pd, struct pass *ps, const struct dom *d,
 		r = pd->hv->ops->set_sched(pd->hv, op->domid, op->sched, op->weight, op->cap);
 	if (r == 0) {
 		pd->hv_writes++;
+		ps->writes++;
 		return 0;
 	}
 	if (dom_died(r))
@@ -332,13 +351,29 @@ static int pass_apply(struct poold *pd, struct pass *ps, const struct dom *d,
 	return r;
 }
 
-/* Reads what the hypervisor has for d, diffs it against what d should have, writes it. */
+/* True when what d should have now is what it was last verified to have. */
+static bool applied_same(const struct dom_applied *a, const struct dom *d,
+                         const struct cpumap *cpus, const struct sched_params *sp)
+{
+	return a->valid && a->nr_vcpus == d->nr_vcpus && a->kind == d->sched &&
+	       cpumap_equal(&a->cpus, cpus) && a->sched.write == sp->write &&
+	       a->sched.weight == sp->weight && a->sched.cap == sp->cap;
+}
+
+/*
+ * Reads what the hypervisor has for d, diffs it against what d should have,
+ * writes it. Outside a full verify, a domain whose wanted state is what it was
+ * last verified or written to have is trusted without a read: on a converged
+ * host an event then costs no hypervisor call per vCPU. Drift made behind
+ * poold's back is found by the next full verify.
+ */
 static void pass_dom(struct poold *pd, struct pass *ps, struct dom *d,
-                     const struct sched_params *sp)
+                     const struct sched_params *sp, struct dom_applied *ap)
 {
 	const struct pool *p = pool_find_id(&pd->pools, d->pool_id);
 	struct dom_desired want = {.domid = d->domid, .sched = *sp, .kind = d->sched};
 	struct dom_actual act = {.domid = d->domid, .nr_vcpus = d->nr_vcpus};
+	struct cpumap eff;
 	int r = 0;
 
 	if (p == NULL || cpumap_empty(&p->cpus)) {
@@ -346,6 +381,12 @@ static void pass_dom(struct poold *pd, struct pass *ps, struct dom *d,
 		p = &pd->pools.pools[0];
 	}
 	want.cpus = p->cpus;
+	cpumap_and(&eff, &p->cpus, &pd->pools.online);
+	if (!ps->full && applied_same(ap, d, &eff, sp))
+		return;
+	/* Until this read and its writes all succeed, nothing is known. */
+	ap->valid = false;
+	ps->verified++;
 	act.hard = calloc(d->nr_vcpus + 1, sizeof(*act.hard));
 	if (act.hard == NULL) {
 		pass_fail(ps, -ENOMEM, "domain %" PRIu32 ": out of memory", d->domid);
@@ -353,6 +394,7 @@ static void pass_dom(struct poold *pd, struct pass *ps, struct dom *d,
 	}
 	for (unsigned v = 0; v < d->nr_vcpus && r == 0; v++) {
 		r = pd->hv->ops->get_affinity(pd->hv, d->domid, v, &act.hard[v]);
+		pd->hv_reads++;
 		if (r < 0 && !dom_died(r))
 			pass_fail(ps, POOLD_E_HYPERVISOR,
 			          "domain %" PRIu32 " (%s) vCPU %u: reading affinity failed: %s",
@@ -360,6 +402,7 @@ static void pass_dom(struct poold *pd, struct pass *ps, struct dom *d,
 	}
 	if (r == 0 && sp->write && (d->sched == SCHED_CREDIT || d->sched == SCHED_CREDIT2)) {
 		r = pd->hv->ops->get_sched(pd->hv, d->domid, d->sched, &act.weight, &act.cap);
+		pd->hv_reads++;
 		if (r == 0)
 			act.sched_known = true;
 		else if (!dom_died(r))
@@ -379,6 +422,13 @@ static void pass_dom(struct poold *pd, struct pass *ps, struct dom *d,
 		r = pass_apply(pd, ps, d, &pd->plan.ops[i]);
 	if (dom_died(r))
 		log_debug("domain %" PRIu32 " died while being reconciled", d->domid);
+	if (r == 0) {
+		*ap = (struct dom_applied){.valid = true,
+		                           .nr_vcpus = d->nr_vcpus,
+		                           .kind = d->sched,
+		                           .cpus = eff,
+		                           .sched = *sp};
+	}
 	plan_reset(&pd->plan);
 	free(act.hard);
 }
@@ -392,9 +442,20 @@ static void pass_report(struct poold *pd, const struct pass *ps)
 		pd->last_error[0] = '\0';
 		return;
 	}
+	/* After an error nothing remembered is sure: the next pass reads everything. */
+	pd->verify_all = true;
 	snprintf(pd->last_error, sizeof(pd->last_error), "%s", ps->e->msg);
 	if (pd->retry != NULL && !event_pending(pd->retry, EV_TIMEOUT, NULL))
 		event_add(pd->retry, &retry);
+}
+
+/* Returns a monotonic clock reading in us, for the pass's debug line. */
+static uint64_t pass_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 int engine_reconcile(struct poold *pd, struct perr *e)
@@ -404,34 +465,46 @@ int engine_reconcile(struct poold *pd, struct perr *e)
 	struct sched_cache sc = {.n = 0};
 	struct sched_params *sp = NULL;
 	struct hv_dominfo *info = NULL;
+	uint64_t t0 = pass_clock();
 	bool *fresh = NULL;
 	size_t n = 0;
 	int r;
 
+	ps.full = pd->verify_all || pd->cfg.verify_interval <= 0;
+	ps.keys = ps.full || pd->keys_stale;
+	pd->verify_all = pd->keys_stale = false;
+
 	r = pd->hv->ops->list_domains(pd->hv, &info, &n);
 	if (r < 0) {
 		pass_fail(&ps, r, "listing domains failed: %s", strerror(-r));
+		pd->keys_stale |= ps.keys;
 		pass_report(pd, &ps);
 		return r;
 	}
 	r = pass_merge(pd, &ps, &sc, info, n, &fresh);
 	free(info);
-	if (r < 0)
+	if (r < 0) {
+		pd->verify_all |= ps.full;
+		pd->keys_stale |= ps.keys;
 		return perr_set(ps.e, r, "out of memory");
+	}
 	pd->sched0 = pass_sched(pd, &sc, 0);
 
 	for (size_t i = 0; i < pd->ndoms; i++)
-		pass_place(pd, &ps, &pd->doms[i], fresh[i]);
+		pass_place(pd, &ps, &pd->doms[i], fresh[i], ps.keys);
 	free(fresh);
 
 	sp = calloc(pd->ndoms + 1, sizeof(*sp));
-	if (sp == NULL)
+	if (sp == NULL) {
+		/* The keys were read: only the verify is left to do. */
+		pd->verify_all |= ps.full;
 		return perr_set(ps.e, -ENOMEM, "out of memory");
+	}
 	weight_compute(&pd->pools, pd->doms, pd->ndoms, sp);
 	for (size_t i = 0; i < pd->ndoms; i++) {
 		pd->doms[i].hv_weight = sp[i].write ? sp[i].weight : 0;
 		pd->doms[i].hv_cap = sp[i].write ? sp[i].cap : 0;
-		pass_dom(pd, &ps, &pd->doms[i], &sp[i]);
+		pass_dom(pd, &ps, &pd->doms[i], &sp[i], &pd->applied[i]);
 	}
 	free(sp);
 
@@ -445,5 +518,8 @@ int engine_reconcile(struct poold *pd, struct perr *e)
 	if (ps.changed)
 		reconcile_status(pd);
 	pass_report(pd, &ps);
+	log_debug("rescan%s: %zu domains, %zu read back, %" PRIu64 " writes, %" PRIu64 " us",
+	          ps.full ? " (full verify)" : "", pd->ndoms, ps.verified, ps.writes,
+	          pass_clock() - t0);
 	return ps.err;
 }

@@ -112,7 +112,8 @@ static int state_load_pool(const char *path, json_t *j, size_t idx, struct pool_
 		}
 	}
 	memset(p, 0, sizeof(*p));
-	if (cpumap_parse(&p->cpus, cpus, CPUMAP_MAX, &pe) != 0) {
+	/* "" is how state_save writes a pool left with no pCPUs (they went offline). */
+	if (cpus[0] != '\0' && cpumap_parse(&p->cpus, cpus, CPUMAP_MAX, &pe) != 0) {
 		snprintf(why, sizeof(why), "pool %.64s: cpus: %.160s", name, pe.msg);
 		return state_corrupt(e, path, why);
 	}

@@ -476,9 +476,21 @@ static const struct simctl_op {
     {"run", op_run},
 };
 
+/* Builds {"error": ...}; NULL only when out of memory. */
 static json_t *error_json(int err, const char *desc)
 {
-	return json_pack("{s:{s:i, s:s}}", "error", "errno", err, "desc", desc);
+	json_t *j = json_pack("{s:{s:i, s:s}}", "error", "errno", err, "desc", desc);
+	char ascii[PERR_MSG_MAX];
+	size_t i;
+
+	if (j != NULL)
+		return j;
+	/* jansson's text quotes the bad input, and a message may be cut mid-character: neither
+	 * is always UTF-8, which json_pack refuses. Fall back to ASCII rather than to no reply. */
+	for (i = 0; desc[i] != '\0' && i < sizeof(ascii) - 1; i++)
+		ascii[i] = (unsigned char)desc[i] < 0x80 ? desc[i] : '?';
+	ascii[i] = '\0';
+	return json_pack("{s:{s:i, s:s}}", "error", "errno", err, "desc", ascii);
 }
 
 /* Finds the op in the table and turns its outcome into a reply object. */

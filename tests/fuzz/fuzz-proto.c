@@ -7,9 +7,8 @@
 
 #include "ctl/proto.h"
 #include "fake-engine.h"
+#include "fuzz.h"
 #include "util/log.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Runs one input as a request line; every reply must encode as exactly one line. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -37,31 +36,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fake_poold_fini(&pd);
 	return 0;
 }
-
-#ifndef POOLD_LIBFUZZER
-/* Without libFuzzer: replays the files named on the command line. */
-int main(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		FILE *f = fopen(argv[i], "rb");
-		char *data;
-		long n;
-
-		if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0) {
-			perror(argv[i]);
-			return 1;
-		}
-		rewind(f);
-		data = malloc(n + 1);
-		if (data == NULL || fread(data, 1, n, f) != (size_t)n) {
-			perror(argv[i]);
-			return 1;
-		}
-		fclose(f);
-		LLVMFuzzerTestOneInput((const uint8_t *)data, n);
-		free(data);
-	}
-	printf("fuzz-proto: %d inputs replayed\n", argc - 1);
-	return 0;
-}
-#endif

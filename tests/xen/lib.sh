@@ -35,7 +35,7 @@ fail()
 
 step()
 {
-	echo "== $TEST_NAME: $*"
+	echo "== $TEST_NAME [$(cut -d' ' -f1 /proc/uptime)]: $*"
 }
 
 # Retries a command until it succeeds, for up to $2 seconds (default 20).

@@ -1,0 +1,429 @@
+/* Unit tests of incremental rescans: what a pass reads back, and when it verifies everything. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fakes.h"
+#include "poold/config.h"
+#include "poold/engine.h"
+#include "util/log.h"
+
+/* The fake hypervisor behind a layer that counts reads, per domain. */
+struct counted {
+	struct hv hv;
+	struct fake_hv *f;
+	unsigned get_affinity[1000]; /* by domid */
+	unsigned get_sched[1000];
+	unsigned lists;
+};
+
+struct env {
+	char dir[64];
+	char state[128];
+	struct fake_hv hv;
+	struct counted c;
+	struct xsw xs;
+	struct ctl_server ctl;
+	struct poold pd;
+};
+
+static struct counted *counted_of(struct hv *hv)
+{
+	return (struct counted *)((char *)hv - offsetof(struct counted, hv));
+}
+
+static int c_topology(struct hv *hv, struct topo *out)
+{
+	struct counted *c = counted_of(hv);
+
+	return c->f->hv.ops->topology(&c->f->hv, out);
+}
+
+static int c_list(struct hv *hv, struct hv_dominfo **out, size_t *n)
+{
+	struct counted *c = counted_of(hv);
+
+	c->lists++;
+	return c->f->hv.ops->list_domains(&c->f->hv, out, n);
+}
+
+static int c_cpupool_sched(struct hv *hv, uint32_t cpupool, enum sched_kind *out)
+{
+	struct counted *c = counted_of(hv);
+
+	return c->f->hv.ops->cpupool_sched(&c->f->hv, cpupool, out);
+}
+
+static int c_get_affinity(struct hv *hv, uint32_t domid, unsigned vcpu, struct cpumap *hard)
+{
+	struct counted *c = counted_of(hv);
+
+	c->get_affinity[domid]++;
+	return c->f->hv.ops->get_affinity(&c->f->hv, domid, vcpu, hard);
+}
+
+static int c_set_affinity(struct hv *hv, uint32_t domid, unsigned vcpu, const struct cpumap *hard)
+{
+	struct counted *c = counted_of(hv);
+
+	return c->f->hv.ops->set_affinity(&c->f->hv, domid, vcpu, hard);
+}
+
+static int c_get_sched(struct hv *hv, uint32_t domid, enum sched_kind kind, unsigned *weight,
+                       unsigned *cap)
+{
+	struct counted *c = counted_of(hv);
+
+	c->get_sched[domid]++;
+	return c->f->hv.ops->get_sched(&c->f->hv, domid, kind, weight, cap);
+}
+
+static int c_set_sched(struct hv *hv, uint32_t domid, enum sched_kind kind, unsigned weight,
+                       unsigned cap)
+{
+	struct counted *c = counted_of(hv);
+
+	return c->f->hv.ops->set_sched(&c->f->hv, domid, kind, weight, cap);
+}
+
+static int c_vcpu_time(struct hv *hv, uint32_t domid, unsigned vcpu, uint64_t *ns)
+{
+	struct counted *c = counted_of(hv);
+
+	return c->f->hv.ops->vcpu_time(&c->f->hv, domid, vcpu, ns);
+}
+
+static void c_close(struct hv *hv)
+{
+}
+
+static const struct hv_ops counted_ops = {
+    .name = "counted",
+    .topology = c_topology,
+    .list_domains = c_list,
+    .cpupool_sched = c_cpupool_sched,
+    .get_affinity = c_get_affinity,
+    .set_affinity = c_set_affinity,
+    .get_sched = c_get_sched,
+    .set_sched = c_set_sched,
+    .vcpu_time = c_vcpu_time,
+    .close = c_close,
+};
+
+static int env_setup(void **state)
+{
+	struct env *t = calloc(1, sizeof(*t));
+
+	assert_non_null(t);
+	strcpy(t->dir, "/tmp/poold-test-verify.XXXXXX");
+	assert_non_null(mkdtemp(t->dir));
+	snprintf(t->state, sizeof(t->state), "%s/state.json", t->dir);
+	*state = t;
+	return 0;
+}
+
+static int env_teardown(void **state)
+{
+	struct env *t = *state;
+	char cmd[128];
+
+	fake_poold_fini(&t->pd);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
+	assert_int_equal(system(cmd), 0);
+	free(t);
+	return 0;
+}
+
+/* Starts poold's model over the counting fake, verifying every `interval` seconds. */
+static void env_start(struct env *t, int interval)
+{
+	fake_poold(&t->pd, &t->hv, &t->xs, &t->ctl, t->state);
+	t->c.hv.ops = &counted_ops;
+	t->c.f = &t->hv;
+	t->pd.hv = &t->c.hv;
+	t->pd.cfg.verify_interval = interval;
+	/* As poold_init does: the first pass verifies everything. */
+	t->pd.verify_all = true;
+}
+
+static void reset_reads(struct env *t)
+{
+	memset(t->c.get_affinity, 0, sizeof(t->c.get_affinity));
+	memset(t->c.get_sched, 0, sizeof(t->c.get_sched));
+	t->c.lists = 0;
+	fake_reset_counts(&t->hv);
+}
+
+/* Reads of affinity and weight over every domain. */
+static unsigned reads_total(const struct env *t)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < 1000; i++)
+		n += t->c.get_affinity[i] + t->c.get_sched[i];
+	return n;
+}
+
+static struct cpumap cpus(const char *text)
+{
+	struct cpumap m;
+
+	assert_int_equal(cpumap_parse(&m, text, CPUMAP_MAX, NULL), 0);
+	return m;
+}
+
+static bool pinned(struct env *t, struct fake_dom *d, const char *want)
+{
+	struct cpumap w = cpus(want), online, have;
+
+	topo_online(&t->hv.topo, &online);
+	for (unsigned v = 0; v < d->nr_vcpus; v++) {
+		cpumap_and(&have, &d->hard[v], &online);
+		if (!cpumap_equal(&have, &w))
+			return false;
+	}
+	return true;
+}
+
+/* A host of dom0 (2 vCPUs), vm1 (2) and vm2 (3), converged by a first full pass. */
+static void converged_host(struct env *t, int interval)
+{
+	struct perr e = {0};
+
+	fake_init(&t->hv, 4, 2, SCHED_CREDIT2);
+	fake_add(&t->hv, 1, "vm1", 2, NULL);
+	fake_add(&t->hv, 2, "vm2", 3, NULL);
+	env_start(t, interval);
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	/* the first pass read everyone: 7 affinities and 3 weights */
+	assert_int_equal(t->c.get_affinity[0] + t->c.get_affinity[1] + t->c.get_affinity[2], 7);
+	assert_int_equal(t->c.get_sched[1], 2); /* dom_new's, then the verify's */
+	reset_reads(t);
+}
+
+static void test_converged_rescan_reads_nothing(void **state)
+{
+	struct env *t = *state;
+	struct perr e = {0};
+
+	converged_host(t, 60);
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(t->c.lists, 1);
+	assert_int_equal(reads_total(t), 0);
+	assert_int_equal(t->hv.affinity_writes + t->hv.sched_writes, 0);
+}
+
+static void test_new_domain_reads_only_itself(void **state)
+{
+	struct env *t = *state;
+	struct perr e = {0};
+	struct fake_dom *vm3;
+
+	converged_host(t, 60);
+	vm3 = fake_add(&t->hv, 3, "vm3", 4, NULL);
+	vm3->hard[2] = cpus("1");
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(t->c.get_affinity[3], 4);
+	assert_int_equal(reads_total(t), 4 + t->c.get_sched[3]);
+	assert_true(t->c.get_sched[3] >= 1);
+	/* only its drifted vCPU is written, as before */
+	assert_int_equal(t->hv.affinity_writes, 1);
+	assert_true(fake_written(&t->hv, 3, 2));
+	assert_true(pinned(t, vm3, "0-3"));
+}
+
+static void test_changed_domain_reads_only_itself(void **state)
+{
+	struct env *t = *state;
+	struct perr e = {0};
+
+	converged_host(t, 60);
+	assert_int_equal(engine_domain_set(&t->pd, "vm2", 512, -1, &e), 0);
+	assert_int_equal(t->c.get_affinity[2], 3);
+	assert_int_equal(t->c.get_sched[2], 1);
+	assert_int_equal(reads_total(t), 4);
+	assert_int_equal(t->hv.sched_writes, 1);
+	assert_int_equal(t->hv.doms[2].weight, 512);
+}
+
+static void test_drift_repaired_at_full_verify(void **state)
+{
+	struct env *t = *state;
+	struct perr e = {0};
+	struct fake_dom *vm1;
+
+	converged_host(t, 60);
+	vm1 = &t->hv.doms[1];
+	/* xl vcpu-pin and xl sched-credit2 behind poold's back */
+	vm1->hard[1] = cpus("2");
+	vm1->weight = 1000;
+
+	/* an ordinary rescan trusts what it verified */
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_false(pinned(t, vm1, "0-3"));
+	assert_int_equal(vm1->weight, 1000);
+
+	/* the timer (or SIGHUP) asks for a full verify: read back, repaired */
+	t->pd.verify_all = true;
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(t->c.get_affinity[0] + t->c.get_affinity[1] + t->c.get_affinity[2], 7);
+	assert_true(pinned(t, vm1, "0-3"));
+	assert_int_equal(vm1->weight, 256);
+	assert_int_equal(t->hv.affinity_writes, 1);
+	assert_true(fake_written(&t->hv, 1, 1));
+	assert_int_equal(t->hv.sched_writes, 1);
+	assert_false(t->pd.verify_all);
+
+	/* and the next ordinary rescan is quiet again */
+	reset_reads(t);
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(reads_total(t) + t->hv.affinity_writes + t->hv.sched_writes, 0);
+}
+
+static void test_error_makes_next_pass_full(void **state)
+{
+	struct env *t = *state;
+	struct perr e = {0};
+	struct fake_dom *vm1;
+
+	fake_init(&t->hv, 4, 1, SCHED_CREDIT2);
+	vm1 = fake_add(&t->hv, 1, "vm1", 2, NULL);
+	fake_add(&t->hv, 2, "vm2", 1, NULL);
+	vm1->hard[0] = cpus("3");
+	vm1->fail_set_affinity = EPERM;
+	env_start(t, 60);
+	assert_int_equal(engine_reconcile(&t->pd, &e), POOLD_E_HYPERVISOR);
+	assert_true(t->pd.verify_all);
+
+	vm1->fail_set_affinity = 0;
+	reset_reads(t);
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	/* every domain is read back, not only the one that failed */
+	assert_int_equal(t->c.get_affinity[0], 1);
+	assert_int_equal(t->c.get_affinity[1], 2);
+	assert_int_equal(t->c.get_affinity[2], 1);
+	assert_true(pinned(t, vm1, "0-3"));
+	assert_false(t->pd.verify_all);
+}
+
+static void test_interval_zero_verifies_every_pass(void **state)
+{
+	struct env *t = *state;
+	struct perr e = {0};
+
+	converged_host(t, 0);
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(t->c.get_affinity[0] + t->c.get_affinity[1] + t->c.get_affinity[2], 7);
+	assert_int_equal(t->hv.affinity_writes + t->hv.sched_writes, 0);
+	/* drift is repaired by the very next rescan */
+	t->hv.doms[2].hard[0] = cpus("0");
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_true(pinned(t, &t->hv.doms[2], "0-3"));
+}
+
+static void test_keys_reread_on_xenstore_event(void **state)
+{
+	struct env *t = *state;
+	struct perr e = {0};
+	struct pool_cpus_spec s = {.by_count = false, .cpus = cpus("2-3")};
+	struct fake_dom *vm1;
+
+	fake_init(&t->hv, 4, 1, SCHED_CREDIT2);
+	vm1 = fake_add(&t->hv, 1, "vm1", 1, NULL);
+	env_start(t, 60);
+	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, &e), 0);
+	assert_true(pinned(t, vm1, "0-1"));
+
+	/* a toolstack writes the key: until its watch fires, poold has no reason to look */
+	vm1->has_key = true;
+	snprintf(vm1->key, sizeof(vm1->key), "pool1");
+	assert_int_equal(engine_domain_set(&t->pd, "vm1", 300, -1, &e), 0);
+	assert_true(pinned(t, vm1, "0-1"));
+
+	/* the watch fires (poold_xs_changed): the key is read and acted on */
+	t->pd.keys_stale = true;
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_true(pinned(t, vm1, "2-3"));
+	assert_false(t->pd.keys_stale);
+}
+
+/* Writes text to a temp file and reads it as poold.conf. */
+static int read_conf(const char *text, struct poold_config *c, struct perr *e)
+{
+	char path[64] = "/tmp/poold-test-verify-conf.XXXXXX";
+	int fd = mkstemp(path), r;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	config_init(c);
+	r = config_read(c, path, true, e);
+	unlink(path);
+	return r;
+}
+
+static void test_config_verify_interval(void **state)
+{
+	struct poold_config c, cli;
+	struct perr e = {0};
+
+	config_init(&c);
+	assert_int_equal(c.verify_interval, -1);
+	assert_int_equal(config_defaults(&c), 0);
+	assert_int_equal(c.verify_interval, 10);
+	config_fini(&c);
+
+	assert_int_equal(read_conf("verify_interval = 0\n", &c, &e), 0);
+	assert_int_equal(c.verify_interval, 0);
+	assert_int_equal(config_defaults(&c), 0);
+	assert_int_equal(c.verify_interval, 0);
+	/* an unset command line leaves the file's value */
+	config_init(&cli);
+	assert_int_equal(config_merge(&c, &cli), 0);
+	assert_int_equal(c.verify_interval, 0);
+	config_fini(&c);
+
+	assert_int_equal(read_conf("verify_interval = 300\n", &c, &e), 0);
+	assert_int_equal(c.verify_interval, 300);
+	config_fini(&c);
+
+	/* xl syntax has no negative numbers; past a day is refused with the range */
+	assert_int_equal(read_conf("verify_interval = 86401\n", &c, &e), POOLD_E_INVALID);
+	assert_non_null(strstr(e.msg, "verify_interval"));
+	assert_non_null(strstr(e.msg, "86400"));
+	config_fini(&c);
+	assert_int_equal(read_conf("verify_interval = \"often\"\n", &c, &e), POOLD_E_INVALID);
+	config_fini(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_converged_rescan_reads_nothing, env_setup,
+	                                    env_teardown),
+	    cmocka_unit_test_setup_teardown(test_new_domain_reads_only_itself, env_setup,
+	                                    env_teardown),
+	    cmocka_unit_test_setup_teardown(test_changed_domain_reads_only_itself, env_setup,
+	                                    env_teardown),
+	    cmocka_unit_test_setup_teardown(test_drift_repaired_at_full_verify, env_setup,
+	                                    env_teardown),
+	    cmocka_unit_test_setup_teardown(test_error_makes_next_pass_full, env_setup,
+	                                    env_teardown),
+	    cmocka_unit_test_setup_teardown(test_interval_zero_verifies_every_pass, env_setup,
+	                                    env_teardown),
+	    cmocka_unit_test_setup_teardown(test_keys_reread_on_xenstore_event, env_setup,
+	                                    env_teardown),
+	    cmocka_unit_test(test_config_verify_interval),
+	};
+
+	log_init("test-verify", LOG_LEVEL_ERR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
