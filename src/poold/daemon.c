@@ -33,13 +33,10 @@ static void poold_rescan_cb(evutil_socket_t fd, short what, void *arg)
 	engine_reconcile(pd, &e);
 }
 
-/* Any watch may mean a changed pool key: the events do not say whose. */
+/* A domain came or went, or a pool key changed (xsw remembers whose): rescan. */
 static void poold_xs_changed(void *arg)
 {
-	struct poold *pd = arg;
-
-	pd->keys_stale = true;
-	poold_schedule_rescan(pd);
+	poold_schedule_rescan(arg);
 }
 
 static void poold_retry_cb(evutil_socket_t fd, short what, void *arg)

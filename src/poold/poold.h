@@ -86,7 +86,7 @@ struct poold {
 	struct dom_applied *applied;
 	/* The next rescan re-reads every domain (start, SIGHUP, errors, the timer). */
 	bool verify_all;
-	/* A xenstore event came: the next rescan re-reads every pool key. */
+	/* The next rescan re-reads every pool key (full verify, a failed pass). */
 	bool keys_stale;
 	/* Sets verify_all every cfg.verify_interval seconds. */
 	struct event *verify;

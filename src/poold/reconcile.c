@@ -263,9 +263,9 @@ static int pass_merge(struct poold *pd, struct pass *ps, struct sched_cache *sc,
 }
 
 /*
- * Reads the trusted pool key of d (when read_key) and places it; events when
- * it moved. Keys change only with a xenstore event, so a pass without one
- * (a poolctl request, the retry timer) places from the keys already read.
+ * Reads the trusted pool key of d (when read_key, when d is new or when its
+ * key's watch fired) and places it; events when it moved. Keys change only
+ * with a xenstore event, so other keys are placed from what was read.
  */
 static void pass_place(struct poold *pd, struct pass *ps, struct dom *d, bool fresh, bool read_key)
 {
@@ -279,6 +279,8 @@ static void pass_place(struct poold *pd, struct pass *ps, struct dom *d, bool fr
 	 * writable by the guest) is ignored, so that a guest can never move
 	 * itself; an unreadable one changes nothing either.
 	 */
+	if (pd->xs != NULL && xsw_key_changed(pd->xs, d->domid))
+		read_key = true;
 	if (d->domid != 0 && pd->xs != NULL && (read_key || fresh)) {
 		r = xsw_read_pool_key(pd->xs, d->domid, key, sizeof(key), &trusted);
 		if (r == 0 && !trusted) {

@@ -25,7 +25,25 @@ struct xsw {
 	void *arg;
 	/* Which domains have their pool key watched, so watching is idempotent. */
 	uint64_t watched[XSW_DOMID_LIMIT / 64];
+	/* Which watched keys had an event since xsw_key_changed() last asked. */
+	uint64_t changed[XSW_DOMID_LIMIT / 64];
 };
+
+/* Marks the key an event names as changed; an event that names none marks them all. */
+static void xsw_note(struct xsw *x, const char *path, const char *token)
+{
+	unsigned domid;
+	int end = 0;
+
+	if (strcmp(token, XSW_TOKEN_POOL) != 0)
+		return;
+	if (sscanf(path, "/local/domain/%u/pool%n", &domid, &end) == 1 &&
+	    path[end] == '\0' && domid < XSW_DOMID_LIMIT) {
+		x->changed[domid / 64] |= UINT64_C(1) << (domid % 64);
+		return;
+	}
+	memcpy(x->changed, x->watched, sizeof(x->changed));
+}
 
 /* Drains every pending watch event, then tells the owner once for the batch. */
 static void xsw_readable(evutil_socket_t fd, short what, void *arg)
@@ -36,6 +54,7 @@ static void xsw_readable(evutil_socket_t fd, short what, void *arg)
 
 	while ((vec = xs_check_watch(x->h)) != NULL) {
 		log_debug("xenstore watch %s (%s)", vec[XS_WATCH_PATH], vec[XS_WATCH_TOKEN]);
+		xsw_note(x, vec[XS_WATCH_PATH], vec[XS_WATCH_TOKEN]);
 		free(vec);
 		n++;
 	}
@@ -124,6 +143,18 @@ int xsw_unwatch_domain(struct xsw *x, uint32_t domid)
 	if (!xs_unwatch(x->h, path, XSW_TOKEN_POOL))
 		return errno ? -errno : -EIO;
 	return 0;
+}
+
+bool xsw_key_changed(struct xsw *x, uint32_t domid)
+{
+	uint64_t bit = UINT64_C(1) << (domid % 64);
+	bool was;
+
+	if (domid >= XSW_DOMID_LIMIT)
+		return true;
+	was = (x->changed[domid / 64] & bit) != 0;
+	x->changed[domid / 64] &= ~bit;
+	return was;
 }
 
 /* Reads a node into buf; -ENOENT when absent, -ENAMETOOLONG when it does not fit. */

@@ -22,6 +22,12 @@ struct xsw *xsw_close(struct xsw *x);
 int xsw_watch_domain(struct xsw *x, uint32_t domid);
 int xsw_unwatch_domain(struct xsw *x, uint32_t domid);
 
+/*
+ * Tells whether a watch event for the pool key of domid came since the
+ * last call, and forgets it: a rescan re-reads only the keys that changed.
+ */
+bool xsw_key_changed(struct xsw *x, uint32_t domid);
+
 /* Reads /local/domain/<domid>/name; -ENOENT when absent. */
 int xsw_read_name(struct xsw *x, uint32_t domid, char *buf, size_t len);
 

@@ -255,6 +255,16 @@ int xsw_unwatch_domain(struct xsw *x, uint32_t domid)
 	return 0;
 }
 
+bool xsw_key_changed(struct xsw *x, uint32_t domid)
+{
+	struct fake_dom *d = fake_find(x->hv, domid);
+	bool was = d != NULL && d->key_event;
+
+	if (d != NULL)
+		d->key_event = false;
+	return was;
+}
+
 int xsw_read_name(struct xsw *x, uint32_t domid, char *buf, size_t len)
 {
 	struct fake_dom *d = fake_find(x->hv, domid);

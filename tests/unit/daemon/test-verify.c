@@ -334,10 +334,11 @@ static void test_keys_reread_on_xenstore_event(void **state)
 	struct env *t = *state;
 	struct perr e = {0};
 	struct pool_cpus_spec s = {.by_count = false, .cpus = cpus("2-3")};
-	struct fake_dom *vm1;
+	struct fake_dom *vm1, *vm2;
 
 	fake_init(&t->hv, 4, 1, SCHED_CREDIT2);
 	vm1 = fake_add(&t->hv, 1, "vm1", 1, NULL);
+	vm2 = fake_add(&t->hv, 2, "vm2", 1, NULL);
 	env_start(t, 60);
 	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, &e), 0);
 	assert_true(pinned(t, vm1, "0-1"));
@@ -348,10 +349,24 @@ static void test_keys_reread_on_xenstore_event(void **state)
 	assert_int_equal(engine_domain_set(&t->pd, "vm1", 300, -1, &e), 0);
 	assert_true(pinned(t, vm1, "0-1"));
 
-	/* the watch fires (poold_xs_changed): the key is read and acted on */
-	t->pd.keys_stale = true;
+	/* another domain's key watch fires: vm1's key is still not looked at */
+	vm2->key_event = true;
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_true(pinned(t, vm1, "0-1"));
+
+	/* vm1's key watch fires: its key is read and acted on */
+	vm1->key_event = true;
 	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
 	assert_true(pinned(t, vm1, "2-3"));
+	assert_false(vm1->key_event);
+
+	/* a full verify re-reads every key */
+	vm1->has_key = false;
+	vm2->has_key = true;
+	snprintf(vm2->key, sizeof(vm2->key), "pool1");
+	t->pd.keys_stale = true;
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_true(pinned(t, vm2, "2-3"));
 	assert_false(t->pd.keys_stale);
 }
 
