@@ -8,8 +8,8 @@
 #include "util/error.h"
 
 /* The largest host poold manages; Xen's own default NR_CPUS is 256. */
-#define CPUMAP_MAX 1024
-#define CPUMAP_WORDS (CPUMAP_MAX / 64)
+#define CPUMAP_MAX      1024
+#define CPUMAP_WORDS    (CPUMAP_MAX / 64)
 /* Longest text cpumap_format() writes, with the NUL: "0,2,4,..." worst case. */
 #define CPUMAP_TEXT_MAX (CPUMAP_MAX * 5 + 1)
 
@@ -36,7 +36,7 @@ void cpumap_or(struct cpumap *out, const struct cpumap *a, const struct cpumap *
 void cpumap_andnot(struct cpumap *out, const struct cpumap *a, const struct cpumap *b);
 /* First set cpu >= from, or -1. */
 int cpumap_next(const struct cpumap *m, int from);
-#define cpumap_for_each(cpu, m)                                                \
+#define cpumap_for_each(cpu, m)                                                                    \
 	for (int cpu = cpumap_next((m), 0); cpu >= 0; cpu = cpumap_next((m), cpu + 1))
 
 /*

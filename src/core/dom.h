@@ -7,26 +7,26 @@
 
 #include "core/pool.h"
 
-#define DOM_NAME_MAX 64
+#define DOM_NAME_MAX       64
 #define DOM_WEIGHT_DEFAULT 256
-#define DOM_WEIGHT_MIN 1
-#define DOM_WEIGHT_MAX 65535
+#define DOM_WEIGHT_MIN     1
+#define DOM_WEIGHT_MAX     65535
 
 enum sched_kind {
 	SCHED_UNKNOWN = 0,
-	SCHED_CREDIT,	/* credit1: one credit total for the host, needs rescaling */
-	SCHED_CREDIT2,	/* weights are relative already, passed through */
-	SCHED_OTHERS,	/* rtds, arinc653, null: poold only pins */
+	SCHED_CREDIT,  /* credit1: one credit total for the host, needs rescaling */
+	SCHED_CREDIT2, /* weights are relative already, passed through */
+	SCHED_OTHERS,  /* rtds, arinc653, null: poold only pins */
 };
 
 const char *sched_kind_name(enum sched_kind k);
 
 struct dom {
 	uint32_t domid;
-	uint8_t uuid[16];	/* identity across poold restarts; domids get reused */
+	uint8_t uuid[16]; /* identity across poold restarts; domids get reused */
 	char name[DOM_NAME_MAX + 1];
 	unsigned nr_vcpus;
-	enum sched_kind sched;	/* scheduler of the domain's Xen cpupool */
+	enum sched_kind sched; /* scheduler of the domain's Xen cpupool */
 
 	/* What decides the pool: the last `pool` key value acted on, and the
 	 * pool wanted (from that key or from pool-migrate); "" = none. */
@@ -37,14 +37,14 @@ struct dom {
 
 	/* The outcome of placement. */
 	uint32_t pool_id;
-	bool misplaced;		/* want names no pool: held in the default pool */
+	bool misplaced; /* want names no pool: held in the default pool */
 
 	/* User settings, relative to the pool. cap: % of one pCPU, 0 = none. */
 	unsigned weight;
 	unsigned cap;
 
 	/* What poold last computed for the hypervisor (weight_compute()). */
-	unsigned hv_weight;	/* 0 = none written */
+	unsigned hv_weight; /* 0 = none written */
 	unsigned hv_cap;
 };
 

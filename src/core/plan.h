@@ -12,10 +12,10 @@
 struct dom_actual {
 	uint32_t domid;
 	unsigned nr_vcpus;
-	struct cpumap *hard;	/* nr_vcpus hard affinities, as reported */
+	struct cpumap *hard; /* nr_vcpus hard affinities, as reported */
 	unsigned weight;
 	unsigned cap;
-	bool sched_known;	/* weight/cap were read */
+	bool sched_known; /* weight/cap were read */
 };
 
 /* What poold wants for one domain: every vCPU pinned to `cpus`. */
@@ -34,11 +34,11 @@ enum plan_op_kind {
 struct plan_op {
 	enum plan_op_kind kind;
 	uint32_t domid;
-	unsigned vcpu;		/* PLAN_SET_AFFINITY */
-	struct cpumap cpus;	/* PLAN_SET_AFFINITY */
-	enum sched_kind sched;	/* PLAN_SET_SCHED */
-	unsigned weight;	/* PLAN_SET_SCHED */
-	unsigned cap;		/* PLAN_SET_SCHED */
+	unsigned vcpu;         /* PLAN_SET_AFFINITY */
+	struct cpumap cpus;    /* PLAN_SET_AFFINITY */
+	enum sched_kind sched; /* PLAN_SET_SCHED */
+	unsigned weight;       /* PLAN_SET_SCHED */
+	unsigned cap;          /* PLAN_SET_SCHED */
 };
 
 struct plan {
@@ -54,6 +54,6 @@ struct plan {
  * converged. Returns 0 or -ENOMEM.
  */
 int plan_diff(struct plan *p, const struct dom_desired *d, const struct dom_actual *a,
-	      const struct cpumap *online);
+              const struct cpumap *online);
 void plan_reset(struct plan *p);
 void plan_fini(struct plan *p);

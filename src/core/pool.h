@@ -10,14 +10,14 @@
 #include "util/error.h"
 
 #define POOL_NAME_MAX 64
-#define POOL0_NAME "pool0"
-#define POOL0_ID 0
+#define POOL0_NAME    "pool0"
+#define POOL0_ID      0
 
 struct pool {
-	uint32_t id;			/* stable, never reused */
+	uint32_t id; /* stable, never reused */
 	char name[POOL_NAME_MAX + 1];
 	struct cpumap cpus;
-	unsigned cap;			/* % of one pCPU for the whole pool, 0 = none */
+	unsigned cap; /* % of one pCPU for the whole pool, 0 = none */
 };
 
 /*
@@ -59,17 +59,16 @@ struct pool *pool_of_cpu(const struct pool_table *t, unsigned cpu);
  * the cpus `self` has when shrinking and takes the rest from pool0 with
  * ncpu_select(). pool0 must keep at least one cpu.
  */
-int pool_resolve_cpus(const struct pool_table *t, const struct topo *topo,
-		      const struct pool *self, const struct pool_cpus_spec *spec,
-		      struct cpumap *out, struct perr *e);
+int pool_resolve_cpus(const struct pool_table *t, const struct topo *topo, const struct pool *self,
+                      const struct pool_cpus_spec *spec, struct cpumap *out, struct perr *e);
 
 /* Adds a pool owning `cpus` (taken from pool0); *out points into t. */
-int pool_create(struct pool_table *t, const char *name, const struct cpumap *cpus,
-		unsigned cap, struct pool **out, struct perr *e);
+int pool_create(struct pool_table *t, const char *name, const struct cpumap *cpus, unsigned cap,
+                struct pool **out, struct perr *e);
 /* Gives the pool exactly `cpus`: freed ones back to pool0, new ones from pool0.
  * nr_members > 0 forbids an empty set. pool0 itself can't be resized this way. */
 int pool_resize(struct pool_table *t, const char *name, const struct cpumap *cpus,
-		size_t nr_members, struct perr *e);
+                size_t nr_members, struct perr *e);
 /* Removes a pool with no members; its cpus return to pool0. pool0 is refused. */
 int pool_destroy(struct pool_table *t, const char *name, size_t nr_members, struct perr *e);
 
@@ -90,4 +89,4 @@ int pool_table_set_online(struct pool_table *t, const struct topo *topo, struct 
  * Returns 0, or POOLD_E_NOCPU when free cannot give n - |keep| cpus.
  */
 int ncpu_select(const struct topo *topo, const struct cpumap *free, const struct cpumap *keep,
-		unsigned n, unsigned reserve, struct cpumap *out, struct perr *e);
+                unsigned n, unsigned reserve, struct cpumap *out, struct perr *e);

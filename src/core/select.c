@@ -83,8 +83,7 @@ static int build_units(struct sel *s)
 	if (s->u == NULL || s->idx == NULL)
 		return -ENOMEM;
 
-	cpumap_for_each(cpu, &s->cands)
-	{
+	cpumap_for_each (cpu, &s->cands) {
 		const struct topo_cpu *tc = &topo->cpu[cpu];
 		struct unit *u = NULL;
 
@@ -146,8 +145,7 @@ static bool usable(const struct unit *u, enum tier tier)
 /* True when some keep cpu lies in the group `key` of `level`. */
 static bool group_has_keep(const struct sel *s, unsigned level, uint64_t key)
 {
-	cpumap_for_each(cpu, s->keep)
-	{
+	cpumap_for_each (cpu, s->keep) {
 		if ((unsigned)cpu < s->topo->nr_cpus && level_key(s->topo, level, cpu) == key)
 			return true;
 	}
@@ -422,7 +420,7 @@ struct group {
 	unsigned free;
 	int first;
 	bool keep;
-	bool cpu0;	/* holds the core of cpu 0 */
+	bool cpu0; /* holds the core of cpu 0 */
 };
 
 /*

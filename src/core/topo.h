@@ -9,16 +9,17 @@
 struct topo_cpu {
 	bool online;
 	uint32_t socket;
-	uint32_t core;	/* core id within its socket; siblings share it */
-	uint32_t node;	/* NUMA node */
+	uint32_t core; /* core id within its socket; siblings share it */
+	uint32_t node; /* NUMA node */
 };
 
 struct topo {
-	unsigned nr_cpus;	/* cpus 0..nr_cpus-1 exist, online or not */
+	unsigned nr_cpus; /* cpus 0..nr_cpus-1 exist, online or not */
 	struct topo_cpu cpu[CPUMAP_MAX];
 };
 
 /* Returns the set of online cpus. */
 void topo_online(const struct topo *t, struct cpumap *out);
 /* Fills a uniform topology: sockets x cores x threads, nodes spread evenly over sockets. */
-int topo_uniform(struct topo *t, unsigned sockets, unsigned cores, unsigned threads, unsigned nodes);
+int topo_uniform(struct topo *t, unsigned sockets, unsigned cores, unsigned threads,
+                 unsigned nodes);

@@ -10,12 +10,12 @@
 /* credit1: CSCHED_CREDITS_PER_MSEC * 30 ms timeslice, per pCPU (credit.c). */
 #define CREDIT1_CREDITS_PER_CPU 300u
 /* The value meaning "leave the cap as it is" to credit1. */
-#define CREDIT1_CAP_UNCHANGED 0xFFFFu
+#define CREDIT1_CAP_UNCHANGED   0xFFFFu
 
 struct sched_params {
-	unsigned weight;	/* 0 = do not write a weight */
-	unsigned cap;		/* % of one pCPU, 0 = no cap */
-	bool write;		/* false for SCHED_OTHERS/UNKNOWN: nothing to write */
+	unsigned weight; /* 0 = do not write a weight */
+	unsigned cap;    /* % of one pCPU, 0 = no cap */
+	bool write;      /* false for SCHED_OTHERS/UNKNOWN: nothing to write */
 };
 
 /*
@@ -32,11 +32,11 @@ struct sched_params {
  * out has n entries, in the order of doms.
  */
 void weight_compute(const struct pool_table *t, const struct dom *doms, size_t n,
-		    struct sched_params *out);
+                    struct sched_params *out);
 
 /* The credit1 weight for one domain; exposed for tests of the formula. */
 unsigned weight_credit1(unsigned user_weight, unsigned n_pool_cpus, uint64_t pool_user_mass,
-			unsigned total_vcpus, unsigned total_cpus, unsigned dom_vcpus);
+                        unsigned total_vcpus, unsigned total_cpus, unsigned dom_vcpus);
 /* The largest credit1 weight whose hypervisor product cannot overflow. */
 unsigned weight_credit1_max(unsigned total_cpus, unsigned dom_vcpus);
 /* The cap to write for a user cap on a domain with vcpus in a pool of n cpus. */

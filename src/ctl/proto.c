@@ -111,8 +111,7 @@ int ctl_args_check(const struct ctl_cmd *c, json_t *args, struct perr *e)
 	char list[128];
 	bool ok;
 
-	json_object_foreach(args, key, v)
-	{
+	json_object_foreach (args, key, v) {
 		a = ctl_cmd_arg(c, key);
 		if (a == NULL) {
 			args_list(c, list, sizeof(list));
@@ -184,8 +183,7 @@ int ctl_request_decode(const char *line, size_t len, struct ctl_request *req, st
 	req->id = json_object_get(req->root, "id");
 
 	/* Check the envelope whole first, so that a typo is not silently ignored. */
-	json_object_foreach(req->root, key, v)
-	{
+	json_object_foreach (req->root, key, v) {
 		if (strcmp(key, "execute") == 0)
 			exec = v;
 		else if (strcmp(key, "arguments") == 0)

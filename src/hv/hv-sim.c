@@ -340,8 +340,7 @@ static int sim_topology(struct hv *hv, struct topo *out)
 		goto out;
 	}
 	memset(out, 0, sizeof(*out));
-	json_array_foreach(cpus, i, c)
-	{
+	json_array_foreach (cpus, i, c) {
 		json_int_t cpu, socket = 0, core = 0, node = 0;
 		int online;
 
@@ -403,8 +402,7 @@ static int sim_list_domains(struct hv *hv, struct hv_dominfo **out, size_t *n)
 			goto fail;
 		}
 	}
-	json_array_foreach(doms, i, d)
-	{
+	json_array_foreach (doms, i, d) {
 		json_int_t domid, vcpus, cpupool;
 		const char *uuid;
 		int dying;

@@ -85,8 +85,7 @@ static void bytes_to_cpumap(const uint8_t *b, int sz, struct cpumap *m)
 static int cpumap_to_bytes(const struct cpumap *m, uint8_t *b, int sz)
 {
 	memset(b, 0, sz);
-	cpumap_for_each(cpu, m)
-	{
+	cpumap_for_each (cpu, m) {
 		if (cpu >= sz * 8)
 			return -EINVAL;
 		b[cpu / 8] |= 1u << (cpu % 8);

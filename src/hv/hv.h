@@ -13,9 +13,9 @@
 struct hv_dominfo {
 	uint32_t domid;
 	uint8_t uuid[16];
-	unsigned nr_vcpus;	/* max_vcpu_id + 1 */
+	unsigned nr_vcpus; /* max_vcpu_id + 1 */
 	uint32_t cpupool;
-	bool dying;		/* dying or shut down: leave it alone */
+	bool dying; /* dying or shut down: leave it alone */
 };
 
 struct hv;
@@ -31,12 +31,13 @@ struct hv_ops {
 	int (*list_domains)(struct hv *hv, struct hv_dominfo **out, size_t *n);
 	int (*cpupool_sched)(struct hv *hv, uint32_t cpupool, enum sched_kind *out);
 	int (*get_affinity)(struct hv *hv, uint32_t domid, unsigned vcpu, struct cpumap *hard);
-	int (*set_affinity)(struct hv *hv, uint32_t domid, unsigned vcpu, const struct cpumap *hard);
+	int (*set_affinity)(struct hv *hv, uint32_t domid, unsigned vcpu,
+	                    const struct cpumap *hard);
 	/* weight and cap of a domain under scheduler `kind` (credit or credit2). */
 	int (*get_sched)(struct hv *hv, uint32_t domid, enum sched_kind kind, unsigned *weight,
-			 unsigned *cap);
+	                 unsigned *cap);
 	int (*set_sched)(struct hv *hv, uint32_t domid, enum sched_kind kind, unsigned weight,
-			 unsigned cap);
+	                 unsigned cap);
 	/* Cumulative run time of a vCPU, in ns. */
 	int (*vcpu_time)(struct hv *hv, uint32_t domid, unsigned vcpu, uint64_t *ns);
 	void (*close)(struct hv *hv);

@@ -66,8 +66,9 @@ static char *join_ids(json_t *a)
 	if (s == NULL)
 		return NULL;
 	s[0] = '\0';
-	json_array_foreach(a, i, v) len +=
-	    sprintf(s + len, "%s%" JSON_INTEGER_FORMAT, i ? "," : "", json_integer_value(v));
+	json_array_foreach (a, i, v)
+		len += sprintf(s + len, "%s%" JSON_INTEGER_FORMAT, i ? "," : "",
+		               json_integer_value(v));
 	if (len == 0)
 		strcpy(s, "-");
 	return s;
@@ -90,8 +91,7 @@ static void text_pool_list(FILE *f, json_t *ret)
 
 	if (cells == NULL)
 		return;
-	json_array_foreach(pools, i, p)
-	{
+	json_array_foreach (pools, i, p) {
 		cells[i * 4] = cell(json_object_get(p, "name"));
 		cells[i * 4 + 1] = cell(json_object_get(p, "cpus"));
 		cells[i * 4 + 2] = cell(json_object_get(p, "sched"));
@@ -118,8 +118,7 @@ static void text_domain_list(FILE *f, json_t *ret)
 
 	if (cells == NULL)
 		return;
-	json_array_foreach(doms, i, d)
-	{
+	json_array_foreach (doms, i, d) {
 		for (size_t k = 0; k < 8; k++)
 			cells[i * 8 + k] = cell(json_object_get(d, keys[k]));
 		if (json_is_true(json_object_get(d, "misplaced")) &&
@@ -143,8 +142,7 @@ static void text_status(FILE *f, json_t *ret)
 	json_t *v;
 	char *s;
 
-	json_object_foreach(ret, key, v)
-	{
+	json_object_foreach (ret, key, v) {
 		char name[32];
 
 		/* Hyphens, as in the other listings' headers (hv-weight). */
@@ -234,8 +232,7 @@ static void text_event(FILE *f, json_t *ev)
 	if (localtime_r(&t, &tm) == NULL || strftime(when, sizeof(when), "%F %T", &tm) == 0)
 		strcpy(when, "?");
 	fprintf(f, "%s %s", when, str(ev, "event", NULL));
-	json_object_foreach(json_object_get(ev, "data"), key, v)
-	{
+	json_object_foreach (json_object_get(ev, "data"), key, v) {
 		s = cell(v);
 		fprintf(f, " %s=%s", key, s != NULL ? s : "?");
 		free(s);

@@ -15,10 +15,10 @@
 
 /* cap: % of one pCPU for the whole pool, 0 = none. */
 int engine_pool_create(struct poold *pd, const char *name, const struct pool_cpus_spec *spec,
-		       unsigned cap, struct perr *e);
+                       unsigned cap, struct perr *e);
 /* spec NULL keeps the cpus; cap < 0 keeps the cap. */
 int engine_pool_modify(struct poold *pd, const char *name, const struct pool_cpus_spec *spec,
-		       int cap, struct perr *e);
+                       int cap, struct perr *e);
 /* force moves members to pool0 first; without it a pool with members is refused. */
 int engine_pool_destroy(struct poold *pd, const char *name, bool force, struct perr *e);
 

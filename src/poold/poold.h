@@ -19,18 +19,18 @@ struct ctl_server;
 struct state_dom;
 
 struct poold_config {
-	char *config_file;	/* poold.conf, xl syntax */
-	char *hv_backend;	/* "xen" or "sim" */
-	char *sim_socket;	/* xensim's hypervisor socket, for "sim" */
-	char *xenstore_path;	/* exported as XENSTORED_PATH when set */
+	char *config_file;   /* poold.conf, xl syntax */
+	char *hv_backend;    /* "xen" or "sim" */
+	char *sim_socket;    /* xensim's hypervisor socket, for "sim" */
+	char *xenstore_path; /* exported as XENSTORED_PATH when set */
 	char *ctl_socket;
 	char *state_file;
-	char *default_pool;	/* where domains without a known pool go */
+	char *default_pool; /* where domains without a known pool go */
 	int log_level;
 	/* Seconds between full verifies of every domain; 0 = at every rescan; -1 = unset. */
 	int verify_interval;
 	bool foreground;
-	bool check_only;	/* -n: check configuration and state, then exit */
+	bool check_only; /* -n: check configuration and state, then exit */
 };
 
 /*
@@ -55,7 +55,7 @@ struct poold {
 
 	struct topo *topo;
 	struct pool_table pools;
-	struct dom *doms;	/* live domains, ascending domid */
+	struct dom *doms; /* live domains, ascending domid */
 	size_t ndoms;
 	size_t adoms;
 
@@ -64,9 +64,9 @@ struct poold {
 	size_t nsaved;
 
 	struct plan plan;
-	struct event *rescan;	/* deferred: events only schedule a rescan */
+	struct event *rescan; /* deferred: events only schedule a rescan */
 	struct event *sigterm, *sigint, *sighup;
-	uint64_t hv_writes;	/* writes made since start, for status */
+	uint64_t hv_writes; /* writes made since start, for status */
 	bool ready;
 
 	/* The command line's settings, applied again over poold.conf on SIGHUP. */

@@ -286,9 +286,11 @@ static void pass_place(struct poold *pd, struct pass *ps, struct dom *d, bool fr
 		if (r == 0 && !trusted) {
 			if (strncmp(key, d->key_ignored, sizeof(d->key_ignored) - 1) != 0) {
 				snprintf(d->key_ignored, sizeof(d->key_ignored), "%.64s", key);
-				log_warnx("domain %" PRIu32 " (%s): ignoring its pool key \"%.64s\": "
+				log_warnx("domain %" PRIu32
+				          " (%s): ignoring its pool key \"%.64s\": "
 				          "dom0 must own it and the guest only read it "
-				          "(xenstore-chmod /local/domain/%" PRIu32 "/pool n0 r%" PRIu32 ")",
+				          "(xenstore-chmod /local/domain/%" PRIu32
+				          "/pool n0 r%" PRIu32 ")",
 				          d->domid, d->name, key, d->domid, d->domid);
 			}
 		} else if (r < 0 && r != -ENOENT) {

@@ -233,7 +233,9 @@ static int state_parse(const char *path, json_t *root, struct pool_table *t,
 	if (t->pools == NULL)
 		return -ENOMEM;
 	t->alloc = json_array_size(pools);
-	json_array_foreach(pools, i, j) if ((r = state_load_pool(path, j, i, t, e)) != 0) goto fail;
+	json_array_foreach (pools, i, j)
+		if ((r = state_load_pool(path, j, i, t, e)) != 0)
+			goto fail;
 	if ((r = state_pool0_first(path, t, e)) != 0)
 		goto fail;
 	if ((r = pool_table_check(t, &pe)) != 0) {
@@ -247,8 +249,7 @@ static int state_parse(const char *path, json_t *root, struct pool_table *t,
 		r = -ENOMEM;
 		goto fail;
 	}
-	json_array_foreach(jdoms, i, j)
-	{
+	json_array_foreach (jdoms, i, j) {
 		if ((r = state_load_dom(path, j, i, &(*doms)[i], e)) != 0) {
 			free(*doms);
 			*doms = NULL;

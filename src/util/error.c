@@ -5,15 +5,11 @@
 #include <string.h>
 
 static const char *const error_names[POOLD_E_MAX] = {
-	[POOLD_E_INVALID] = "invalid argument",
-	[POOLD_E_NOTFOUND] = "not found",
-	[POOLD_E_EXISTS] = "already exists",
-	[POOLD_E_BUSY] = "in use",
-	[POOLD_E_NOCPU] = "not enough free pCPUs",
-	[POOLD_E_PROTECTED] = "protected",
-	[POOLD_E_HYPERVISOR] = "hypervisor refused",
-	[POOLD_E_STATE] = "state file not durable",
-	[POOLD_E_CORRUPT] = "corrupt file",
+    [POOLD_E_INVALID] = "invalid argument",      [POOLD_E_NOTFOUND] = "not found",
+    [POOLD_E_EXISTS] = "already exists",         [POOLD_E_BUSY] = "in use",
+    [POOLD_E_NOCPU] = "not enough free pCPUs",   [POOLD_E_PROTECTED] = "protected",
+    [POOLD_E_HYPERVISOR] = "hypervisor refused", [POOLD_E_STATE] = "state file not durable",
+    [POOLD_E_CORRUPT] = "corrupt file",
 };
 
 int perr_set(struct perr *e, int code, const char *fmt, ...)

@@ -13,9 +13,8 @@ static int log_level = LOG_LEVEL_NOTICE;
 static bool log_journal;
 
 static const char *const level_names[] = {
-	[LOG_LEVEL_ERR] = "err",       [LOG_LEVEL_WARNING] = "warning",
-	[LOG_LEVEL_NOTICE] = "notice", [LOG_LEVEL_INFO] = "info",
-	[LOG_LEVEL_DEBUG] = "debug",
+    [LOG_LEVEL_ERR] = "err",   [LOG_LEVEL_WARNING] = "warning", [LOG_LEVEL_NOTICE] = "notice",
+    [LOG_LEVEL_INFO] = "info", [LOG_LEVEL_DEBUG] = "debug",
 };
 
 void log_init(const char *progname, int level)
@@ -55,7 +54,7 @@ const char *log_level_name(int level)
 }
 
 static void log_vmsg(int level, int errnum, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
+    __attribute__((format(printf, 3, 0)));
 static void log_vmsg(int level, int errnum, const char *fmt, va_list ap)
 {
 	char buf[1024];
@@ -72,15 +71,15 @@ static void log_vmsg(int level, int errnum, const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
-#define LOG_FN(fn, level, with_errno)                                          \
-	void fn(const char *fmt, ...)                                          \
-	{                                                                      \
-		int saved = errno;                                             \
-		va_list ap;                                                    \
-		va_start(ap, fmt);                                             \
-		log_vmsg(level, with_errno ? saved : 0, fmt, ap);              \
-		va_end(ap);                                                    \
-		errno = saved;                                                 \
+#define LOG_FN(fn, level, with_errno)                                                              \
+	void fn(const char *fmt, ...)                                                              \
+	{                                                                                          \
+		int saved = errno;                                                                 \
+		va_list ap;                                                                        \
+		va_start(ap, fmt);                                                                 \
+		log_vmsg(level, with_errno ? saved : 0, fmt, ap);                                  \
+		va_end(ap);                                                                        \
+		errno = saved;                                                                     \
 	}
 
 LOG_FN(log_warn, LOG_LEVEL_WARNING, 1)

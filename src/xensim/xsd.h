@@ -33,7 +33,7 @@ void xsd_fire_special(struct xsd *x, const char *special);
 /* Counts of requests served, by kind, for xensim's view. */
 struct xsd_stats {
 	uint64_t requests;
-	uint64_t writes;	/* WRITE, MKDIR, RM, SET_PERMS that succeeded */
+	uint64_t writes; /* WRITE, MKDIR, RM, SET_PERMS that succeeded */
 	uint64_t watch_events;
 	unsigned connections;
 	unsigned watches;

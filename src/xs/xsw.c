@@ -37,8 +37,8 @@ static void xsw_note(struct xsw *x, const char *path, const char *token)
 
 	if (strcmp(token, XSW_TOKEN_POOL) != 0)
 		return;
-	if (sscanf(path, "/local/domain/%u/pool%n", &domid, &end) == 1 &&
-	    path[end] == '\0' && domid < XSW_DOMID_LIMIT) {
+	if (sscanf(path, "/local/domain/%u/pool%n", &domid, &end) == 1 && path[end] == '\0' &&
+	    domid < XSW_DOMID_LIMIT) {
 		x->changed[domid / 64] |= UINT64_C(1) << (domid % 64);
 		return;
 	}

@@ -83,8 +83,7 @@ static void test_set_ops(void **state)
 	assert_true(cpumap_equal(&c, &b));
 
 	int seen = 0;
-	cpumap_for_each(cpu, &a)
-	{
+	cpumap_for_each (cpu, &a) {
 		assert_true(cpumap_test(&a, (unsigned)cpu));
 		seen++;
 	}

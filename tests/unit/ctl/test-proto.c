@@ -509,8 +509,7 @@ static void test_query_commands(void **state)
 		n++;
 	assert_int_equal(json_array_size(cmds), n);
 	assert_int_equal(n, 11);
-	json_array_foreach(cmds, i, c)
-	{
+	json_array_foreach (cmds, i, c) {
 		const char *name = json_string_value(json_object_get(c, "name"));
 
 		assert_ptr_equal(ctl_cmd_find(name), ctl_cmd_table[i]);

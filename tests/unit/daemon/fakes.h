@@ -24,7 +24,7 @@ struct fake_dom {
 	/* xenstore: the pool key, and whether the guest may write it */
 	char key[128];
 	bool has_key;
-	bool key_event;	/* the watch of its pool key fired */
+	bool key_event; /* the watch of its pool key fired */
 	bool guest_writable;
 	/* fault injection: errno returned by writes to this domain */
 	int fail_set_affinity;
