@@ -475,13 +475,10 @@ int sim_set_sched(struct sim *s, uint32_t domid, enum sim_sched kind, int64_t we
 		              perr_set(e, -EINVAL, "weight %lld out of range 1..%d (0 = unchanged)",
 		                       (long long)weight, SIM_WEIGHT_MAX));
 	if (cap < 0 || cap > 0xFFFF)
-		return failed(s, perr_set(e, -EINVAL, "cap %lld out of range 0..%u", (long long)cap,
-		                          100 * d->nr_vcpus));
+		return failed(s, perr_set(e, -EINVAL, "cap %lld out of range 0..65535",
+		                          (long long)cap));
 	if (kind == SIM_SCHED_CREDIT) {
-		/* csched_dom_cntl() takes any cap; libxl refuses > 100 * vcpus before the call. */
-		if (cap != SIM_CAP_UNCHANGED && cap > 100 * (int64_t)d->nr_vcpus)
-			return failed(s, perr_set(e, -EINVAL, "cap %lld above 100 * %u vCPUs",
-			                          (long long)cap, d->nr_vcpus));
+		/* csched_dom_cntl() takes any cap (only libxl checks 100 * vcpus). */
 		if (weight != 0)
 			d->weight = (unsigned)weight;
 		if (cap != SIM_CAP_UNCHANGED)

@@ -1,5 +1,5 @@
 #!/bin/sh
-# /init of the test PV guests: idles, or spins one busy loop per vCPU if the command line says poold_busy.
+# /init of the test PV guests: idles, or spins a loop per vCPU if the command line says poold_busy.
 mount -t proc proc /proc
 n=$(grep -c ^processor /proc/cpuinfo)
 if grep -q poold_busy /proc/cmdline; then

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Errors from real Xen: a domain that dies under poold, an affinity Xen refuses; clear errors, consistent state.
+# Errors from real Xen (a domain dying under poold, a refused affinity): clear errors, sane state.
 . /tests/lib.sh
 
 # poold is alive, answers, and its pools still cover every pCPU exactly once.
@@ -22,6 +22,7 @@ guest_create e1 2
 guest_create e2 1
 wait_until "dom_pool e2"
 pc pool-migrate e1 pool1 || fail "pool-migrate e1"
+id1=$(domid_of e1)
 kill -STOP "$POOLD_PID"
 xl destroy e1
 (pc pool-modify pool1 cpu=1 >"$T/m.out" 2>"$T/m.err"; echo $? >"$T/m.rc") &
@@ -29,6 +30,8 @@ sleep 1
 kill -CONT "$POOLD_PID"
 wait $!
 echo "pool-modify with e1 gone: rc $(cat "$T/m.rc"): $(cat "$T/m.out" "$T/m.err")"
+echo "what poold saw of it:"
+grep -E "domain $id1\b|pool-modify" "$T/poold.log" | tail -n 8
 case $(cat "$T/m.rc") in
 0) ;;
 1) grep -Eq '[A-Za-z]' "$T/m.err" || fail "an error without a message" ;;
@@ -60,7 +63,8 @@ xl vcpu-list e2
 expect_rc 1 pc pool-migrate e2 pool1
 cat "$T/err"
 grep -q HypervisorError "$T/err" || fail "not reported as HypervisorError"
-grep -q e2 "$T/err" || grep -q "$(domid_of e2)" "$T/err" || fail "the error does not name the domain"
+grep -q e2 "$T/err" || grep -q "$(domid_of e2)" "$T/err" ||
+	fail "the error does not name the domain"
 grep -qi "invalid argument" "$T/err" || fail "the error does not give Xen's reason"
 consistent
 echo "e2 after the refused pin:"

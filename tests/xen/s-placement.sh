@@ -31,14 +31,17 @@ id2=$(domid_of p2)
 toolstack_set_pool $id2 nosuch
 wait_until "pc --json domain-list | jq -e '.domains[] | select(.name == \"p2\") | .misplaced'"
 pc domain-list | tee "$T/dl"
-grep -Eq "^ *$id2 +p2 +pool0 \(wants nosuch\)" "$T/dl" || fail "domain-list does not show p2 as misplaced"
-pc --json domain-list | jq -e '.domains[] | select(.name == "p2") | .wanted == "nosuch"' >/dev/null ||
+grep -Eq "^ *$id2 +p2 +pool0 \(wants nosuch\)" "$T/dl" ||
+	fail "domain-list does not show p2 as misplaced"
+pc --json domain-list | jq -e '.domains[] | select(.name == "p2") | .wanted == "nosuch"' |
+	grep -q true ||
 	fail "wanted is not nosuch"
 assert_pinned p2 0-1
 pc pool-create nosuch cpu=1 || fail "pool-create nosuch"
 wait_pinned p2 1
 assert_eq "p2 pool" nosuch "$(dom_pool p2)"
-pc --json domain-list | jq -e '.domains[] | select(.name == "p2") | .misplaced == false' >/dev/null ||
+pc --json domain-list | jq -e '.domains[] | select(.name == "p2") | .misplaced == false' |
+	grep -q true ||
 	fail "p2 still misplaced"
 assert_pinned Domain-0 0
 
