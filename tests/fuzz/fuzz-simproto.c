@@ -87,7 +87,10 @@ static void check_sim(const struct sim *s)
 		           d->domid, d->nr_vcpus);
 		FUZZ_CHECK(d->weight >= 1 && d->weight <= SIM_WEIGHT_MAX, "domain %u: weight %u",
 		           d->domid, d->weight);
-		FUZZ_CHECK(d->cap <= 100 * d->nr_vcpus, "domain %u: cap %u", d->domid, d->cap);
+		/* credit1 takes any cap but its "unchanged" marker; credit2 checks the vCPUs. */
+		FUZZ_CHECK(sim_sched(s) == SIM_SCHED_CREDIT ? d->cap < 0xFFFF
+		                                            : d->cap <= 100 * d->nr_vcpus,
+		           "domain %u: cap %u", d->domid, d->cap);
 		FUZZ_CHECK(memchr(d->name, '\0', sizeof(d->name)) != NULL, "unterminated name");
 		if (!d->dying)
 			FUZZ_CHECK(sim_dom_by_name(s, d->name) == d, "name %s is not unique",
