@@ -475,8 +475,8 @@ int sim_set_sched(struct sim *s, uint32_t domid, enum sim_sched kind, int64_t we
 		              perr_set(e, -EINVAL, "weight %lld out of range 1..%d (0 = unchanged)",
 		                       (long long)weight, SIM_WEIGHT_MAX));
 	if (cap < 0 || cap > 0xFFFF)
-		return failed(s, perr_set(e, -EINVAL, "cap %lld out of range 0..65535",
-		                          (long long)cap));
+		return failed(
+		    s, perr_set(e, -EINVAL, "cap %lld out of range 0..65535", (long long)cap));
 	if (kind == SIM_SCHED_CREDIT) {
 		/* csched_dom_cntl() takes any cap (only libxl checks 100 * vcpus). */
 		if (weight != 0)
