@@ -10,18 +10,18 @@
 /* Reports version, backend, counts and the log level. */
 static int cmd_status(struct poold *pd, json_t *args, json_t **ret, struct perr *e)
 {
-	*ret = json_pack("{s:s,s:i,s:s,s:I,s:I,s:I,s:s,s:b}", "version", POOLD_VERSION, "protocol",
-	                 POOLD_PROTOCOL_VERSION, "backend",
+	*ret = json_pack("{s:s,s:i,s:s,s:I,s:I,s:I,s:I,s:s,s:b}", "version", POOLD_VERSION,
+	                 "protocol", POOLD_PROTOCOL_VERSION, "backend",
 	                 pd->cfg.hv_backend != NULL ? pd->cfg.hv_backend : "", "pools",
 	                 (json_int_t)pd->pools.n, "domains", (json_int_t)pd->ndoms, "hv_writes",
-	                 (json_int_t)pd->hv_writes, "log_level", log_level_name(log_get_level()),
-	                 "ready", pd->ready);
+	                 (json_int_t)pd->hv_writes, "hv_reads", (json_int_t)pd->hv_reads,
+	                 "log_level", log_level_name(log_get_level()), "ready", pd->ready);
 	return *ret != NULL ? 0 : -ENOMEM;
 }
 
 const struct ctl_cmd ctl_cmd_status = {
     .name = "status",
     .fn = cmd_status,
-    .help = "show version, backend, counts of pools and domains, hypervisor writes",
+    .help = "show version, backend, counts of pools and domains, hypervisor writes and reads",
     .synopsis = "",
 };

@@ -67,6 +67,7 @@ void fake_poold_init(struct poold *pd, struct topo *topo)
 	pd->doms[2].misplaced = true;
 	snprintf(pd->doms[2].want, sizeof(pd->doms[2].want), "pool9");
 	pd->hv_writes = 42;
+	pd->hv_reads = 4242;
 }
 
 void fake_poold_fini(struct poold *pd)

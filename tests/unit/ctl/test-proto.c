@@ -476,6 +476,7 @@ static void test_status_log_subscribe(void **state)
 	assert_int_equal(json_integer_value(json_object_get(ret, "pools")), 3);
 	assert_int_equal(json_integer_value(json_object_get(ret, "domains")), 3);
 	assert_int_equal(json_integer_value(json_object_get(ret, "hv_writes")), 42);
+	assert_int_equal(json_integer_value(json_object_get(ret, "hv_reads")), 4242);
 	assert_non_null(json_string_value(json_object_get(ret, "log_level")));
 	json_decref(ret);
 
