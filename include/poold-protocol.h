@@ -17,6 +17,10 @@
  * A line longer than POOLD_LINE_MAX closes the connection after a
  * ProtocolError; past POOLD_CLIENTS_MAX clients a new client gets a
  * TooManyClients error and is closed.
+ *
+ * poold may also listen on a read-only socket (socket_ro, mode 0666) that
+ * speaks the same protocol but refuses every command query-commands marks
+ * "mutating" with PermissionDenied.
  */
 
 #define POOLD_PROTOCOL_VERSION 1
@@ -43,6 +47,7 @@
 #define POOLD_ERR_HYPERVISOR        "HypervisorError"
 #define POOLD_ERR_STATE             "StateError"
 #define POOLD_ERR_TOO_MANY_CLIENTS  "TooManyClients"
+#define POOLD_ERR_PERMISSION_DENIED "PermissionDenied" /* mutating, on the read-only socket */
 
 /* Events. */
 /* {"pool": NAME, "action": "created"|"modified"|"destroyed"} */

@@ -67,13 +67,16 @@ bool dom_place(struct dom *d, const struct pool_table *t, const char *default_po
 	if (d->domid == 0) {
 		p = pool_find_id(t, POOL0_ID);
 	} else {
+		/* A pool without pCPUs can hold no one: its members would run nowhere. */
 		if (d->want[0] != '\0')
 			p = pool_find(t, d->want);
+		if (p != NULL && cpumap_empty(&p->cpus))
+			p = NULL;
 		if (p == NULL) {
 			misplaced = d->want[0] != '\0';
 			if (default_pool != NULL && default_pool[0] != '\0')
 				p = pool_find(t, default_pool);
-			if (p == NULL)
+			if (p == NULL || cpumap_empty(&p->cpus))
 				p = pool_find_id(t, POOL0_ID);
 		}
 	}

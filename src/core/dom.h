@@ -56,8 +56,9 @@ struct dom {
 bool dom_take_key(struct dom *d, const char *key);
 
 /*
- * Places d: in the pool named d->want if it exists, else in default_pool
- * (misplaced when want is non-empty). Domain 0 always goes to pool0.
+ * Places d: in the pool named d->want if it exists and has pCPUs, else in
+ * default_pool (misplaced when want is non-empty), else in pool0. Domain 0
+ * always goes to pool0.
  * Returns true if pool_id or misplaced changed.
  */
 bool dom_place(struct dom *d, const struct pool_table *t, const char *default_pool);

@@ -8,6 +8,8 @@
 #include "core/cpumap.h"
 #include "core/dom.h"
 #include "core/pool.h"
+#include "ctl/proto.h"
+#include "poold-protocol.h"
 #include "poold/engine.h"
 #include "poold/poold.h"
 
@@ -34,6 +36,16 @@ const struct ctl_arg *ctl_cmd_arg(const struct ctl_cmd *c, const char *name)
 		if (strcmp(a->name, name) == 0)
 			return a;
 	return NULL;
+}
+
+int ctl_cmd_check_access(const struct ctl_cmd *c, bool readonly, struct perr *e)
+{
+	if (!readonly || !(c->flags & CTL_CMD_MUTATING))
+		return 0;
+	return perr_set(e, CTL_E_DENIED,
+	                "%s changes poold and this is the read-only socket: run it as root "
+	                "on the main control socket (poolctl -s SOCKET, default %s)",
+	                c->name, POOLD_SOCKET_DEFAULT);
 }
 
 const char *ctl_arg_type_name(enum ctl_arg_type t)

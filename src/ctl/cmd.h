@@ -56,6 +56,12 @@ const struct ctl_cmd *ctl_cmd_find(const char *name);
 /* Finds an argument of c by name; NULL if c takes no such argument. */
 const struct ctl_arg *ctl_cmd_arg(const struct ctl_cmd *c, const char *name);
 const char *ctl_arg_type_name(enum ctl_arg_type t);
+/*
+ * The access check, from c's flags alone: on a read-only connection a
+ * CTL_CMD_MUTATING command is CTL_E_DENIED (ctl/proto.h) with a message
+ * saying where to run it; anything else is 0.
+ */
+int ctl_cmd_check_access(const struct ctl_cmd *c, bool readonly, struct perr *e);
 
 /* Shared by the handlers: the objects pool-list and domain-list show. */
 json_t *ctl_pool_json(const struct poold *pd, const struct pool *p);

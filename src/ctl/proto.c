@@ -27,6 +27,7 @@ static const char *const error_classes[CTL_E_MAX] = {
     [CTL_E_PROTOCOL] = POOLD_ERR_PROTOCOL,
     [CTL_E_NOCOMMAND] = POOLD_ERR_COMMAND_NOT_FOUND,
     [CTL_E_TOOMANY] = POOLD_ERR_TOO_MANY_CLIENTS,
+    [CTL_E_DENIED] = POOLD_ERR_PERMISSION_DENIED,
 };
 
 const char *ctl_error_class(int code)
@@ -286,13 +287,25 @@ char *ctl_encode(const json_t *msg, size_t *len)
 
 json_t *ctl_handle_line(struct poold *pd, const char *line, size_t len, unsigned *out)
 {
+	return ctl_handle_line_access(pd, line, len, CTL_ACCESS_FULL, out);
+}
+
+json_t *ctl_handle_line_access(struct poold *pd, const char *line, size_t len,
+                               enum ctl_access access, unsigned *out)
+{
 	struct ctl_request req;
 	struct perr e = {0};
 	json_t *ret = NULL, *reply;
-	int r;
+	int r, denied;
 
 	*out = 0;
 	r = ctl_request_decode(line, len, &req, &e);
+	/* Over an argument error too: a command refused here is refused whatever its arguments. */
+	if (req.cmd != NULL) {
+		denied = ctl_cmd_check_access(req.cmd, access == CTL_ACCESS_READONLY, &e);
+		if (denied != 0)
+			r = denied;
+	}
 	if (r == 0) {
 		r = req.cmd->fn(pd, req.args, &ret, &e);
 		if (r < 0)

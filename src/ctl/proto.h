@@ -16,6 +16,7 @@ enum ctl_error {
 	CTL_E_PROTOCOL = POOLD_E_MAX, /* not JSON, not an object, bad envelope, too long */
 	CTL_E_NOCOMMAND,              /* execute names no command */
 	CTL_E_TOOMANY,                /* past POOLD_CLIENTS_MAX clients */
+	CTL_E_DENIED,                 /* a mutating command on the read-only socket */
 	CTL_E_MAX,
 };
 
@@ -67,3 +68,12 @@ char *ctl_encode(const json_t *msg, size_t *len);
 
 /* Runs one request line: decodes, dispatches, and returns the reply to send. */
 json_t *ctl_handle_line(struct poold *pd, const char *line, size_t len, unsigned *out);
+
+/* What a connection may do, by the socket it came in on. */
+enum ctl_access {
+	CTL_ACCESS_FULL,     /* the main socket (root only) */
+	CTL_ACCESS_READONLY, /* the read-only socket: no CTL_CMD_MUTATING command */
+};
+/* ctl_handle_line() for a connection with the given access. */
+json_t *ctl_handle_line_access(struct poold *pd, const char *line, size_t len,
+                               enum ctl_access access, unsigned *out);

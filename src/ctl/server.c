@@ -42,19 +42,42 @@ struct ctl_client {
 	bool got_eof;   /* the client shut down its side */
 	bool in_read;   /* inside client_read: freeing is deferred to its end */
 	bool drop;      /* free at the end of client_read */
+	bool readonly;  /* came in on the read-only socket: only non-mutating commands */
 };
+
+/* One listening socket: the main one, or the read-only one (0666, no mutating commands). */
+struct ctl_listener {
+	struct ctl_server *srv;
+	struct evconnlistener *lev;
+	char *path; /* the socket we created, unlinked on free; NULL for an inherited one */
+	bool readonly;
+};
+
+/* The main listener, and the read-only one if asked for. */
+#define CTL_LISTENERS 2
 
 struct ctl_server {
 	struct event_base *base;
 	struct poold *pd;
-	struct evconnlistener *lev;
+	struct ctl_listener lis[CTL_LISTENERS];
+	size_t nlis;
 	struct event *resume;
-	char *path; /* the socket we created, unlinked on free; NULL for an inherited one */
 	TAILQ_HEAD(, ctl_client) clients;
 	size_t nclients;
 	unsigned next_id;
-	bool paused;
+	bool paused; /* every listener, as they share the process's descriptors */
 };
+
+/* Turns accept on or off on every listener. */
+static void server_accepting(struct ctl_server *s, bool on)
+{
+	for (size_t i = 0; i < s->nlis; i++) {
+		if (on)
+			evconnlistener_enable(s->lis[i].lev);
+		else
+			evconnlistener_disable(s->lis[i].lev);
+	}
+}
 
 /* Closes a client's connection and forgets it. */
 static void client_free(struct ctl_client *c)
@@ -70,7 +93,7 @@ static void client_free(struct ctl_client *c)
 	if (s->paused) {
 		s->paused = false;
 		event_del(s->resume);
-		evconnlistener_enable(s->lev);
+		server_accepting(s, true);
 	}
 }
 
@@ -170,7 +193,8 @@ static void client_line(struct ctl_client *c, char *line, size_t len)
 		len--;
 	if (strspn(line, " \t\r") >= len)
 		return; /* blank lines keep interactive sessions (socat) friendly */
-	reply = ctl_handle_line(c->srv->pd, line, len, &out);
+	reply = ctl_handle_line_access(c->srv->pd, line, len,
+	                               c->readonly ? CTL_ACCESS_READONLY : CTL_ACCESS_FULL, &out);
 	client_send(c, reply);
 	if (c->drop)
 		return;
@@ -293,23 +317,25 @@ static void refuse_client(int fd)
 }
 
 /* Logs who connected, as far as the kernel says. */
-static void log_peer(unsigned id, int fd)
+static void log_peer(unsigned id, int fd, bool readonly)
 {
+	const char *how = readonly ? ", read-only" : "";
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
-		log_debug("client %u connected (pid %d, uid %u)", id, (int)cred.pid,
-		          (unsigned)cred.uid);
+		log_debug("client %u connected (pid %d, uid %u%s)", id, (int)cred.pid,
+		          (unsigned)cred.uid, how);
 	else
-		log_debug("client %u connected", id);
+		log_debug("client %u connected%s", id, how);
 }
 
 /* Takes a new connection: greets it, or refuses it past the client limit. */
 static void server_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
                           int salen, void *arg)
 {
-	struct ctl_server *s = arg;
+	struct ctl_listener *l = arg;
+	struct ctl_server *s = l->srv;
 	struct ctl_client *c;
 
 	if (s->nclients >= POOLD_CLIENTS_MAX) {
@@ -329,10 +355,11 @@ static void server_accept(struct evconnlistener *lev, evutil_socket_t fd, struct
 		return;
 	}
 	c->srv = s;
+	c->readonly = l->readonly;
 	c->id = ++s->next_id;
 	TAILQ_INSERT_TAIL(&s->clients, c, entry);
 	s->nclients++;
-	log_peer(c->id, fd);
+	log_peer(c->id, fd, l->readonly);
 	bufferevent_setcb(c->bev, client_read, client_written, client_event, c);
 	/* Reading stops at a line and a bit, so a client can't make us buffer more. */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, POOLD_LINE_MAX + 2);
@@ -346,13 +373,14 @@ static void server_resume(evutil_socket_t fd, short what, void *arg)
 	struct ctl_server *s = arg;
 
 	s->paused = false;
-	evconnlistener_enable(s->lev);
+	server_accepting(s, true);
 }
 
 /* Pauses accept when out of descriptors, so that the listener does not spin. */
 static void server_accept_error(struct evconnlistener *lev, void *arg)
 {
-	struct ctl_server *s = arg;
+	struct ctl_listener *l = arg;
+	struct ctl_server *s = l->srv;
 	int err = EVUTIL_SOCKET_ERROR();
 	struct timeval tv = {CTL_ACCEPT_RETRY_SEC, 0};
 
@@ -360,40 +388,65 @@ static void server_accept_error(struct evconnlistener *lev, void *arg)
 		if (!s->paused)
 			log_warnx("control socket: cannot accept: %s; pausing", strerror(err));
 		s->paused = true;
-		evconnlistener_disable(lev);
+		server_accepting(s, false);
 		evtimer_add(s->resume, &tv);
 		return;
 	}
 	log_warnx("control socket: accept: %s", strerror(err));
 }
 
-/* Sets up the server around a listening, non-blocking socket; closes fd on failure. */
-static int server_setup(struct ctl_server **out, struct event_base *base, int fd, struct poold *pd)
+/* Builds a server with no listener yet. */
+static int server_alloc(struct ctl_server **out, struct event_base *base, struct poold *pd)
 {
 	struct ctl_server *s = calloc(1, sizeof(*s));
 	struct sigaction sa;
 
-	if (s == NULL) {
-		close(fd);
+	if (s == NULL)
 		return -ENOMEM;
-	}
 	s->base = base;
 	s->pd = pd;
 	TAILQ_INIT(&s->clients);
 	s->resume = evtimer_new(base, server_resume, s);
-	s->lev = evconnlistener_new(base, server_accept, s,
-	                            LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
-	if (s->resume == NULL || s->lev == NULL) {
-		if (s->lev == NULL)
-			close(fd);
-		ctl_server_free(s);
+	if (s->resume == NULL) {
+		free(s);
 		return -ENOMEM;
 	}
-	evconnlistener_set_error_cb(s->lev, server_accept_error);
 	/* A client that hangs up before its reply must not kill the daemon. */
 	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
 		signal(SIGPIPE, SIG_IGN);
 	*out = s;
+	return 0;
+}
+
+/*
+ * Serves a listening, non-blocking socket. Takes fd and path (the socket file
+ * we created, or NULL): on failure fd is closed and the file removed.
+ */
+static int server_add_listener(struct ctl_server *s, int fd, char *path, bool readonly)
+{
+	struct ctl_listener *l = &s->lis[s->nlis];
+
+	if (s->nlis == CTL_LISTENERS) {
+		l = NULL;
+	} else {
+		l->srv = s;
+		l->readonly = readonly;
+		l->lev = evconnlistener_new(s->base, server_accept, l,
+		                            LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+	}
+	if (l == NULL || l->lev == NULL) {
+		close(fd);
+		if (path != NULL)
+			unlink(path);
+		free(path);
+		return l == NULL ? -EBUSY : -ENOMEM;
+	}
+	evconnlistener_set_error_cb(l->lev, server_accept_error);
+	l->path = path;
+	s->nlis++;
+	/* A listener added while accept is paused waits for the resume like the others. */
+	if (s->paused)
+		evconnlistener_disable(l->lev);
 	return 0;
 }
 
@@ -428,10 +481,13 @@ static int unlink_stale(const char *path, const struct sockaddr_un *sa)
 	return 0;
 }
 
-/* Binds with the socket file created 0600: only root may talk to poold. */
-static int bind_private(int fd, const struct sockaddr_un *sa)
+/*
+ * Binds with the socket file created with exactly mode: 0600 for the main
+ * socket (only root may talk to poold), 0666 for the read-only one.
+ */
+static int bind_mode(int fd, const struct sockaddr_un *sa, mode_t mode)
 {
-	mode_t old = umask(0177);
+	mode_t old = umask(~mode & 0777);
 	int r = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
 	int err = errno;
 
@@ -439,12 +495,10 @@ static int bind_private(int fd, const struct sockaddr_un *sa)
 	return r < 0 ? -err : 0;
 }
 
-int ctl_server_new(struct ctl_server **out, struct event_base *base, const char *path,
-                   struct poold *pd)
+/* Creates a listening socket file at path; *copy gets the path to unlink later. */
+static int listen_path(const char *path, mode_t mode, int *out, char **copy)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct ctl_server *s;
-	char *copy;
 	int fd, r;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -452,38 +506,59 @@ int ctl_server_new(struct ctl_server **out, struct event_base *base, const char 
 		return -ENAMETOOLONG;
 	}
 	strcpy(sa.sun_path, path);
-	copy = strdup(path);
-	if (copy == NULL)
+	*copy = strdup(path);
+	if (*copy == NULL)
 		return -ENOMEM;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		free(copy);
-		return -errno;
+		r = -errno;
+		goto fail;
 	}
-	r = bind_private(fd, &sa);
+	r = bind_mode(fd, &sa, mode);
 	if (r == -EADDRINUSE) {
 		r = unlink_stale(path, &sa);
 		if (r == 0)
-			r = bind_private(fd, &sa);
+			r = bind_mode(fd, &sa, mode);
 	}
 	if (r == 0 && listen(fd, SOMAXCONN) < 0) {
 		r = -errno;
 		unlink(path);
 	}
-	if (r < 0) {
-		if (r != -EADDRINUSE && r != -EEXIST)
-			log_err("%s: cannot listen: %s", path, strerror(-r));
-		close(fd);
-		free(copy);
-		return r;
+	if (r == 0) {
+		*out = fd;
+		return 0;
 	}
-	r = server_setup(&s, base, fd, pd);
+	if (r != -EADDRINUSE && r != -EEXIST)
+		log_err("%s: cannot listen: %s", path, strerror(-r));
+	close(fd);
+fail:
+	free(*copy);
+	*copy = NULL;
+	return r;
+}
+
+int ctl_server_new(struct ctl_server **out, struct event_base *base, const char *path,
+                   struct poold *pd)
+{
+	struct ctl_server *s;
+	char *copy;
+	int fd, r;
+
+	r = listen_path(path, 0600, &fd, &copy);
+	if (r < 0)
+		return r;
+	r = server_alloc(&s, base, pd);
 	if (r < 0) {
+		close(fd);
 		unlink(path);
 		free(copy);
 		return r;
 	}
-	s->path = copy;
+	r = server_add_listener(s, fd, copy, false);
+	if (r < 0) {
+		ctl_server_free(s);
+		return r;
+	}
 	log_info("listening on %s", path);
 	*out = s;
 	return 0;
@@ -491,9 +566,48 @@ int ctl_server_new(struct ctl_server **out, struct event_base *base, const char 
 
 int ctl_server_new_fd(struct ctl_server **out, struct event_base *base, int fd, struct poold *pd)
 {
+	struct ctl_server *s;
+	int r;
+
 	if (evutil_make_socket_nonblocking(fd) < 0 || evutil_make_socket_closeonexec(fd) < 0)
 		return -errno;
-	return server_setup(out, base, fd, pd);
+	r = server_alloc(&s, base, pd);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	r = server_add_listener(s, fd, NULL, false);
+	if (r < 0) {
+		ctl_server_free(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+int ctl_server_listen_ro(struct ctl_server *s, const char *path)
+{
+	char *copy;
+	int fd, r;
+
+	for (size_t i = 0; i < s->nlis; i++) {
+		if (s->lis[i].readonly)
+			return -EBUSY;
+		if (s->lis[i].path != NULL && strcmp(s->lis[i].path, path) == 0) {
+			log_err("%s is the main control socket: give the read-only socket a path "
+			        "of its own",
+			        path);
+			return -EINVAL;
+		}
+	}
+	r = listen_path(path, 0666, &fd, &copy);
+	if (r < 0)
+		return r;
+	r = server_add_listener(s, fd, copy, true);
+	if (r < 0)
+		return r;
+	log_info("listening on %s (read-only)", path);
+	return 0;
 }
 
 struct ctl_server *ctl_server_free(struct ctl_server *s)
@@ -504,14 +618,15 @@ struct ctl_server *ctl_server_free(struct ctl_server *s)
 		return NULL;
 	while ((c = TAILQ_FIRST(&s->clients)) != NULL)
 		client_free(c);
-	if (s->lev != NULL)
-		evconnlistener_free(s->lev);
+	for (size_t i = 0; i < s->nlis; i++) {
+		evconnlistener_free(s->lis[i].lev);
+		if (s->lis[i].path != NULL) {
+			unlink(s->lis[i].path);
+			free(s->lis[i].path);
+		}
+	}
 	if (s->resume != NULL)
 		event_free(s->resume);
-	if (s->path != NULL) {
-		unlink(s->path);
-		free(s->path);
-	}
 	free(s);
 	return NULL;
 }

@@ -12,6 +12,12 @@ int ctl_server_new(struct ctl_server **out, struct event_base *base, const char 
                    struct poold *pd);
 /* Serves an already listening socket (systemd socket activation). */
 int ctl_server_new_fd(struct ctl_server **out, struct event_base *base, int fd, struct poold *pd);
+/*
+ * Also listens on a read-only socket at path (mode 0666: any local user),
+ * where commands flagged CTL_CMD_MUTATING are refused with PermissionDenied.
+ * Its clients share the server's limit and events; the file is unlinked on free.
+ */
+int ctl_server_listen_ro(struct ctl_server *s, const char *path);
 /* Closes clients and the socket, unlinks a socket it created; NULL is fine; returns NULL. */
 struct ctl_server *ctl_server_free(struct ctl_server *s);
 /* Sends an event to subscribed clients; takes the reference to data. */

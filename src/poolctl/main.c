@@ -44,6 +44,8 @@ static void help(FILE *f)
 	           "  -j, --json           print replies as JSON\n"
 	           "  -h, --help           print this help\n"
 	           "  -V, --version        print the version\n"
+	           "  --commands [COMMAND] print the command names, or COMMAND's KEY= and --FLAG\n"
+	           "                       words, one per line (for completion)\n"
 	           "\ncommands (a unique prefix will do):\n");
 	for (const struct parser_cmd *c = parser_cmds; c->name != NULL; c++)
 		fprintf(f, "  %s%s%s\n        %s\n", c->name, c->usage[0] ? " " : "", c->usage,
@@ -172,17 +174,16 @@ static int run(const char *path, struct parser_request *req, const struct output
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"socket", required_argument, NULL, 's'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
+	    {"socket", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+	    {"commands", no_argument, NULL, 'C'},     {NULL, 0, NULL, 0},
 	};
 	const struct output *out = &output_text;
 	struct parser_request req;
 	const char *path = getenv("POOLD_SOCKET");
 	char err[512];
 	int opt, status;
+	bool commands = false;
 
 	if (path == NULL || path[0] == '\0')
 		path = POOLD_SOCKET_DEFAULT;
@@ -201,10 +202,23 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("poolctl %s (protocol %d)\n", POOLD_VERSION, POOLD_PROTOCOL_VERSION);
 			return EXIT_OK;
+		case 'C':
+			commands = true;
+			break;
 		default:
 			usage_line(stderr, NULL);
 			return EXIT_USAGE;
 		}
+	}
+	/* For the bash completion: the table's words, without asking poold. */
+	if (commands) {
+		if (argc - optind > 1 ||
+		    parser_print_words(stdout, optind < argc ? argv[optind] : NULL) < 0) {
+			fprintf(stderr, "poolctl: --commands [COMMAND]: COMMAND is one of:\n");
+			parser_print_words(stderr, NULL);
+			return EXIT_USAGE;
+		}
+		return EXIT_OK;
 	}
 	if (parser_parse(argc - optind, argv + optind, &req, err, sizeof(err)) < 0) {
 		fprintf(stderr, "poolctl: %s\n", err);

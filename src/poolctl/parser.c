@@ -311,6 +311,27 @@ int parser_parse(int argc, char **argv, struct parser_request *req, char *err, s
 	return check_rules(c, req->args, err, errlen);
 }
 
+int parser_print_words(FILE *f, const char *cmd)
+{
+	const struct parser_cmd *c;
+
+	for (c = parser_cmds; c->name != NULL; c++) {
+		if (cmd == NULL)
+			fprintf(f, "%s\n", c->name);
+		else if (strcmp(c->name, cmd) == 0)
+			break;
+	}
+	if (cmd == NULL)
+		return 0;
+	if (c->name == NULL)
+		return -1;
+	for (const struct parser_kw *k = c->kw; k != NULL && k->key != NULL; k++)
+		fprintf(f, "%s=\n", k->key);
+	if (c->flag != NULL)
+		fprintf(f, "--%s\n", c->flag);
+	return 0;
+}
+
 void parser_request_fini(struct parser_request *req)
 {
 	json_decref(req->args);

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -66,5 +67,11 @@ struct parser_request {
  */
 int parser_parse(int argc, char **argv, struct parser_request *req, char *err, size_t errlen);
 void parser_request_fini(struct parser_request *req);
+/*
+ * For completion (poolctl --commands): with cmd NULL prints every command
+ * name, one per line; else the KEY= and --FLAG words of the command named
+ * exactly cmd. Returns 0, or -1 when there is no such command.
+ */
+int parser_print_words(FILE *f, const char *cmd);
 /* Builds the request line's object: {"execute", "arguments", "id"}; takes nothing. */
 json_t *parser_request_json(const struct parser_request *req, int id);

@@ -13,8 +13,8 @@
 
 /* Every key poold.conf may hold; anything else is a typo worth a warning. */
 static const char *const config_keys[] = {
-    "socket",        "state_file",   "backend",   "sim_socket",
-    "xenstore_path", "default_pool", "log_level", "verify_interval",
+    "socket",       "state_file", "backend",         "sim_socket", "xenstore_path",
+    "default_pool", "log_level",  "verify_interval", "socket_ro",
 };
 
 /*
@@ -40,6 +40,7 @@ void config_fini(struct poold_config *c)
 	free(c->sim_socket);
 	free(c->xenstore_path);
 	free(c->ctl_socket);
+	free(c->ctl_socket_ro);
 	free(c->state_file);
 	free(c->default_pool);
 	config_init(c);
@@ -239,6 +240,7 @@ int config_read(struct poold_config *c, const char *path, bool must_exist, struc
 		goto out;
 	}
 	if ((r = config_get_string(x, path, "socket", &c->ctl_socket, e)) != 0 ||
+	    (r = config_get_string(x, path, "socket_ro", &c->ctl_socket_ro, e)) != 0 ||
 	    (r = config_get_string(x, path, "state_file", &c->state_file, e)) != 0 ||
 	    (r = config_get_string(x, path, "backend", &c->hv_backend, e)) != 0 ||
 	    (r = config_get_string(x, path, "sim_socket", &c->sim_socket, e)) != 0 ||
@@ -281,6 +283,7 @@ int config_merge(struct poold_config *dst, const struct poold_config *src)
 	    (r = config_over(&dst->sim_socket, src->sim_socket)) < 0 ||
 	    (r = config_over(&dst->xenstore_path, src->xenstore_path)) < 0 ||
 	    (r = config_over(&dst->ctl_socket, src->ctl_socket)) < 0 ||
+	    (r = config_over(&dst->ctl_socket_ro, src->ctl_socket_ro)) < 0 ||
 	    (r = config_over(&dst->state_file, src->state_file)) < 0 ||
 	    (r = config_over(&dst->default_pool, src->default_pool)) < 0)
 		return r;
@@ -345,6 +348,7 @@ static void config_print_key(FILE *out, const char *key, const char *v)
 void config_print(const struct poold_config *c, FILE *out)
 {
 	config_print_key(out, "socket", c->ctl_socket);
+	config_print_key(out, "socket_ro", c->ctl_socket_ro);
 	config_print_key(out, "state_file", c->state_file);
 	config_print_key(out, "backend", c->hv_backend);
 	config_print_key(out, "sim_socket", c->sim_socket);

@@ -207,12 +207,28 @@ static int poold_pools(struct poold *pd, struct pool_table *loaded, bool first, 
 	return 0;
 }
 
-/* Opens the control socket: systemd's if it passed one, else our own. */
-static int poold_listen(struct poold *pd, struct perr *e)
+/* Creates the directory a socket goes in (/run/poold), if it is missing. */
+static void poold_socket_dir(const char *path)
 {
-	const char *path = pd->cfg.ctl_socket;
 	char dir[4096];
 	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			log_warn("cannot create %s", dir);
+	}
+}
+
+/*
+ * Opens the control socket: systemd's if it passed one, else our own; then
+ * the read-only socket if one is configured (poold's own in either case).
+ */
+static int poold_listen(struct poold *pd, struct perr *e)
+{
+	const char *path = pd->cfg.ctl_socket, *ro = pd->cfg.ctl_socket_ro;
 	int n, r;
 
 	n = sd_listen_fds(1);
@@ -224,18 +240,19 @@ static int poold_listen(struct poold *pd, struct perr *e)
 		if (r != 0)
 			return perr_set(e, r, "cannot serve the socket systemd passed: %s",
 			                perr_name(r));
+	} else {
+		poold_socket_dir(path);
+		r = ctl_server_new(&pd->ctl, pd->base, path, pd);
+		if (r != 0)
+			return perr_set(e, r, "cannot listen on %s: %s", path, perr_name(r));
+	}
+	if (ro == NULL || ro[0] == '\0')
 		return 0;
-	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash != NULL && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			log_warn("cannot create %s", dir);
-	}
-	r = ctl_server_new(&pd->ctl, pd->base, path, pd);
+	poold_socket_dir(ro);
+	r = ctl_server_listen_ro(pd->ctl, ro);
 	if (r != 0)
-		return perr_set(e, r, "cannot listen on %s: %s", path, perr_name(r));
+		return perr_set(e, r, "cannot listen on the read-only socket %s: %s", ro,
+		                perr_name(r));
 	return 0;
 }
 
@@ -243,7 +260,7 @@ int poold_init(struct poold *pd, const struct poold_config *cfg, const struct po
                struct perr *e)
 {
 	struct pool_table loaded = {0};
-	bool first;
+	bool first, ro;
 	int r;
 
 	config_init(&pd->cfg);
@@ -308,8 +325,11 @@ int poold_init(struct poold *pd, const struct poold_config *cfg, const struct po
 	poold_verify_arm(pd);
 	pd->ready = true;
 	sd_notifyf(0, "READY=1\nSTATUS=%zu pools, %zu domains", pd->pools.n, pd->ndoms);
-	log_notice("ready: %zu pools, %zu domains, backend %s, socket %s", pd->pools.n, pd->ndoms,
-	           pd->cfg.hv_backend, pd->activated ? "from systemd" : pd->cfg.ctl_socket);
+	ro = pd->cfg.ctl_socket_ro != NULL && pd->cfg.ctl_socket_ro[0] != '\0';
+	log_notice("ready: %zu pools, %zu domains, backend %s, socket %s%s%s", pd->pools.n,
+	           pd->ndoms, pd->cfg.hv_backend,
+	           pd->activated ? "from systemd" : pd->cfg.ctl_socket,
+	           ro ? ", read-only socket " : "", ro ? pd->cfg.ctl_socket_ro : "");
 	return 0;
 }
 

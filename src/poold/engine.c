@@ -235,6 +235,7 @@ int engine_domain_find(struct poold *pd, const char *ref, struct dom **out, stru
 
 int engine_domain_migrate(struct poold *pd, const char *ref, const char *pool, struct perr *e)
 {
+	const struct pool *p;
 	struct dom *d;
 	struct snap s;
 	uint32_t domid;
@@ -244,8 +245,13 @@ int engine_domain_migrate(struct poold *pd, const char *ref, const char *pool, s
 		return r;
 	if (d->domid == 0)
 		return perr_set(e, POOLD_E_PROTECTED, "domain 0 always stays in pool0");
-	if (engine_pool_find(pd, pool, e) == NULL)
+	if ((p = engine_pool_find(pd, pool, e)) == NULL)
 		return POOLD_E_NOTFOUND;
+	if (cpumap_empty(&p->cpus))
+		return perr_set(e, POOLD_E_NOCPU,
+		                "pool %s has no pCPUs: give it some first (poolctl pool-modify %s "
+		                "ncpu=N)",
+		                p->name, p->name);
 	if ((r = snap_take(pd, &s)) < 0)
 		return perr_set(e, r, "out of memory");
 	domid = d->domid;

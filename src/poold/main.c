@@ -25,6 +25,7 @@ enum {
 	OPT_XENSTORE,
 	OPT_DEFAULT_POOL,
 	OPT_VERSION,
+	OPT_SOCKET_RO,
 };
 
 static const struct option main_options[] = {
@@ -35,21 +36,24 @@ static const struct option main_options[] = {
     {"sim-socket", required_argument, NULL, OPT_SIM_SOCKET},
     {"xenstore", required_argument, NULL, OPT_XENSTORE},
     {"default-pool", required_argument, NULL, OPT_DEFAULT_POOL},
+    {"socket-ro", required_argument, NULL, OPT_SOCKET_RO},
     {NULL, 0, NULL, 0},
 };
 
 static void main_usage(FILE *out)
 {
 	fprintf(out,
-	        "usage: poold [-dhnv] [-f CONFIG] [-s SOCKET] [--state FILE] [--backend xen|sim]\n"
-	        "             [--sim-socket PATH] [--xenstore PATH] [--default-pool NAME] "
-	        "[--version]\n"
+	        "usage: poold [-dhnv] [-f CONFIG] [-s SOCKET] [--socket-ro PATH] [--state FILE]\n"
+	        "             [--backend xen|sim] [--sim-socket PATH] [--xenstore PATH]\n"
+	        "             [--default-pool NAME] [--version]\n"
 	        "  -d                   stay in the foreground\n"
 	        "  -v                   more verbose (repeatable)\n"
 	        "  -n                   check the config and state files, then exit; with -v\n"
 	        "                       print the canonical config\n"
 	        "  -f CONFIG            config file (default %s)\n"
 	        "  -s SOCKET            control socket (default %s)\n"
+	        "  --socket-ro PATH     also a read-only control socket, open to every user\n"
+	        "                       (default none)\n"
 	        "  --state FILE         state file (default %s)\n"
 	        "  --backend xen|sim    hypervisor backend (default xen)\n"
 	        "  --sim-socket PATH    xensim's hypervisor socket, for --backend sim\n"
@@ -87,6 +91,9 @@ static int main_parse(int argc, char **argv, struct poold_config *cli)
 			break;
 		case 's':
 			r = main_set(&cli->ctl_socket, optarg);
+			break;
+		case OPT_SOCKET_RO:
+			r = main_set(&cli->ctl_socket_ro, optarg);
 			break;
 		case OPT_STATE:
 			r = main_set(&cli->state_file, optarg);

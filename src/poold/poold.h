@@ -30,7 +30,8 @@ struct poold_config {
 	/* Seconds between full verifies of every domain; 0 = at every rescan; -1 = unset. */
 	int verify_interval;
 	bool foreground;
-	bool check_only; /* -n: check configuration and state, then exit */
+	bool check_only;     /* -n: check configuration and state, then exit */
+	char *ctl_socket_ro; /* the read-only control socket (0666); NULL: none */
 };
 
 /*

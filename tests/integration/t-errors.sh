@@ -33,6 +33,23 @@ expect_rc 1 pc domain-set Domain-0 weight=0
 expect_rc 1 pc domain-set Domain-0 weight=70000
 pc --json pool-list | jq -e '.pools | length == 2' >/dev/null || fail "a refused command changed the pools"
 
+step "a pool without pCPUs takes no member, by pool-migrate or by key"
+pc pool-create e ncpu=1
+pc pool-modify e ncpu=0
+sim create k vcpus=1 pool=e >/dev/null
+wait_until "dom_pool k"
+assert_eq "k pool" pool0 "$(dom_pool k)"
+pc --json domain-list | jq -e '.domains[] | select(.name=="k") | .misplaced and .wanted == "e"' >/dev/null ||
+	fail "k not shown misplaced"
+expect_rc 1 pc pool-migrate k e
+grep -q "no pCPUs" "$T/err" || fail "no reason given: $(cat "$T/err")"
+step "given a pCPU again, the pool takes the domain that wanted it"
+pc pool-modify e ncpu=1
+wait_pinned k "$(pool_cpus e)"
+sim destroy k
+wait_until "! pc --json domain-list | jq -e '.domains[] | select(.name==\"k\")'"
+pc pool-destroy e
+
 step "Xen refuses an affinity: a clear error, the state stays consistent"
 sim create g vcpus=2 >/dev/null
 wait_until "dom_pool g"

@@ -147,6 +147,18 @@ static void test_place(void **state)
 	assert_true(dom_place(&d, &f->t, "pool0"));
 	assert_int_equal(d.pool_id, 3);
 	assert_false(d.misplaced);
+
+	/* A pool emptied of pCPUs holds no one: misplaced, in the default pool. */
+	cpumap_zero(&m);
+	assert_int_equal(pool_resize(&f->t, "gpu", &m, 0, NULL), 0);
+	assert_true(dom_place(&d, &f->t, "batch"));
+	assert_int_equal(d.pool_id, 2);
+	assert_true(d.misplaced);
+	/* ...and an empty default pool sends it to pool0. */
+	assert_int_equal(pool_resize(&f->t, "batch", &m, 0, NULL), 0);
+	assert_true(dom_place(&d, &f->t, "batch"));
+	assert_int_equal(d.pool_id, POOL0_ID);
+	assert_true(d.misplaced);
 }
 
 static void test_dom0(void **state)

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +98,7 @@ static void test_error_table_complete(void **state)
 	assert_string_equal(ctl_error_class(CTL_E_PROTOCOL), "ProtocolError");
 	assert_string_equal(ctl_error_class(CTL_E_NOCOMMAND), "CommandNotFound");
 	assert_string_equal(ctl_error_class(CTL_E_TOOMANY), "TooManyClients");
+	assert_string_equal(ctl_error_class(CTL_E_DENIED), "PermissionDenied");
 	assert_string_equal(ctl_error_class(-EIO), "GenericError");
 	assert_string_equal(ctl_error_class(-ENOMEM), "GenericError");
 }
@@ -530,6 +532,62 @@ static void test_query_commands(void **state)
 	json_decref(ret);
 }
 
+/* Every command of the table, on a read-only connection: refused exactly when mutating. */
+static void test_readonly_access(void **state)
+{
+	const char *valid =
+	    "{\"execute\":\"pool-create\",\"arguments\":{\"name\":\"p9\",\"ncpu\":1}}";
+	char line[256];
+	unsigned out, calls;
+	json_t *reply;
+
+	for (size_t i = 0; ctl_cmd_table[i] != NULL; i++) {
+		const struct ctl_cmd *c = ctl_cmd_table[i];
+		bool mutating = (c->flags & CTL_CMD_MUTATING) != 0;
+
+		/* No arguments: a mutating command is refused before they are looked at. */
+		snprintf(line, sizeof(line), "{\"execute\":\"%s\",\"id\":%zu}", c->name, i);
+		calls = fake.calls;
+		reply = ctl_handle_line_access(&pd, line, strlen(line), CTL_ACCESS_READONLY, &out);
+		assert_non_null(reply);
+		assert_int_equal(json_integer_value(json_object_get(reply, "id")), (json_int_t)i);
+		if (mutating) {
+			assert_string_equal(err_class(reply), "PermissionDenied");
+			assert_non_null(strstr(err_desc(reply), c->name));
+			assert_non_null(strstr(err_desc(reply), "read-only"));
+			assert_non_null(strstr(err_desc(reply), "as root"));
+			assert_int_equal(out & CTL_OUT_SUBSCRIBE, 0);
+		} else if (err_class(reply) != NULL) {
+			assert_string_not_equal(err_class(reply), "PermissionDenied");
+		}
+		assert_int_equal(fake.calls, calls);
+		json_decref(reply);
+
+		/* The same line on a full connection is never PermissionDenied. */
+		reply = ctl_handle_line_access(&pd, line, strlen(line), CTL_ACCESS_FULL, &out);
+		assert_true(err_class(reply) == NULL ||
+		            strcmp(err_class(reply), "PermissionDenied") != 0);
+		json_decref(reply);
+	}
+	/* The commands a read-only user needs are not mutating, log-level is. */
+	assert_false(ctl_cmd_find("status")->flags & CTL_CMD_MUTATING);
+	assert_false(ctl_cmd_find("subscribe")->flags & CTL_CMD_MUTATING);
+	assert_false(ctl_cmd_find("pool-list")->flags & CTL_CMD_MUTATING);
+	assert_false(ctl_cmd_find("domain-list")->flags & CTL_CMD_MUTATING);
+	assert_false(ctl_cmd_find("query-commands")->flags & CTL_CMD_MUTATING);
+	assert_true(ctl_cmd_find("log-level")->flags & CTL_CMD_MUTATING);
+	/* A valid mutating request is refused too, and nothing reaches the engine. */
+	calls = fake.calls;
+	reply = ctl_handle_line_access(&pd, valid, strlen(valid), CTL_ACCESS_READONLY, &out);
+	assert_string_equal(err_class(reply), "PermissionDenied");
+	assert_int_equal(fake.calls, calls);
+	json_decref(reply);
+	reply = ctl_handle_line_access(&pd, valid, strlen(valid), CTL_ACCESS_FULL, &out);
+	assert_null(err_class(reply));
+	assert_int_equal(fake.calls, calls + 1);
+	json_decref(reply);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -545,6 +603,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_status_log_subscribe, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_query_commands, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_readonly_access, setup, teardown),
 	};
 
 	log_init("test-ctl-proto", LOG_LEVEL_ERR);

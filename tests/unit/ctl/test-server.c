@@ -36,6 +36,7 @@ static struct topo topo;
 static struct event_base *base;
 static char dir[64];
 static char path[128];
+static char ro_path[128];
 
 static int setup(void **state)
 {
@@ -44,12 +45,14 @@ static int setup(void **state)
 	snprintf(dir, sizeof(dir), "/tmp/test-ctl-XXXXXX");
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/poold.sock", dir);
+	snprintf(ro_path, sizeof(ro_path), "%s/poold-ro.sock", dir);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	unlink(path);
+	unlink(ro_path);
 	rmdir(dir);
 	event_base_free(base);
 	fake_poold_fini(&pd);
@@ -63,15 +66,21 @@ static void pump(void)
 		event_base_loop(base, EVLOOP_NONBLOCK);
 }
 
-static int tc_connect(struct tc *c)
+/* Connects to the socket at p. */
+static int tc_connect_to(struct tc *c, const char *p)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
 	memset(c, 0, sizeof(*c));
-	strcpy(sa.sun_path, path);
+	strcpy(sa.sun_path, p);
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	assert_true(c->fd >= 0);
 	return connect(c->fd, (struct sockaddr *)&sa, sizeof(sa));
+}
+
+static int tc_connect(struct tc *c)
+{
+	return tc_connect_to(c, path);
 }
 
 static void tc_close(struct tc *c)
@@ -454,6 +463,121 @@ static void test_socket_file(void **state)
 	unlink(path);
 }
 
+/* Sends one request and returns its reply. */
+static json_t *tc_ask(struct tc *c, const char *line)
+{
+	json_t *m;
+
+	tc_send(c, line);
+	m = tc_recv(c);
+	assert_non_null(m);
+	return m;
+}
+
+static void test_readonly_socket(void **state)
+{
+	static const char *const allowed[] = {"status", "pool-list", "domain-list",
+	                                      "query-commands"};
+	struct ctl_server *s = NULL;
+	struct stat st;
+	struct tc ro, rw;
+	unsigned calls;
+	int level;
+	json_t *m;
+
+	assert_int_equal(ctl_server_new(&s, base, path, &pd), 0);
+	assert_int_equal(ctl_server_listen_ro(s, ro_path), 0);
+	/* The main socket stays root's; the read-only one is open to every user. */
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(stat(ro_path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0666);
+	/* One read-only socket per server, and never the main socket's path. */
+	assert_int_equal(ctl_server_listen_ro(s, ro_path), -EBUSY);
+
+	assert_int_equal(tc_connect_to(&ro, ro_path), 0);
+	assert_int_equal(tc_connect(&rw), 0);
+	expect_greeting(&ro);
+	expect_greeting(&rw);
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
+		char line[128];
+
+		snprintf(line, sizeof(line), "{\"execute\":\"%s\",\"id\":%zu}\n", allowed[i], i);
+		m = tc_ask(&ro, line);
+		if (json_object_get(m, "return") == NULL)
+			fail_msg("%s on the read-only socket: %s", allowed[i],
+			         err_class(m) ? err_class(m) : "no return");
+		assert_int_equal(json_integer_value(json_object_get(m, "id")), (json_int_t)i);
+		json_decref(m);
+	}
+
+	/* Mutating commands are refused with a stable class and where to go instead. */
+	calls = fake.calls;
+	m = tc_ask(&ro, "{\"execute\":\"pool-create\",\"arguments\":{\"name\":\"p9\","
+	                "\"ncpu\":1},\"id\":\"c\"}\n");
+	assert_string_equal(err_class(m), "PermissionDenied");
+	assert_string_equal(json_string_value(json_object_get(m, "id")), "c");
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(json_object_get(m, "error"), "desc")),
+	           "main control socket"));
+	json_decref(m);
+	assert_int_equal(fake.calls, calls);
+	level = log_get_level();
+	m = tc_ask(&ro, "{\"execute\":\"log-level\",\"arguments\":{\"level\":\"debug\"}}\n");
+	assert_string_equal(err_class(m), "PermissionDenied");
+	json_decref(m);
+	assert_int_equal(log_get_level(), level);
+
+	/* A read-only subscriber gets the events the main socket's changes cause. */
+	m = tc_ask(&ro, "{\"execute\":\"subscribe\"}\n");
+	assert_non_null(json_object_get(m, "return"));
+	json_decref(m);
+	m = tc_ask(&rw, "{\"execute\":\"pool-create\",\"arguments\":{\"name\":\"p9\","
+	                "\"ncpu\":1}}\n");
+	assert_non_null(json_object_get(m, "return"));
+	json_decref(m);
+	assert_int_equal(fake.calls, calls + 1);
+	ctl_server_event(s, POOLD_EV_POOL_CHANGED,
+	                 json_pack("{s:s,s:s}", "pool", "p9", "action", "created"));
+	m = tc_recv(&ro);
+	assert_non_null(m);
+	assert_string_equal(json_string_value(json_object_get(m, "event")), "pool-changed");
+	json_decref(m);
+	tc_close(&ro);
+	tc_close(&rw);
+
+	ctl_server_free(s);
+	/* Both socket files are gone. */
+	assert_int_equal(stat(path, &st), -1);
+	assert_int_equal(stat(ro_path, &st), -1);
+
+	/* The main socket's path can't be the read-only one too. */
+	assert_int_equal(ctl_server_new(&s, base, path, &pd), 0);
+	assert_int_equal(ctl_server_listen_ro(s, path), -EINVAL);
+	ctl_server_free(s);
+
+	/* Beside an inherited socket (systemd) it works the same, and only it is unlinked. */
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	strcpy(sa.sun_path, path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	assert_int_equal(ctl_server_new_fd(&s, base, fd, &pd), 0);
+	assert_int_equal(ctl_server_listen_ro(s, ro_path), 0);
+	assert_int_equal(tc_connect_to(&ro, ro_path), 0);
+	expect_greeting(&ro);
+	m = tc_ask(&ro, "{\"execute\":\"pool-destroy\",\"arguments\":{\"name\":\"pool1\"}}\n");
+	assert_string_equal(err_class(m), "PermissionDenied");
+	json_decref(m);
+	tc_close(&ro);
+	ctl_server_free(s);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(stat(ro_path, &st), -1);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -463,6 +587,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_slow_reader_dropped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_socket_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_readonly_socket, setup, teardown),
 	};
 
 	log_init("test-ctl-server", LOG_LEVEL_ERR);
