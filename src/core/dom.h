@@ -27,6 +27,7 @@ struct dom {
 	char name[DOM_NAME_MAX + 1];
 	unsigned nr_vcpus;
 	enum sched_kind sched; /* scheduler of the domain's Xen cpupool */
+	bool shutdown;         /* shut down but not dying: kept, nothing written */
 
 	/* What decides the pool: the last `pool` key value acted on, and the
 	 * pool wanted (from that key or from pool-migrate); "" = none. */

@@ -172,7 +172,9 @@ static void dominfo_from_xc(struct hv_dominfo *d, const xc_domaininfo_t *in)
 	memcpy(d->uuid, in->handle, sizeof(d->uuid));
 	d->nr_vcpus = in->max_vcpu_id == XEN_INVALID_MAX_VCPU_ID ? 0 : in->max_vcpu_id + 1;
 	d->cpupool = in->cpupool;
-	d->dying = (in->flags & (XEN_DOMINF_dying | XEN_DOMINF_shutdown)) != 0;
+	d->dying = (in->flags & XEN_DOMINF_dying) != 0;
+	/* A shut-down domain may resume (suspend-cancel, a failed migration). */
+	d->shutdown = (in->flags & XEN_DOMINF_shutdown) != 0;
 }
 
 /* Lists every domain, HV_XEN_BATCH per hypercall, each batch starting past the last seen. */

@@ -15,7 +15,8 @@ struct hv_dominfo {
 	uint8_t uuid[16];
 	unsigned nr_vcpus; /* max_vcpu_id + 1 */
 	uint32_t cpupool;
-	bool dying; /* dying or shut down: leave it alone */
+	bool dying;    /* being destroyed: gone for poold */
+	bool shutdown; /* shut down (suspended, rebooting): kept, left alone */
 };
 
 struct hv;

@@ -64,6 +64,9 @@ static int engine_commit(struct poold *pd, struct snap *s, struct perr *e)
 	if (r != 0) {
 		log_warnx("%s", e != NULL ? e->msg : "state file not written");
 		snap_restore(pd, s);
+		/* The file may hold the refused change already (renamed, the directory
+		 * not synced): the next save must write the rolled-back model. */
+		pd->state_dirty = true;
 		return r;
 	}
 	snap_drop(s);

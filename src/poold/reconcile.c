@@ -150,6 +150,7 @@ static void dom_new(struct poold *pd, struct dom *d, const struct hv_dominfo *in
 	d->domid = info->domid;
 	memcpy(d->uuid, info->uuid, sizeof(d->uuid));
 	d->nr_vcpus = info->nr_vcpus;
+	d->shutdown = info->shutdown;
 	d->sched = kind;
 	d->pool_id = POOL0_ID;
 	if (pd->xs != NULL && xsw_read_name(pd->xs, d->domid, d->name, sizeof(d->name)) < 0)
@@ -228,6 +229,7 @@ static int pass_merge(struct poold *pd, struct pass *ps, struct sched_cache *sc,
 				na[k] = pd->applied[o];
 			nd[k] = pd->doms[o++];
 			nd[k].nr_vcpus = info[i].nr_vcpus;
+			nd[k].shutdown = info[i].shutdown;
 			nd[k].sched = kind;
 			if (nd[k].name[0] == '\0' && pd->xs != NULL &&
 			    xsw_read_name(pd->xs, nd[k].domid, nd[k].name, sizeof(nd[k].name)) == 0)
@@ -380,6 +382,11 @@ static void pass_dom(struct poold *pd, struct pass *ps, struct dom *d,
 	struct cpumap eff;
 	int r = 0;
 
+	if (d->shutdown) {
+		/* Nothing runs; read it all back should it resume. */
+		ap->valid = false;
+		return;
+	}
 	if (p == NULL || cpumap_empty(&p->cpus)) {
 		/* A pool whose pCPUs all went offline: its members run in pool0. */
 		p = &pd->pools.pools[0];

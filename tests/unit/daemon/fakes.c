@@ -49,6 +49,7 @@ static int fake_list(struct hv *hv, struct hv_dominfo **out, size_t *n)
 		v[k].nr_vcpus = d->nr_vcpus;
 		v[k].cpupool = d->cpupool;
 		v[k].dying = d->dying;
+		v[k].shutdown = d->shutdown;
 		k++;
 	}
 	*out = v;

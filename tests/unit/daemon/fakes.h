@@ -14,6 +14,7 @@
 struct fake_dom {
 	bool exists;
 	bool dying;
+	bool shutdown;
 	uint32_t domid;
 	uint8_t uuid[16];
 	char name[DOM_NAME_MAX + 1];

@@ -403,6 +403,21 @@ static void test_keys_trust_and_gone(void **state)
 	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
 	assert_int_equal(t->pd.ndoms, 2);
 	assert_int_equal(fake_events(&t->ctl, POOLD_EV_DOMAIN_GONE), 1);
+	/* a shut-down domain keeps its place and choices, and is left alone until it resumes */
+	assert_int_equal(engine_domain_migrate(&t->pd, "vm1", "pool1", &e), 0);
+	assert_pinned(t, 1, "2-3");
+	vm1->shutdown = true;
+	vm1->hard[0] = cpus("0");
+	fake_reset_counts(&t->hv);
+	t->pd.verify_all = true;
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(t->pd.ndoms, 2);
+	assert_int_equal(t->hv.affinity_writes + t->hv.sched_writes, 0);
+	assert_int_equal(fake_events(&t->ctl, POOLD_EV_DOMAIN_GONE), 1);
+	vm1->shutdown = false;
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_pinned(t, 1, "2-3");
+	assert_string_equal(dom_of(&t->pd, 1)->want, "pool1");
 	/* a dying domain is left alone and forgotten */
 	vm1->dying = true;
 	vm1->hard[0] = cpus("3");

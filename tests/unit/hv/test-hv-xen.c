@@ -380,7 +380,8 @@ static void test_list_domains_batches(void **state)
 			assert_int_equal(list[i].nr_vcpus, 128);
 		else
 			assert_int_equal(list[i].nr_vcpus, i % 5 + 1);
-		assert_int_equal(list[i].dying, i == 1 || i == 2);
+		assert_int_equal(list[i].dying, i == 1);
+		assert_int_equal(list[i].shutdown, i == 2);
 	}
 	free(list);
 
