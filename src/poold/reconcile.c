@@ -45,9 +45,33 @@ struct pass {
 
 int reconcile_save(struct poold *pd, struct perr *e)
 {
+	struct dom *all = pd->doms;
+	size_t n = pd->ndoms;
 	int r;
 
-	r = state_save(pd->cfg.state_file, &pd->pools, pd->doms, pd->ndoms, e);
+	/* Records not matched yet (no pass has listed the domains) must survive. */
+	if (pd->nsaved > 0) {
+		all = calloc(pd->ndoms + pd->nsaved, sizeof(*all));
+		if (all == NULL)
+			return perr_set(e, POOLD_E_STATE, "state file not written: out of memory");
+		if (pd->ndoms > 0)
+			memcpy(all, pd->doms, pd->ndoms * sizeof(*all));
+		for (size_t i = 0; i < pd->nsaved; i++) {
+			const struct state_dom *rec = &pd->saved[i];
+			struct dom *d = &all[n++];
+
+			memcpy(d->uuid, rec->uuid, sizeof(d->uuid));
+			d->domid = rec->domid;
+			memcpy(d->name, rec->name, sizeof(d->name));
+			memcpy(d->want, rec->want, sizeof(d->want));
+			memcpy(d->key_seen, rec->key_seen, sizeof(d->key_seen));
+			d->weight = rec->weight;
+			d->cap = rec->cap;
+		}
+	}
+	r = state_save(pd->cfg.state_file, &pd->pools, all, n, e);
+	if (all != pd->doms)
+		free(all);
 	pd->state_dirty = r != 0;
 	return r;
 }

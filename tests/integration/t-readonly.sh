@@ -75,3 +75,16 @@ fi
 step "the read-only socket goes away with poold"
 stop_poold
 [ ! -e "$RO" ] || fail "$RO left behind"
+
+step "socket_ro in poold.conf, and -nv prints it back"
+printf 'socket_ro = "%s"\n' "$T/conf-ro.sock" >"$T/ro.conf"
+"$POOLD" -n -v -f "$T/ro.conf" --state "$T/state.json" >"$T/printed"
+grep -qx "socket_ro = \"$T/conf-ro.sock\"" "$T/printed" || fail "-nv: $(cat "$T/printed")"
+"$POOLD" -d -f "$T/ro.conf" --backend sim --sim-socket "$T/hv.sock" \
+	--xenstore "$T/xenstore.sock" -s "$T/poold.sock" --state "$T/state.json" \
+	>>"$T/poold.log" 2>&1 &
+POOLD_PID=$!
+wait_until "pc status"
+expect_rc 1 "$POOLCTL" -s "$T/conf-ro.sock" domain-set 0 weight=300
+grep -q "(PermissionDenied)" "$T/err" || fail "domain-set was not refused: $(cat "$T/err")"
+"$POOLCTL" -s "$T/conf-ro.sock" pool-list | grep -q '^pool1 ' || fail "no pool-list via socket_ro"

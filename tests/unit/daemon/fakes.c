@@ -38,6 +38,10 @@ static int fake_list(struct hv *hv, struct hv_dominfo **out, size_t *n)
 
 	if (v == NULL)
 		return -ENOMEM;
+	if (f->fail_list) {
+		free(v);
+		return -f->fail_list;
+	}
 	/* ascending domid, as the port promises */
 	for (uint32_t id = 0; id < 1000; id++) {
 		struct fake_dom *d = fake_find(f, id);

@@ -450,6 +450,25 @@ static void test_restart_restores_records(void **state)
 	pool_table_fini(&t->pd.pools);
 	assert_int_equal(state_load(t->state, &t->pd.pools, &t->pd.saved, &t->pd.nsaved, &e), 0);
 	assert_int_equal(t->pd.nsaved, 3);
+	/* while the domains can't be listed, a change keeps every record */
+	t->hv.fail_list = EIO;
+	assert_int_equal(engine_pool_create(&t->pd, "pool2",
+	                                    &(struct pool_cpus_spec){.by_count = true, .ncpu = 1},
+	                                    0, &e),
+	                 -EIO);
+	assert_non_null(pool_find(&t->pd.pools, "pool2"));
+	{
+		struct pool_table t2;
+		struct state_dom *recs = NULL;
+		size_t nrecs = 0;
+
+		assert_int_equal(state_load(t->state, &t2, &recs, &nrecs, &e), 0);
+		assert_int_equal(nrecs, 3);
+		pool_table_fini(&t2);
+		free(recs);
+	}
+	assert_int_equal(engine_pool_destroy(&t->pd, "pool2", false, &e), -EIO);
+	t->hv.fail_list = 0;
 	fake_reset_counts(&t->hv);
 	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
 	assert_int_equal(t->hv.affinity_writes + t->hv.sched_writes, 0);
