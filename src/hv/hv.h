@@ -39,7 +39,7 @@ struct hv_ops {
 	                 unsigned *cap);
 	int (*set_sched)(struct hv *hv, uint32_t domid, enum sched_kind kind, unsigned weight,
 	                 unsigned cap);
-	/* Cumulative run time of a vCPU, in ns. */
+	/* Cumulative run time of a vCPU, in ns: for the credit1 share controller (DESIGN.md §3). */
 	int (*vcpu_time)(struct hv *hv, uint32_t domid, unsigned vcpu, uint64_t *ns);
 	void (*close)(struct hv *hv);
 };
