@@ -424,11 +424,10 @@ static int server_alloc(struct ctl_server **out, struct event_base *base, struct
  */
 static int server_add_listener(struct ctl_server *s, int fd, char *path, bool readonly)
 {
-	struct ctl_listener *l = &s->lis[s->nlis];
+	struct ctl_listener *l = NULL;
 
-	if (s->nlis == CTL_LISTENERS) {
-		l = NULL;
-	} else {
+	if (s->nlis < CTL_LISTENERS) {
+		l = &s->lis[s->nlis];
 		l->srv = s;
 		l->readonly = readonly;
 		l->lev = evconnlistener_new(s->base, server_accept, l,

@@ -36,7 +36,7 @@ struct fake_hv {
 	struct hv hv;
 	struct topo topo;
 	enum sched_kind sched[2]; /* per cpupool 0 and 1 */
-	int fail_list; /* errno list_domains fails with, 0 = none */
+	int fail_list;            /* errno list_domains fails with, 0 = none */
 	struct fake_dom doms[FAKE_DOMS];
 	unsigned affinity_writes, sched_writes;
 	/* the last affinity writes: domid * 100 + vcpu */
