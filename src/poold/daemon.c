@@ -139,10 +139,17 @@ static void poold_reload_cb(evutil_socket_t sig, short what, void *arg)
 
 	topo = calloc(1, sizeof(*topo));
 	if (topo != NULL && pd->hv->ops->topology(pd->hv, topo) == 0) {
-		free(pd->topo);
+		struct topo *old = pd->topo;
+
+		/* The new topology stays only if the pools can follow it. */
 		pd->topo = topo;
-		if (poold_follow_host(pd, &e) != 0)
+		if (poold_follow_host(pd, &e) != 0) {
 			log_warnx("reload: the pools can't follow the host's pCPUs: %s", e.msg);
+			pd->topo = old;
+			free(topo);
+		} else {
+			free(old);
+		}
 	} else {
 		free(topo);
 		log_warnx("reload: cannot read the host topology; keeping the old one");
@@ -280,8 +287,11 @@ int poold_init(struct poold *pd, const struct poold_config *cfg, const struct po
 	/* Until the host is known the loaded table has nowhere to go. */
 	pd->pools = loaded;
 	memset(&loaded, 0, sizeof(loaded));
-	r = hv_open(&pd->hv, pd->cfg.hv_backend,
-	            pd->cfg.sim_socket != NULL ? pd->cfg.sim_socket : "hv.sock");
+	if (strcmp(pd->cfg.hv_backend, "sim") == 0 && pd->cfg.sim_socket == NULL)
+		return perr_set(e, POOLD_E_INVALID,
+		                "backend sim needs xensim's socket: give --sim-socket PATH or "
+		                "sim_socket in poold.conf");
+	r = hv_open(&pd->hv, pd->cfg.hv_backend, pd->cfg.sim_socket);
 	if (r < 0)
 		return perr_set(e, r, "cannot open the %s hypervisor backend: %s%s",
 		                pd->cfg.hv_backend, strerror(-r),
@@ -335,7 +345,10 @@ int poold_init(struct poold *pd, const struct poold_config *cfg, const struct po
 
 int poold_run(struct poold *pd)
 {
-	return event_base_dispatch(pd->base) < 0 ? -EIO : 0;
+	if (event_base_dispatch(pd->base) < 0)
+		return -EIO;
+	/* The loop also stops when xenstore is gone: that is a failure to restart from. */
+	return xsw_lost(pd->xs) ? -ECONNRESET : 0;
 }
 
 /* Frees an event that may not exist. */

@@ -195,9 +195,43 @@ static void main_detach(int fd)
 		dup2(null, STDERR_FILENO);
 		close(null);
 	}
+	log_use_syslog();
 	if (write(fd, "R", 1) < 0)
 		log_warn("telling the parent we are ready");
 	close(fd);
+}
+
+/* Makes a relative path absolute against the directory poold was started in. */
+static int main_absolute(char **path)
+{
+	char *cwd, *abs;
+
+	if (*path == NULL || (*path)[0] == '/' || (*path)[0] == '\0')
+		return 0;
+	cwd = getcwd(NULL, 0);
+	if (cwd == NULL)
+		return -errno;
+	if (asprintf(&abs, "%s/%s", cwd, *path) < 0) {
+		free(cwd);
+		return -ENOMEM;
+	}
+	free(cwd);
+	free(*path);
+	*path = abs;
+	return 0;
+}
+
+/* Resolves every path now: a daemon runs in "/" and re-reads poold.conf there. */
+static int main_absolute_paths(struct poold_config *c)
+{
+	char **paths[] = {&c->config_file, &c->sim_socket,    &c->xenstore_path,
+	                  &c->ctl_socket,  &c->ctl_socket_ro, &c->state_file};
+	int r;
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if ((r = main_absolute(paths[i])) < 0)
+			return r;
+	return 0;
 }
 
 /* Builds the effective config: defaults under the file under the command line. */
@@ -211,6 +245,8 @@ static int main_config(struct poold_config *cfg, const struct poold_config *cli,
 		r = config_merge(cfg, cli);
 	if (r == 0)
 		r = config_defaults(cfg);
+	if (r == 0 && (r = main_absolute_paths(cfg)) < 0)
+		perr_set(e, r, "cannot resolve relative paths: %s", strerror(-r));
 	return r;
 }
 
@@ -231,6 +267,11 @@ int main(int argc, char **argv)
 	}
 	if (cli.log_level >= 0)
 		log_set_level(cli.log_level);
+	if ((r = main_absolute_paths(&cli)) < 0) {
+		fprintf(stderr, "poold: cannot resolve relative paths: %s\n", strerror(-r));
+		config_fini(&cli);
+		return 1;
+	}
 
 	r = main_config(&cfg, &cli, &e);
 	if (r != 0) {

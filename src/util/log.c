@@ -6,11 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 static const char *log_progname = "poold";
 static int log_level = LOG_LEVEL_NOTICE;
 /* Under journald the priority prefix replaces the program name. */
 static bool log_journal;
+/* Detached from any terminal: syslog is where messages can still be read. */
+static bool log_syslog;
 
 static const char *const level_names[] = {
     [LOG_LEVEL_ERR] = "err",   [LOG_LEVEL_WARNING] = "warning", [LOG_LEVEL_NOTICE] = "notice",
@@ -22,6 +25,12 @@ void log_init(const char *progname, int level)
 	log_progname = progname;
 	log_level = level;
 	log_journal = getenv("JOURNAL_STREAM") != NULL;
+}
+
+void log_use_syslog(void)
+{
+	openlog(log_progname, LOG_PID, LOG_DAEMON);
+	log_syslog = true;
 }
 
 void log_set_level(int level)
@@ -62,6 +71,12 @@ static void log_vmsg(int level, int errnum, const char *fmt, va_list ap)
 	if (level > log_level)
 		return;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (log_syslog) {
+		/* The levels are syslog's own numbers. */
+		syslog(level, "%s%s%s", buf, errnum != 0 ? ": " : "",
+		       errnum != 0 ? strerror(errnum) : "");
+		return;
+	}
 	if (log_journal)
 		fprintf(stderr, "<%d>%s", level, buf);
 	else

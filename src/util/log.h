@@ -13,6 +13,8 @@ enum log_level {
 
 /* Sets the program name printed before messages when not under journald. */
 void log_init(const char *progname, int level);
+/* Sends messages to syslog (daemon facility) instead of stderr: a detached daemon. */
+void log_use_syslog(void);
 /* Sets the most verbose level printed. */
 void log_set_level(int level);
 int log_get_level(void);

@@ -25,9 +25,34 @@ struct xsw {
 	void *arg;
 	/* Which domains have their pool key watched, so watching is idempotent. */
 	uint64_t watched[XSW_DOMID_LIMIT / 64];
+	/* The connection broke; poold exits (xsw_lost). */
+	bool lost;
 	/* Which watched keys had an event since xsw_key_changed() last asked. */
 	uint64_t changed[XSW_DOMID_LIMIT / 64];
 };
+
+/*
+ * Notes a failed xenstore call: a broken connection (libxenstore closes its
+ * socket when a read fails, and says nothing on the watch pipe) would leave
+ * new domains unplaced for good, so the loop stops with an error and poold
+ * exits for its service manager to start it again on a fresh connection.
+ * Returns -err.
+ */
+static int xsw_fail(struct xsw *x, int err)
+{
+	if (err == 0)
+		err = EIO;
+	if ((err == EBADF || err == ECONNRESET || err == EPIPE || err == ENOTCONN) && !x->lost) {
+		errno = err;
+		log_warn("xenstore connection lost; exiting");
+		x->lost = true;
+		if (x->ev != NULL) {
+			event_del(x->ev);
+			event_base_loopbreak(event_get_base(x->ev));
+		}
+	}
+	return -err;
+}
 
 /* Marks the key an event names as changed; an event that names none marks them all. */
 static void xsw_note(struct xsw *x, const char *path, const char *token)
@@ -59,10 +84,13 @@ static void xsw_readable(evutil_socket_t fd, short what, void *arg)
 		n++;
 	}
 	if (errno != EAGAIN) {
-		/* The connection is gone: stop polling it rather than spin on it. */
-		log_warn("reading xenstore watch events; no more domain events will be seen");
-		event_del(x->ev);
-		n++;
+		xsw_fail(x, errno);
+		if (!x->lost) {
+			/* Nothing more can be read from it: stop polling rather than spin. */
+			log_warn("reading xenstore watch events");
+			event_del(x->ev);
+		}
+		return;
 	}
 	if (n > 0)
 		x->fn(x->arg);
@@ -127,7 +155,7 @@ int xsw_watch_domain(struct xsw *x, uint32_t domid)
 		return 0;
 	snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/pool", domid);
 	if (!xs_watch(x->h, path, XSW_TOKEN_POOL))
-		return errno ? -errno : -EIO;
+		return xsw_fail(x, errno);
 	x->watched[domid / 64] |= UINT64_C(1) << (domid % 64);
 	return 0;
 }
@@ -143,6 +171,11 @@ int xsw_unwatch_domain(struct xsw *x, uint32_t domid)
 	if (!xs_unwatch(x->h, path, XSW_TOKEN_POOL))
 		return errno ? -errno : -EIO;
 	return 0;
+}
+
+bool xsw_lost(const struct xsw *x)
+{
+	return x != NULL && x->lost;
 }
 
 bool xsw_key_changed(struct xsw *x, uint32_t domid)
@@ -165,7 +198,7 @@ static int xsw_read(struct xsw *x, const char *path, char *buf, size_t len)
 
 	v = xs_read(x->h, XBT_NULL, path, &n);
 	if (v == NULL)
-		return errno ? -errno : -EIO;
+		return xsw_fail(x, errno);
 	if (n >= len || memchr(v, '\0', n) != NULL) {
 		free(v);
 		return -ENAMETOOLONG;
@@ -214,7 +247,7 @@ int xsw_read_pool_key(struct xsw *x, uint32_t domid, char *buf, size_t len, bool
 		return r;
 	p = xs_get_permissions(x->h, XBT_NULL, path, &n);
 	if (p == NULL)
-		return errno ? -errno : -EIO;
+		return xsw_fail(x, errno);
 	*trusted = xsw_perms_trusted(p, n, domid);
 	free(p);
 	if (!*trusted)

@@ -22,6 +22,9 @@ struct xsw *xsw_close(struct xsw *x);
 int xsw_watch_domain(struct xsw *x, uint32_t domid);
 int xsw_unwatch_domain(struct xsw *x, uint32_t domid);
 
+/* Tells whether the xenstore connection broke (the event loop was stopped). */
+bool xsw_lost(const struct xsw *x);
+
 /*
  * Tells whether a watch event for the pool key of domid came since the
  * last call, and forgets it: a rescan re-reads only the keys that changed.
