@@ -9,6 +9,7 @@
 
 #include "util/log.h"
 #include "xensim/cli.h"
+#include "xensim/sim-xsd.h"
 #include "xensim/sim.h"
 #include "xensim/simctl.h"
 #include "xensim/xsd.h"
@@ -155,33 +156,6 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-static int xs_write(void *ctx, const char *path, const char *value)
-{
-	return xsd_write(ctx, path, value);
-}
-
-static int xs_set_perms(void *ctx, const char *path, const char *perms)
-{
-	return xsd_set_perms(ctx, path, perms);
-}
-
-static int xs_rm(void *ctx, const char *path)
-{
-	return xsd_rm(ctx, path);
-}
-
-static void xs_fire(void *ctx, const char *special)
-{
-	xsd_fire_special(ctx, special);
-}
-
-static const struct sim_xs_ops xs_ops = {
-    .write = xs_write,
-    .set_perms = xs_set_perms,
-    .rm = xs_rm,
-    .fire = xs_fire,
-};
-
 /* Stops the loop; the cleanup runs in main(). */
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -235,7 +209,7 @@ static int serve(const struct opts *o, const char *xs_path, const char *hv_path)
 		log_warnx("cannot serve xenstore at %s: %s", xs_path, strerror(-r));
 		goto out;
 	}
-	r = sim_new(&s, t, o->sched, &xs_ops, x);
+	r = sim_new(&s, t, o->sched, &sim_xsd_ops, x);
 	if (r < 0) {
 		log_warnx("cannot boot the simulated host: %s", strerror(-r));
 		goto out;

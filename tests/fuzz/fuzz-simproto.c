@@ -15,31 +15,10 @@
 
 #include "fuzz.h"
 #include "util/log.h"
+#include "xensim/sim-xsd.h"
 #include "xensim/sim.h"
 #include "xensim/simctl.h"
 #include "xensim/xsd.h"
-
-static int xs_write(void *ctx, const char *path, const char *value)
-{
-	return xsd_write(ctx, path, value);
-}
-
-static int xs_set_perms(void *ctx, const char *path, const char *perms)
-{
-	return xsd_set_perms(ctx, path, perms);
-}
-
-static int xs_rm(void *ctx, const char *path)
-{
-	return xsd_rm(ctx, path);
-}
-
-static void xs_fire(void *ctx, const char *special)
-{
-	xsd_fire_special(ctx, special);
-}
-
-static const struct sim_xs_ops xs_ops = {xs_write, xs_set_perms, xs_rm, xs_fire};
 
 /* Checks one reply line against simproto.h's two shapes. */
 static void check_reply(const char *reply)
@@ -129,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	r = xsd_new(&x, base, sock);
 	FUZZ_CHECK(r == 0, "xsd_new: %s", strerror(-r));
-	r = sim_new(&s, &topo, sched, &xs_ops, x);
+	r = sim_new(&s, &topo, sched, &sim_xsd_ops, x);
 	FUZZ_CHECK(r == 0, "sim_new: %s", strerror(-r));
 
 	while (p < end) {
