@@ -494,6 +494,27 @@ struct sample {
 };
 
 /*
+ * Times a poolctl command on pool pB that re-pins its `members` domains:
+ * its wall time and the hypervisor reads it cost after `before`.
+ */
+static struct counts time_repin(struct rig *r, const char *cmd, const char *arg, unsigned members,
+                                struct counts before, double *us, int64_t *reads)
+{
+	char pb[128];
+	size_t total, pinned;
+	struct counts after;
+
+	*us = (double)poolctl(r, cmd, "pB", arg);
+	pool_cpus(r, "pB", pb, sizeof(pb));
+	count_pinned(r, "b", pb, &total, &pinned);
+	if (pinned != members)
+		die("%s pB returned with %zu of %u domains pinned to %s", cmd, pinned, members, pb);
+	after = settle(r);
+	*reads = after.reads - before.reads;
+	return after;
+}
+
+/*
  * Triggers nothing new for poold: rewrites a domain's pool key with the value
  * it has. The wall time ends with the reply to a status request sent just
  * after: poold answers it only once the rescan is done. A sample where poold
@@ -532,7 +553,7 @@ static void spurious_rewrite(struct rig *r, uint32_t domid, const char *pool, st
 /* One run: a fresh host, a burst of n creates, the spurious rescans, pool changes, memory. */
 static void run_once(const char *poold_exe, const char *conf, unsigned n, struct sample *s)
 {
-	char name[32], pb[128];
+	char name[32];
 	struct counts c0, c1;
 	uint32_t domid0 = 0;
 	size_t total, pinned;
@@ -582,25 +603,8 @@ static void run_once(const char *poold_exe, const char *conf, unsigned n, struct
 	s->one_xs = c1.xs_requests - c0.xs_requests;
 
 	/* pool-create with n + 1 members waiting for it, then a resize that re-pins them all. */
-	c0 = c1;
-	s->create = (double)poolctl(&r, "pool-create", "pB", "ncpu=16");
-	pool_cpus(&r, "pB", pb, sizeof(pb));
-	count_pinned(&r, "b", pb, &total, &pinned);
-	if (pinned != n + 1)
-		die("pool-create pB returned with %zu of %u domains pinned to %s", pinned, n + 1,
-		    pb);
-	c1 = settle(&r);
-	s->create_reads = c1.reads - c0.reads;
-
-	c0 = c1;
-	s->modify = (double)poolctl(&r, "pool-modify", "pB", "ncpu=8");
-	pool_cpus(&r, "pB", pb, sizeof(pb));
-	count_pinned(&r, "b", pb, &total, &pinned);
-	if (pinned != n + 1)
-		die("pool-modify pB returned with %zu of %u domains pinned to %s", pinned, n + 1,
-		    pb);
-	c1 = settle(&r);
-	s->modify_reads = c1.reads - c0.reads;
+	c1 = time_repin(&r, "pool-create", "ncpu=16", n + 1, c1, &s->create, &s->create_reads);
+	c1 = time_repin(&r, "pool-modify", "ncpu=8", n + 1, c1, &s->modify, &s->modify_reads);
 
 	proc_mem(r.poold, &s->rss, &s->hwm);
 	rig_stop(&r);

@@ -536,52 +536,53 @@ fail:
 	return r;
 }
 
+/*
+ * Makes a server around one listening socket. On failure the socket is
+ * closed, and removed when `path` (owned, may be NULL) says poold made it.
+ */
+static int server_new(struct ctl_server **out, struct event_base *base, struct poold *pd, int fd,
+                      char *path)
+{
+	struct ctl_server *s;
+	int r;
+
+	r = server_alloc(&s, base, pd);
+	if (r < 0) {
+		close(fd);
+		if (path != NULL)
+			unlink(path);
+		free(path);
+		return r;
+	}
+	r = server_add_listener(s, fd, path, false);
+	if (r < 0) {
+		ctl_server_free(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
 int ctl_server_new(struct ctl_server **out, struct event_base *base, const char *path,
                    struct poold *pd)
 {
-	struct ctl_server *s;
 	char *copy;
 	int fd, r;
 
 	r = listen_path(path, 0600, &fd, &copy);
 	if (r < 0)
 		return r;
-	r = server_alloc(&s, base, pd);
-	if (r < 0) {
-		close(fd);
-		unlink(path);
-		free(copy);
-		return r;
-	}
-	r = server_add_listener(s, fd, copy, false);
-	if (r < 0) {
-		ctl_server_free(s);
-		return r;
-	}
-	log_info("listening on %s", path);
-	*out = s;
-	return 0;
+	r = server_new(out, base, pd, fd, copy);
+	if (r == 0)
+		log_info("listening on %s", path);
+	return r;
 }
 
 int ctl_server_new_fd(struct ctl_server **out, struct event_base *base, int fd, struct poold *pd)
 {
-	struct ctl_server *s;
-	int r;
-
 	if (evutil_make_socket_nonblocking(fd) < 0 || evutil_make_socket_closeonexec(fd) < 0)
 		return -errno;
-	r = server_alloc(&s, base, pd);
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	r = server_add_listener(s, fd, NULL, false);
-	if (r < 0) {
-		ctl_server_free(s);
-		return r;
-	}
-	*out = s;
-	return 0;
+	return server_new(out, base, pd, fd, NULL);
 }
 
 int ctl_server_listen_ro(struct ctl_server *s, const char *path)

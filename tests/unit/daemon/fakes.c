@@ -298,3 +298,20 @@ void ctl_server_event(struct ctl_server *s, const char *name, json_t *data)
 		snprintf(s->names[s->n++], sizeof(s->names[0]), "%s", name);
 	json_decref(data);
 }
+
+int fake_dir_new(char dir[64], char state[128], const char *name)
+{
+	snprintf(dir, 64, "/tmp/poold-test-%s.XXXXXX", name);
+	if (mkdtemp(dir) == NULL)
+		return -errno;
+	snprintf(state, 128, "%s/state.json", dir);
+	return 0;
+}
+
+int fake_dir_remove(const char *dir)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd);
+}

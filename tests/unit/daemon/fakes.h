@@ -68,4 +68,9 @@ bool fake_written(const struct fake_hv *f, uint32_t domid, unsigned v);
 void fake_poold(struct poold *pd, struct fake_hv *f, struct xsw *xs, struct ctl_server *ctl,
                 const char *state_path);
 void fake_poold_fini(struct poold *pd);
+
+/* Makes a fresh /tmp/poold-test-NAME.XXXXXX in dir, and state as its state.json. 0 or -errno. */
+int fake_dir_new(char dir[64], char state[128], const char *name);
+/* Removes such a directory and everything in it; 0 on success. */
+int fake_dir_remove(const char *dir);
 unsigned fake_events(const struct ctl_server *c, const char *name);

@@ -123,9 +123,7 @@ static int env_setup(void **state)
 	struct env *t = calloc(1, sizeof(*t));
 
 	assert_non_null(t);
-	strcpy(t->dir, "/tmp/poold-test-verify.XXXXXX");
-	assert_non_null(mkdtemp(t->dir));
-	snprintf(t->state, sizeof(t->state), "%s/state.json", t->dir);
+	assert_int_equal(fake_dir_new(t->dir, t->state, "verify"), 0);
 	*state = t;
 	return 0;
 }
@@ -133,11 +131,9 @@ static int env_setup(void **state)
 static int env_teardown(void **state)
 {
 	struct env *t = *state;
-	char cmd[128];
 
 	fake_poold_fini(&t->pd);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(fake_dir_remove(t->dir), 0);
 	free(t);
 	return 0;
 }
