@@ -362,8 +362,8 @@ static void show_dom(json_t *d)
 {
 	json_t *vcpus = json_object_get(d, "vcpus"), *v;
 	const char *first = NULL, *state = "run";
+	double secs = (double)num(d, "cpu_time") / 1e9;
 	bool same = true;
-	double secs = 0;
 	size_t i;
 
 	json_array_foreach (vcpus, i, v) {
@@ -373,7 +373,6 @@ static void show_dom(json_t *d)
 			first = h;
 		else if (h == NULL || strcmp(first, h) != 0)
 			same = false;
-		secs += (double)num(v, "time_ns") / 1e9;
 	}
 	if (json_is_true(json_object_get(d, "dying")))
 		state = "dying";
@@ -410,11 +409,12 @@ static int cmd_show(struct cli *c, int argc, char **argv)
 		return 0;
 	}
 	k = json_object_get(ok, "counters");
-	printf("sched %s, %zu pCPUs, writes %lld (calls: set_affinity %lld, set_sched %lld; "
-	       "%lld failed), reads %lld\n",
+	printf("sched %s, %zu pCPUs, clock %.3f s, writes %lld (calls: set_affinity %lld, "
+	       "set_sched %lld; %lld failed), reads %lld\n",
 	       json_string_value(json_object_get(ok, "sched")),
-	       json_array_size(json_object_get(ok, "cpus")), num(k, "writes"),
-	       num(k, "set_affinity"), num(k, "set_sched"), num(k, "failed"), num(k, "reads"));
+	       json_array_size(json_object_get(ok, "cpus")), (double)num(ok, "now_ns") / 1e9,
+	       num(k, "writes"), num(k, "set_affinity"), num(k, "set_sched"), num(k, "failed"),
+	       num(k, "reads"));
 	xs = json_object_get(ok, "xenstore");
 	if (xs)
 		printf("xenstore: %lld requests, %lld writes, %lld watch events, %lld connections, "

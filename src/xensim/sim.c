@@ -27,6 +27,7 @@ struct sim {
 	size_t cap_dom;
 	uint32_t rover;   /* last domid handed out, as XEN_DOMCTL_createdomain */
 	uint64_t created; /* domains ever created: feeds the uuids */
+	uint64_t now_ns;  /* simulated time since boot */
 	struct sim_counters ctr;
 	struct sim_fault fault[SIM_FAULTS_MAX];
 	size_t nr_fault;
@@ -293,6 +294,20 @@ const struct sim_dom *sim_dom_by_name(const struct sim *s, const char *name)
 		if (!s->dom[i]->dying && strcmp(s->dom[i]->name, name) == 0)
 			return s->dom[i];
 	return NULL;
+}
+
+uint64_t sim_now_ns(const struct sim *s)
+{
+	return s->now_ns;
+}
+
+uint64_t sim_dom_cpu_time(const struct sim_dom *d)
+{
+	double sum = 0;
+
+	for (unsigned v = 0; v < d->nr_vcpus; v++)
+		sum += d->vcpu[v].time_ns;
+	return (uint64_t)llround(sum);
 }
 
 /* Keeps the cpus below nr_cpu_ids, as xenctl_bitmap_to_bitmap() does with a caller's map. */
@@ -715,13 +730,24 @@ int sim_fault(struct sim *s, enum sim_fault_op op, int err, unsigned count, int6
 	return 0;
 }
 
-/* Checks the span and lets sim-run.c share the pCPUs. */
+/* Checks the span, lets sim-run.c share the pCPUs, and moves the clock. */
+int sim_run_ns(struct sim *s, uint64_t ns, struct perr *e)
+{
+	if (ns > SIM_RUN_NS_MAX)
+		return perr_set(e, -EINVAL, "ns %llu above %llu", (unsigned long long)ns,
+		                (unsigned long long)SIM_RUN_NS_MAX);
+	if (ns == 0)
+		return 0;
+	if (sim_share(s->sched, &s->online, s->dom, s->nr_dom, (double)ns) < 0)
+		return perr_set(e, -ENOMEM, "out of memory");
+	s->now_ns += ns;
+	return 0;
+}
+
 int sim_run(struct sim *s, uint64_t ms, struct perr *e)
 {
 	if (ms > SIM_RUN_MS_MAX)
 		return perr_set(e, -EINVAL, "ms %llu above %d", (unsigned long long)ms,
 		                SIM_RUN_MS_MAX);
-	if (sim_share(s->sched, &s->online, s->dom, s->nr_dom, (double)ms * 1e6) < 0)
-		return perr_set(e, -ENOMEM, "out of memory");
-	return 0;
+	return sim_run_ns(s, ms * 1000000, e);
 }

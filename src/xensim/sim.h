@@ -35,6 +35,7 @@ int sim_sched_parse(const char *name);
 #define SIM_NAME_MAX       64
 #define SIM_POOL_KEY_MAX   256
 #define SIM_RUN_MS_MAX     3600000 /* one hour of simulated time per run op */
+#define SIM_RUN_NS_MAX     ((uint64_t)SIM_RUN_MS_MAX * 1000000)
 
 struct sim_vcpu {
 	struct cpumap hard; /* as set: get_affinity returns it unchanged */
@@ -106,6 +107,10 @@ const struct sim_dom *sim_dom_at(const struct sim *s, size_t i);
 const struct sim_dom *sim_dom_find(const struct sim *s, uint32_t domid);
 /* Returns the live (not dying) domain of that name or NULL. */
 const struct sim_dom *sim_dom_by_name(const struct sim *s, const char *name);
+/* The simulated clock: ns that sim_run() has advanced since boot (Xen's NOW()). */
+uint64_t sim_now_ns(const struct sim *s);
+/* A domain's cpu_time as getdomaininfo reports it: its vCPUs' run time summed, rounded to ns. */
+uint64_t sim_dom_cpu_time(const struct sim_dom *d);
 
 /* --- Hypervisor ops: what libxenctrl gives poold. Each is counted. --- */
 
@@ -113,8 +118,9 @@ const struct sim_dom *sim_dom_by_name(const struct sim *s, const char *name);
 void sim_topology(struct sim *s);
 /*
  * Lists domains in ascending domid order (xc_domain_getinfolist), calling
- * cb for each; afterwards drops the dying ones, as Xen finishes destroying
- * a domain some time after @releaseDomain.
+ * cb for each (sim_dom_cpu_time() and sim_now_ns() give the times of the
+ * listing); afterwards drops the dying ones, as Xen finishes destroying a
+ * domain some time after @releaseDomain.
  */
 void sim_domains(struct sim *s, void (*cb)(const struct sim_dom *d, void *arg), void *arg);
 /* xc_cpupool_getinfo: ENOENT for a cpupool that does not exist. */
@@ -197,7 +203,7 @@ int sim_fault(struct sim *s, enum sim_fault_op op, int err, unsigned count, int6
               struct perr *e);
 
 /*
- * Advances cpu time by ms of wall time for every runnable vCPU (domain
+ * Advances the clock and the cpu time by ns of wall time for every runnable vCPU (domain
  * neither paused, dying nor idle). Each vCPU is spread evenly over the
  * online cpus of its hard affinity; a domain's cap bounds its vCPUs; each
  * pCPU is shared, work-conserving:
@@ -210,8 +216,12 @@ int sim_fault(struct sim *s, enum sim_fault_op op, int err, unsigned count, int6
  *     vCPUs pinned to a few pCPUs while others idle: the seed's pitfall.
  *     (A one-step simplification: no 10 ms ticks, no credit carry-over,
  *     no load balancing between pCPUs.)
- * EINVAL for ms > SIM_RUN_MS_MAX.
+ * Parameters only change between runs, so the model is linear in time: runs
+ * of a and b ns end where one run of a + b ns does (up to rounding).
+ * EINVAL for ns > SIM_RUN_NS_MAX.
  */
+int sim_run_ns(struct sim *s, uint64_t ns, struct perr *e);
+/* sim_run_ns() in ms; EINVAL for ms > SIM_RUN_MS_MAX. */
 int sim_run(struct sim *s, uint64_t ms, struct perr *e);
 
 /* Writes a domain's uuid in the 36-character form into buf (>= 37 bytes). */

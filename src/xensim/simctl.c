@@ -128,11 +128,13 @@ static void add_dominfo(const struct sim_dom *d, void *arg)
 	char uuid[37];
 
 	sim_uuid_format(d->uuid, uuid);
-	json_array_append_new(arg, json_pack("{s:i, s:s, s:i, s:i, s:b}", "domid", (int)d->domid,
-	                                     "uuid", uuid, "vcpus", (int)d->nr_vcpus, "cpupool",
-	                                     (int)d->cpupool, "dying", d->dying));
+	json_array_append_new(arg, json_pack("{s:i, s:s, s:i, s:i, s:b, s:I}", "domid",
+	                                     (int)d->domid, "uuid", uuid, "vcpus", (int)d->nr_vcpus,
+	                                     "cpupool", (int)d->cpupool, "dying", d->dying,
+	                                     "cpu_time", (json_int_t)sim_dom_cpu_time(d)));
 }
 
+/* Lists the domains with their cpu_time, and the clock those times were read at. */
 static int op_domains(struct op_ctx *c)
 {
 	int r = unpack(c, "{s:s}", "op", &(const char *){NULL});
@@ -142,7 +144,7 @@ static int op_domains(struct op_ctx *c)
 		return r;
 	doms = json_array();
 	sim_domains(c->sim, add_dominfo, doms);
-	c->ok = json_pack("{s:o}", "domains", doms);
+	c->ok = json_pack("{s:o, s:I}", "domains", doms, "now_ns", (json_int_t)sim_now_ns(c->sim));
 	return 0;
 }
 
@@ -361,10 +363,11 @@ static json_t *dom_json(const struct sim_dom *d)
 		                                       cpus_json(&d->vcpu[v].hard), "time_ns",
 		                                       (json_int_t)llround(d->vcpu[v].time_ns)));
 	sim_uuid_format(d->uuid, uuid);
-	return json_pack("{s:i, s:s, s:s, s:i, s:i, s:i, s:b, s:b, s:b, s:o}", "domid",
+	return json_pack("{s:i, s:s, s:s, s:i, s:i, s:i, s:b, s:b, s:b, s:I, s:o}", "domid",
 	                 (int)d->domid, "name", d->name, "uuid", uuid, "cpupool", (int)d->cpupool,
 	                 "weight", (int)d->weight, "cap", (int)d->cap, "paused", d->pause_count > 0,
-	                 "idle", d->idle, "dying", d->dying, "vcpus", vcpus);
+	                 "idle", d->idle, "dying", d->dying, "cpu_time",
+	                 (json_int_t)sim_dom_cpu_time(d), "vcpus", vcpus);
 }
 
 static json_t *counters_json(const struct sim_counters *k)
@@ -389,8 +392,9 @@ static int op_show(struct op_ctx *c)
 	doms = json_array();
 	for (size_t i = 0; i < sim_nr_doms(c->sim); i++)
 		json_array_append_new(doms, dom_json(sim_dom_at(c->sim, i)));
-	c->ok = json_pack("{s:s, s:o, s:o, s:o}", "sched", sim_sched_name(sim_sched(c->sim)),
-	                  "cpus", topology_json(sim_topo(c->sim)), "domains", doms, "counters",
+	c->ok = json_pack("{s:s, s:I, s:o, s:o, s:o}", "sched", sim_sched_name(sim_sched(c->sim)),
+	                  "now_ns", (json_int_t)sim_now_ns(c->sim), "cpus",
+	                  topology_json(sim_topo(c->sim)), "domains", doms, "counters",
 	                  counters_json(sim_counters(c->sim)));
 	if (c->ok && c->xsd) {
 		struct xsd_stats st;

@@ -16,7 +16,11 @@
  *                                        "socket":0,"core":0,"node":0}, ...]}
  *   domains                          -> {"domains": [{"domid":0,"uuid":
  *                                        "<36-char uuid>","vcpus":16,
- *                                        "cpupool":0,"dying":false}, ...]}
+ *                                        "cpupool":0,"dying":false,
+ *                                        "cpu_time":N}, ...], "now_ns":N}
+ *        cpu_time: ns run by all the domain's vCPUs since creation
+ *        (getdomaininfo's cpu_time); now_ns: the simulated clock at the
+ *        listing, ns since boot, the time base of cpu_time deltas.
  *   cpupool     {"cpupool":0}        -> {"sched":"credit"|"credit2","cpus":"0-15"}
  *   get_affinity {"domid","vcpu"}    -> {"hard":"0-15"}
  *   set_affinity {"domid","vcpu","hard"} -> {"hard": effective}
@@ -35,8 +39,9 @@
  *            -> {"domid": N}  (writes /local/domain/N/{name,domid}, the pool
  *            key when asked, then fires @introduceDomain)
  *   destroy {"domid"} -> {}  (removes /local/domain/N, fires @releaseDomain)
- *   show    -> {"sched", "cpus": [...as topology...],
+ *   show    -> {"sched", "now_ns", "cpus": [...as topology...],
  *               "domains": [{"domid","name","uuid","cpupool","weight","cap",
+ *                            "cpu_time",
  *                            "vcpus": [{"vcpu":0,"hard":"0-15","time_ns":N}]}],
  *               "counters": {"set_affinity":N,"set_sched":N,"writes":N,
  *                            "failed":N, ...one per op},
@@ -49,8 +54,9 @@
  *            "count"?: N (1; 0 clears), "domid"?: N} -> {}
  *            (the next count matching calls fail, before any other check)
  *   pause / unpause {"domid"} -> {}  (nested as in Xen; dom0 refused)
- *   run     {"ms": N} -> {}  (advances cpu_time as if every unpaused vCPU
- *            ran for ms, sharing each pCPU by weight among vCPUs pinned there)
+ *   run     {"ms": N} -> {}  (advances now_ns by ms and cpu_time as if every
+ *            unpaused vCPU ran for ms, sharing each pCPU by weight among vCPUs
+ *            pinned there)
  */
 
 #define SIMPROTO_LINE_MAX (4 * 1024 * 1024)

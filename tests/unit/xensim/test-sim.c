@@ -1,5 +1,6 @@
 /* Unit tests of xensim's hypervisor model (sim.c, sim-run.c) and its JSON ops (simctl.c). */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -599,6 +600,67 @@ static void test_run_credit1(void **state)
 	sim_free(two);
 }
 
+struct listed {
+	uint32_t domid[8];
+	uint64_t cpu_time[8];
+	double sum[8];
+	size_t n;
+};
+
+static void list_dom(const struct sim_dom *d, void *arg)
+{
+	struct listed *l = arg;
+
+	assert_true(l->n < 8);
+	l->domid[l->n] = d->domid;
+	l->cpu_time[l->n] = sim_dom_cpu_time(d);
+	l->sum[l->n] = 0;
+	for (unsigned v = 0; v < d->nr_vcpus; v++)
+		l->sum[l->n] += d->vcpu[v].time_ns;
+	l->n++;
+}
+
+static void test_clock_and_cpu_time(void **state)
+{
+	struct sim *s = boot(1, 4, 1, SIM_SCHED_CREDIT2, NULL);
+	struct perr e = {0};
+	uint32_t a = create(s, "a", 3, 256, 0, "0-1");
+	uint32_t b = create(s, "b", 2, 256, 100, NULL);
+	struct listed l = {0};
+	uint64_t t0;
+
+	assert_int_equal(sim_now_ns(s), 0);
+	assert_int_equal(sim_run_ns(s, 0, &e), 0);
+	assert_int_equal(sim_now_ns(s), 0);
+	assert_int_equal(sim_run_ns(s, 123456789, &e), 0);
+	assert_int_equal(sim_now_ns(s), 123456789);
+	assert_int_equal(sim_run(s, 2, &e), 0);
+	t0 = 123456789 + 2 * MS;
+	assert_int_equal(sim_now_ns(s), t0);
+	/* a refused run moves nothing */
+	assert_int_equal(sim_run_ns(s, SIM_RUN_NS_MAX + 1, &e), -EINVAL);
+	assert_int_equal(sim_run(s, SIM_RUN_MS_MAX + 1ULL, &e), -EINVAL);
+	assert_int_equal(sim_now_ns(s), t0);
+
+	/* cpu_time is the vCPUs' time summed, then rounded */
+	sim_domains(s, list_dom, &l);
+	assert_int_equal(l.n, 3);
+	for (size_t i = 0; i < l.n; i++) {
+		assert_int_equal(l.cpu_time[i], (uint64_t)llround(l.sum[i]));
+		assert_int_equal(l.cpu_time[i], sim_dom_cpu_time(sim_dom_find(s, l.domid[i])));
+	}
+	assert_int_equal(l.cpu_time[0], 0);
+	/*
+	 * b's 2 vCPUs, capped to one pCPU in all, spread over cpus 0-3: t/8 each per pCPU.
+	 * a's 3 vCPUs share what b leaves of cpus 0-1: 3t/4 per pCPU, 3t/2 in all.
+	 */
+	assert_int_equal(l.domid[1], a);
+	assert_int_equal(l.domid[2], b);
+	assert_true(llabs((long long)l.cpu_time[1] - (long long)(3 * t0 / 2)) <= 1);
+	assert_true(llabs((long long)l.cpu_time[2] - (long long)t0) <= 1);
+	sim_free(s);
+}
+
 static void test_uuid(void **state)
 {
 	struct sim *s1 = boot(1, 4, 1, SIM_SCHED_CREDIT2, NULL);
@@ -694,6 +756,24 @@ static void test_json_ops(void **state)
 		assert_int_equal(json_integer_value(json_object_get(d1, "weight")), 9);
 		assert_true(json_is_true(json_object_get(d1, "paused")));
 		assert_int_equal(json_array_size(json_object_get(d1, "vcpus")), 2);
+		assert_int_equal(json_integer_value(json_object_get(d1, "cpu_time")), 0);
+		assert_int_equal(json_integer_value(json_object_get(ok, "now_ns")), 0);
+	}
+	json_decref(r);
+	/* the listing carries each domain's cpu_time and the clock it was read at */
+	json_decref(ask(s, "{\"op\":\"unpause\",\"domid\":1}"));
+	r = ask(s, "{\"op\":\"run\",\"ms\":5}");
+	assert_int_equal(err_of(r), 0);
+	json_decref(r);
+	r = ask(s, "{\"op\":\"domains\"}");
+	{
+		json_t *ok = json_object_get(r, "ok");
+		json_t *d1 = json_array_get(json_object_get(ok, "domains"), 1);
+
+		assert_int_equal(json_integer_value(json_object_get(ok, "now_ns")), 5 * MS);
+		assert_int_equal(json_integer_value(json_object_get(d1, "domid")), 1);
+		/* alone on the host, both vCPUs run all the time */
+		assert_int_equal(json_integer_value(json_object_get(d1, "cpu_time")), 10 * MS);
 	}
 	json_decref(r);
 	sim_free(s);
@@ -715,6 +795,7 @@ int main(void)
 	    cmocka_unit_test(test_run_credit2),
 	    cmocka_unit_test(test_run_credit2_spread),
 	    cmocka_unit_test(test_run_credit1),
+	    cmocka_unit_test(test_clock_and_cpu_time),
 	    cmocka_unit_test(test_uuid),
 	    cmocka_unit_test(test_json_ops),
 	};
