@@ -310,6 +310,9 @@ static int cmd_create(struct cli *c, int argc, char **argv)
 		} else if (eq && klen == 10 && strncmp(a, "pool-owner", 10) == 0 &&
 		           (strcmp(val, "dom0") == 0 || strcmp(val, "guest") == 0)) {
 			json_object_set_new(req, "pool_owner", json_string(val));
+		} else if (eq && klen == 4 && strncmp(a, "load", 4) == 0 &&
+		           parse_num(val, 0, 100, &v)) {
+			json_object_set_new(req, "load", json_integer(v));
 		} else if (eq && klen == 4 && strncmp(a, "cpus", 4) == 0) {
 			json_object_set_new(req, "hard", json_string(val));
 		} else {
@@ -352,6 +355,21 @@ static int cmd_unpause(struct cli *c, int argc, char **argv)
 	return dom_op(c, "unpause", argv[1]);
 }
 
+/* Sets how busy a guest is: % of each vCPU's time. */
+static int cmd_load(struct cli *c, int argc, char **argv)
+{
+	long long domid, pct;
+	int r;
+
+	if (!parse_num(argv[2], 0, 100, &pct))
+		return usage_error("load: PCT must be 0..100 (%% of each vCPU), not '%s'", argv[2]);
+	r = resolve_dom(c, argv[1], &domid);
+	if (r)
+		return r;
+	return call_quiet(c, json_pack("{s:s, s:I, s:I}", "op", "load", "domid", (json_int_t)domid,
+	                               "load", (json_int_t)pct));
+}
+
 static long long num(json_t *o, const char *key)
 {
 	return (long long)json_integer_value(json_object_get(o, key));
@@ -380,9 +398,9 @@ static void show_dom(json_t *d)
 		state = "paused";
 	else if (json_is_true(json_object_get(d, "idle")))
 		state = "idle";
-	printf("%-5lld %-16s %-6lld %-5lld %-5zu %-6s %-9.3f ", num(d, "domid"),
+	printf("%-5lld %-16s %-6lld %-5lld %-4lld %-5zu %-6s %-9.3f ", num(d, "domid"),
 	       json_string_value(json_object_get(d, "name")), num(d, "weight"), num(d, "cap"),
-	       json_array_size(vcpus), state, secs);
+	       num(d, "load"), json_array_size(vcpus), state, secs);
 	if (same) {
 		printf("%s\n", first ? first : "");
 		return;
@@ -421,8 +439,8 @@ static int cmd_show(struct cli *c, int argc, char **argv)
 		       "%lld watches\n",
 		       num(xs, "requests"), num(xs, "writes"), num(xs, "watch_events"),
 		       num(xs, "connections"), num(xs, "watches"));
-	printf("%-5s %-16s %-6s %-5s %-5s %-6s %-9s %s\n", "domid", "name", "weight", "cap",
-	       "vcpus", "state", "time(s)", "hard affinity per vCPU");
+	printf("%-5s %-16s %-6s %-5s %-4s %-5s %-6s %-9s %s\n", "domid", "name", "weight", "cap",
+	       "load", "vcpus", "state", "time(s)", "hard affinity per vCPU");
 	json_array_foreach (json_object_get(ok, "domains"), i, d)
 		show_dom(d);
 	json_decref(ok);
@@ -481,18 +499,22 @@ static int cmd_run(struct cli *c, int argc, char **argv)
 static const struct cli_cmd cmds[] = {
     {"create",
      "NAME [vcpus=N] [pool=POOL] [pool-owner=dom0|guest] [weight=W] [cap=C] [cpus=LIST] "
-     "[paused]",
+     "[load=PCT] [paused]",
      "Create a domain as libxl does and print its domid. pool= writes the xenstore key "
-     "pool, owned by dom0 (default) or by the guest.",
+     "pool, owned by dom0 (default) or by the guest. load= is how busy the guest is (% of "
+     "each vCPU; default 100).",
      1, -1, cmd_create},
     {"destroy", "DOMAIN",
      "Destroy a domain (domid or name): its xenstore nodes go, @releaseDomain fires.", 1, 1,
      cmd_destroy},
     {"pause", "DOMAIN", "Pause a domain: it stops using cpu time in run.", 1, 1, cmd_pause},
     {"unpause", "DOMAIN", "Unpause a domain (one created paused, or paused).", 1, 1, cmd_unpause},
+    {"load", "DOMAIN PCT",
+     "Make a guest busy: each vCPU wants PCT % (0..100) of the time; 0 is idle, as dom0 is.", 2, 2,
+     cmd_load},
     {"show", "[--json]",
-     "Print the hypervisor's view: counters and per domain weight, cap, state, cpu time, "
-     "hard affinity.",
+     "Print the hypervisor's view: clock, counters and per domain weight, cap, load, state, "
+     "cpu time, hard affinity.",
      0, 0, cmd_show},
     {"reset-counters", "", "Zero the op counters.", 0, 0, cmd_reset_counters},
     {"fault", "OP [errno=N] [count=N] [domid=N]",
@@ -500,8 +522,8 @@ static const struct cli_cmd cmds[] = {
      "with errno N (a number or a name like EINVAL); count=0 removes them (no errno needed).",
      2, 4, cmd_fault},
     {"run", "MS",
-     "Advance cpu time by MS milliseconds: runnable vCPUs share each pCPU by the "
-     "scheduler's rules.",
+     "Advance the clock by MS milliseconds: runnable vCPUs share each pCPU by the "
+     "scheduler's rules, each wanting its guest's load.",
      1, 1, cmd_run},
 };
 

@@ -98,12 +98,12 @@ static size_t collect(const struct cpumap *online, struct sim_dom *const *dom, s
 
 	for (size_t i = 0; i < nr_dom; i++) {
 		struct sim_dom *d = dom[i];
-		double demand = ns;
+		double demand = ns * d->load / 100.0;
 
-		if (d->pause_count || d->dying || d->idle)
+		if (d->pause_count || d->dying || d->load == 0)
 			continue;
 		if (d->cap)
-			demand = fmin(ns, ns * d->cap / 100.0 / d->nr_vcpus);
+			demand = fmin(demand, ns * d->cap / 100.0 / d->nr_vcpus);
 		mass += (double)d->weight * d->nr_vcpus;
 		for (unsigned v = 0; v < d->nr_vcpus; v++) {
 			struct claim *c = &cl[n];

@@ -130,6 +130,7 @@ static struct sim_dom *dom_alloc(struct sim *s, uint32_t domid, const char *name
 	make_uuid(d->uuid, domid, s->created++);
 	d->nr_vcpus = vcpus;
 	d->weight = SIM_WEIGHT_DEFAULT;
+	d->load = SIM_LOAD_DEFAULT;
 	d->pause_count = 1; /* Xen creates domains paused for the toolstack */
 	for (unsigned v = 0; v < vcpus; v++)
 		cpumap_fill(&d->vcpu[v].hard, s->topo.nr_cpus);
@@ -198,7 +199,7 @@ static int boot_dom0(struct sim *s)
 	if (d == NULL)
 		return -ENOMEM;
 	d->pause_count = 0;
-	d->idle = true;
+	d->load = 0; /* runs the toolstack, not a load */
 	r = dom_insert(s, d);
 	if (r < 0) {
 		dom_free(d);
@@ -560,6 +561,9 @@ static int check_create(struct sim *s, const struct sim_create *c, unsigned vcpu
 		                SIM_WEIGHT_MAX);
 	if (c->cap > 100 * vcpus)
 		return perr_set(e, -EINVAL, "cap %u above 100 * %u vCPUs", c->cap, vcpus);
+	if (c->load && *c->load > 100)
+		return perr_set(e, -EINVAL, "load %u out of range 0..100 (%% of each vCPU)",
+		                *c->load);
 	if (c->hard && !cpumap_intersects(c->hard, &s->online))
 		return perr_set(e, -EINVAL, "cpus has no online cpu of cpupool 0");
 	return 0;
@@ -641,6 +645,8 @@ int sim_create(struct sim *s, const struct sim_create *c, uint32_t *domid, struc
 		clip(s, c->hard, &d->vcpu[v].hard);
 	d->weight = c->weight ? c->weight : SIM_WEIGHT_DEFAULT;
 	d->cap = c->cap;
+	if (c->load)
+		d->load = *c->load;
 	xs_fire(s, "@introduceDomain");
 	if (!c->paused)
 		d->pause_count = 0;
@@ -695,6 +701,21 @@ int sim_pause(struct sim *s, uint32_t domid, bool paused, struct perr *e)
 			return perr_set(e, -EINVAL, "domain %u is not paused", domid);
 		d->pause_count--;
 	}
+	return 0;
+}
+
+int sim_set_load(struct sim *s, uint32_t domid, int64_t load, struct perr *e)
+{
+	struct sim_dom *d;
+	int r;
+
+	r = lookup(s, domid, &d, e);
+	if (r != 0)
+		return r;
+	if (load < 0 || load > 100)
+		return perr_set(e, -EINVAL, "load %lld out of range 0..100 (%% of each vCPU)",
+		                (long long)load);
+	d->load = (unsigned)load;
 	return 0;
 }
 

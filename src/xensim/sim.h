@@ -34,6 +34,7 @@ int sim_sched_parse(const char *name);
 #define SIM_VCPUS_MAX      CPUMAP_MAX /* a simulation limit, not Xen's */
 #define SIM_NAME_MAX       64
 #define SIM_POOL_KEY_MAX   256
+#define SIM_LOAD_DEFAULT   100     /* a guest's vCPUs want all the time they can get */
 #define SIM_RUN_MS_MAX     3600000 /* one hour of simulated time per run op */
 #define SIM_RUN_NS_MAX     ((uint64_t)SIM_RUN_MS_MAX * 1000000)
 
@@ -51,7 +52,7 @@ struct sim_dom {
 	unsigned weight;
 	unsigned cap;         /* % of one pCPU, 0 = none */
 	unsigned pause_count; /* the toolstack's nested pauses; paused while > 0 */
-	bool idle;            /* dom0: runs the toolstack, not a load; run() skips it */
+	unsigned load;        /* % of each vCPU's time the guest wants to run; 0 = idle (dom0) */
 	bool dying;           /* destroyed: listed once more by domains, then dropped */
 	struct sim_vcpu *vcpu;
 };
@@ -87,7 +88,8 @@ struct sim;
 /*
  * Boots a host of topology t (copied) whose single cpupool 0 holds every
  * online cpu under scheduler `sched`, with domain 0 "Domain-0" (one vCPU
- * per pCPU, hard affinity all, weight 256, cap 0) and its xenstore nodes.
+ * per pCPU, hard affinity all, weight 256, cap 0, load 0: idle) and its
+ * xenstore nodes.
  * xs may be NULL. Returns 0, -ENOMEM, or the error of an xs op.
  */
 int sim_new(struct sim **out, const struct topo *t, enum sim_sched sched,
@@ -163,6 +165,7 @@ struct sim_create {
 	unsigned weight; /* 0 = 256 */
 	unsigned cap;
 	const struct cpumap *hard; /* NULL = all cpus */
+	const unsigned *load;      /* NULL = SIM_LOAD_DEFAULT */
 	bool paused;
 };
 
@@ -187,6 +190,12 @@ int sim_destroy(struct sim *s, uint32_t domid, struct perr *e);
  * EOVERFLOW beyond 255 pauses.
  */
 int sim_pause(struct sim *s, uint32_t domid, bool paused, struct perr *e);
+/*
+ * Sets how busy a domain's guest is: each vCPU wants load % of the time
+ * (0..100, else EINVAL; ESRCH if unknown). Not a hypercall: the guest's
+ * own doing, which the hypervisor only sees as cpu_time.
+ */
+int sim_set_load(struct sim *s, uint32_t domid, int64_t load, struct perr *e);
 void sim_reset_counters(struct sim *s);
 
 enum sim_fault_op {
@@ -203,10 +212,10 @@ int sim_fault(struct sim *s, enum sim_fault_op op, int err, unsigned count, int6
               struct perr *e);
 
 /*
- * Advances the clock and the cpu time by ns of wall time for every runnable vCPU (domain
- * neither paused, dying nor idle). Each vCPU is spread evenly over the
- * online cpus of its hard affinity; a domain's cap bounds its vCPUs; each
- * pCPU is shared, work-conserving:
+ * Advances the clock and the cpu time by ns of wall time for every runnable
+ * vCPU (domain neither paused nor dying, load > 0). Each vCPU wants
+ * ns * load / 100, spread evenly over the online cpus of its hard affinity;
+ * a domain's cap bounds its vCPUs; each pCPU is shared, work-conserving:
  *   credit2: in proportion to weight;
  *   credit1: one credit total for the host, 1 pCPU-ms per online pCPU and
  *     ms, split by weight * vCPUs over the runnable domains (csched_acct).

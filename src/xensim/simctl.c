@@ -270,18 +270,23 @@ static int op_vcpu_time(struct op_ctx *c)
 /* Creates a domain from the toolstack-like arguments of simproto. */
 static int op_create(struct op_ctx *c)
 {
-	json_int_t vcpus = 1, weight = 0, cap = 0;
+	json_int_t vcpus = 1, weight = 0, cap = 0, load = SIM_LOAD_DEFAULT;
 	const char *pool = NULL, *owner = NULL, *hard = NULL;
 	struct sim_create sc = {0};
 	struct cpumap cpus;
+	unsigned pct;
 	uint32_t domid;
 	int paused = 0, r;
 
-	r = unpack(c, "{s:s, s:s, s?I, s?s, s?s, s?I, s?I, s?s, s?b}", "op", &(const char *){NULL},
-	           "name", &sc.name, "vcpus", &vcpus, "pool", &pool, "pool_owner", &owner, "weight",
-	           &weight, "cap", &cap, "hard", &hard, "paused", &paused);
+	r = unpack(c, "{s:s, s:s, s?I, s?s, s?s, s?I, s?I, s?s, s?I, s?b}", "op",
+	           &(const char *){NULL}, "name", &sc.name, "vcpus", &vcpus, "pool", &pool,
+	           "pool_owner", &owner, "weight", &weight, "cap", &cap, "hard", &hard, "load",
+	           &load, "paused", &paused);
 	if (r)
 		return r;
+	if (load < 0 || load > 100)
+		return perr_set(&c->err, -EINVAL, "load %lld out of range 0..100 (%% of each vCPU)",
+		                (long long)load);
 	if (vcpus < 1 || vcpus > SIM_VCPUS_MAX)
 		return perr_set(&c->err, -EINVAL, "vcpus %lld out of range 1..%d", (long long)vcpus,
 		                SIM_VCPUS_MAX);
@@ -304,6 +309,8 @@ static int op_create(struct op_ctx *c)
 	sc.pool = pool;
 	sc.weight = (unsigned)weight;
 	sc.cap = (unsigned)cap;
+	pct = (unsigned)load;
+	sc.load = &pct;
 	sc.paused = paused;
 	r = sim_create(c->sim, &sc, &domid, &c->err);
 	if (r == 0) {
@@ -353,6 +360,21 @@ static int op_unpause(struct op_ctx *c)
 	return r ? r : sim_pause(c->sim, domid, false, &c->err);
 }
 
+/* Sets how busy a guest is: % of each vCPU's time it wants to run. */
+static int op_load(struct op_ctx *c)
+{
+	json_int_t domid, load;
+	int r;
+
+	r = unpack(c, "{s:s, s:I, s:I}", "op", &(const char *){NULL}, "domid", &domid, "load",
+	           &load);
+	if (r == 0)
+		r = check_domid(c, domid);
+	if (r == 0)
+		r = sim_set_load(c->sim, (uint32_t)domid, load, &c->err);
+	return r;
+}
+
 static json_t *dom_json(const struct sim_dom *d)
 {
 	json_t *vcpus = json_array();
@@ -363,11 +385,11 @@ static json_t *dom_json(const struct sim_dom *d)
 		                                       cpus_json(&d->vcpu[v].hard), "time_ns",
 		                                       (json_int_t)llround(d->vcpu[v].time_ns)));
 	sim_uuid_format(d->uuid, uuid);
-	return json_pack("{s:i, s:s, s:s, s:i, s:i, s:i, s:b, s:b, s:b, s:I, s:o}", "domid",
+	return json_pack("{s:i, s:s, s:s, s:i, s:i, s:i, s:i, s:b, s:b, s:b, s:I, s:o}", "domid",
 	                 (int)d->domid, "name", d->name, "uuid", uuid, "cpupool", (int)d->cpupool,
-	                 "weight", (int)d->weight, "cap", (int)d->cap, "paused", d->pause_count > 0,
-	                 "idle", d->idle, "dying", d->dying, "cpu_time",
-	                 (json_int_t)sim_dom_cpu_time(d), "vcpus", vcpus);
+	                 "weight", (int)d->weight, "cap", (int)d->cap, "load", (int)d->load,
+	                 "paused", d->pause_count > 0, "idle", d->load == 0, "dying", d->dying,
+	                 "cpu_time", (json_int_t)sim_dom_cpu_time(d), "vcpus", vcpus);
 }
 
 static json_t *counters_json(const struct sim_counters *k)
@@ -474,6 +496,7 @@ static const struct simctl_op {
     {"destroy", op_destroy},
     {"pause", op_pause},
     {"unpause", op_unpause},
+    {"load", op_load},
     {"show", op_show},
     {"reset_counters", op_reset_counters},
     {"fault", op_fault},

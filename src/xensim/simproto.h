@@ -35,18 +35,19 @@
  *
  * Control ops (for tests, demos and xensim ctl; not counted):
  *   create  {"name", "vcpus", "pool"?: NAME, "pool_owner"?: "dom0"|"guest",
- *            "weight"?, "cap"?, "hard"?: CPUS, "paused"?: bool}
+ *            "weight"?, "cap"?, "hard"?: CPUS, "load"?: 0..100 (100),
+ *            "paused"?: bool}
  *            -> {"domid": N}  (writes /local/domain/N/{name,domid}, the pool
  *            key when asked, then fires @introduceDomain)
  *   destroy {"domid"} -> {}  (removes /local/domain/N, fires @releaseDomain)
  *   show    -> {"sched", "now_ns", "cpus": [...as topology...],
  *               "domains": [{"domid","name","uuid","cpupool","weight","cap",
- *                            "cpu_time",
+ *                            "load","cpu_time",
  *                            "vcpus": [{"vcpu":0,"hard":"0-15","time_ns":N}]}],
  *               "counters": {"set_affinity":N,"set_sched":N,"writes":N,
  *                            "failed":N, ...one per op},
  *               "xenstore": {...xsd statistics}}
- *            per domain also "paused", "idle", "dying".
+ *            per domain also "paused", "idle" (load 0), "dying".
  *            "writes" = set_affinity + set_sched calls that succeeded;
  *            the per-op counters count calls, failed ones included.
  *   reset_counters -> {}
@@ -54,9 +55,12 @@
  *            "count"?: N (1; 0 clears), "domid"?: N} -> {}
  *            (the next count matching calls fail, before any other check)
  *   pause / unpause {"domid"} -> {}  (nested as in Xen; dom0 refused)
+ *   load    {"domid","load"} -> {}  (each vCPU of the guest wants load % of
+ *            the time, 0..100, else EINVAL; ESRCH for an unknown domain;
+ *            guests start at 100, dom0 at 0)
  *   run     {"ms": N} -> {}  (advances now_ns by ms and cpu_time as if every
- *            unpaused vCPU ran for ms, sharing each pCPU by weight among vCPUs
- *            pinned there)
+ *            unpaused vCPU wanted load % of ms, sharing each pCPU by the
+ *            scheduler's rules among vCPUs pinned there)
  */
 
 #define SIMPROTO_LINE_MAX (4 * 1024 * 1024)

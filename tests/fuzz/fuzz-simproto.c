@@ -2,7 +2,8 @@
  * Fuzz target for xensim's hypervisor socket: each input line is a request to simctl_answer()
  * on a fresh 16-pCPU host with its own xenstore. A first line "#credit" boots it with credit1.
  * Every reply must be one line holding {"ok": {...}} or {"error": {"errno": N, "desc": S}},
- * and the simulated host must stay consistent.
+ * and the simulated host must stay consistent: no vCPU runs longer than the clock, no pCPU
+ * gives more time than it has.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -51,6 +52,8 @@ static void check_sim(const struct sim *s)
 	size_t n = sim_nr_doms(s);
 	const struct cpumap *online = sim_online(s);
 	const struct sim_counters *k = sim_counters(s);
+	/* No vCPU runs longer than the clock, no pCPU gives more than its time (float slack). */
+	double now = (double)sim_now_ns(s) * (1 + 1e-9) + 1, total = 0;
 
 	FUZZ_CHECK(n >= 1 && sim_dom_at(s, 0)->domid == 0 && !sim_dom_at(s, 0)->dying,
 	           "domain 0 is gone");
@@ -70,17 +73,25 @@ static void check_sim(const struct sim *s)
 		FUZZ_CHECK(sim_sched(s) == SIM_SCHED_CREDIT ? d->cap < 0xFFFF
 		                                            : d->cap <= 100 * d->nr_vcpus,
 		           "domain %u: cap %u", d->domid, d->cap);
+		FUZZ_CHECK(d->load <= 100, "domain %u: load %u", d->domid, d->load);
 		FUZZ_CHECK(memchr(d->name, '\0', sizeof(d->name)) != NULL, "unterminated name");
 		if (!d->dying)
 			FUZZ_CHECK(sim_dom_by_name(s, d->name) == d, "name %s is not unique",
 			           d->name);
 		for (unsigned v = 0; v < d->nr_vcpus; v++) {
 			FUZZ_CHECK(d->vcpu[v].time_ns >= 0, "negative cpu time");
+			FUZZ_CHECK(d->vcpu[v].time_ns <= now,
+			           "domain %u vcpu %u ran %.0f ns in %llu", d->domid, v,
+			           d->vcpu[v].time_ns, (unsigned long long)sim_now_ns(s));
+			total += d->vcpu[v].time_ns;
 			FUZZ_CHECK(cpumap_next(&d->vcpu[v].hard, 0) >= 0,
 			           "domain %u vcpu %u has an empty affinity", d->domid, v);
 		}
 	}
 	FUZZ_CHECK(!cpumap_empty(online), "no online cpu");
+	FUZZ_CHECK(total <= now * cpumap_count(online),
+	           "%.0f ns of cpu time in %llu ns on %u pCPUs", total,
+	           (unsigned long long)sim_now_ns(s), cpumap_count(online));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
