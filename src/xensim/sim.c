@@ -28,6 +28,7 @@ struct sim {
 	uint32_t rover;   /* last domid handed out, as XEN_DOMCTL_createdomain */
 	uint64_t created; /* domains ever created: feeds the uuids */
 	uint64_t now_ns;  /* simulated time since boot */
+	struct sim_run_buf *run_buf;
 	struct sim_counters ctr;
 	struct sim_fault fault[SIM_FAULTS_MAX];
 	size_t nr_fault;
@@ -250,6 +251,7 @@ struct sim *sim_free(struct sim *s)
 	for (size_t i = 0; i < s->nr_dom; i++)
 		dom_free(s->dom[i]);
 	free(s->dom);
+	sim_run_buf_free(s->run_buf);
 	free(s);
 	return NULL;
 }
@@ -759,7 +761,7 @@ int sim_run_ns(struct sim *s, uint64_t ns, struct perr *e)
 		                (unsigned long long)SIM_RUN_NS_MAX);
 	if (ns == 0)
 		return 0;
-	if (sim_share(s->sched, &s->online, s->dom, s->nr_dom, (double)ns) < 0)
+	if (sim_share(&s->run_buf, s->sched, &s->online, s->dom, s->nr_dom, (double)ns) < 0)
 		return perr_set(e, -ENOMEM, "out of memory");
 	s->now_ns += ns;
 	return 0;
