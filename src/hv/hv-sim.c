@@ -2,7 +2,6 @@
 #include "hv/hv.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -379,11 +378,12 @@ static int dominfo_cmp(const void *a, const void *b)
 	return da->domid < db->domid ? -1 : da->domid > db->domid;
 }
 
-/* Lists the simulated domains. */
-static int sim_list_domains(struct hv *hv, struct hv_dominfo **out, size_t *n)
+/* Lists the simulated domains with their cpu_time, and xensim's clock at the listing. */
+static int sim_list_domains(struct hv *hv, struct hv_dominfo **out, size_t *n, uint64_t *now_ns)
 {
 	struct hv_dominfo *list = NULL;
 	json_t *ok = NULL, *doms, *d;
+	json_int_t now;
 	size_t i;
 	int rc;
 
@@ -391,7 +391,7 @@ static int sim_list_domains(struct hv *hv, struct hv_dominfo **out, size_t *n)
 	if (rc < 0)
 		return rc;
 	doms = json_object_get(ok, "domains");
-	if (!json_is_array(doms)) {
+	if (!json_is_array(doms) || get_uint(ok, "now_ns", INT64_MAX, &now) < 0) {
 		rc = -EPROTO;
 		goto fail;
 	}
@@ -403,13 +403,14 @@ static int sim_list_domains(struct hv *hv, struct hv_dominfo **out, size_t *n)
 		}
 	}
 	json_array_foreach (doms, i, d) {
-		json_int_t domid, vcpus, cpupool;
+		json_int_t domid, vcpus, cpupool, cpu_time;
 		const char *uuid;
 		int dying;
 
 		if (!json_is_object(d) || get_uint(d, "domid", UINT32_MAX, &domid) < 0 ||
 		    get_uint(d, "vcpus", UINT32_MAX, &vcpus) < 0 ||
 		    get_uint(d, "cpupool", UINT32_MAX, &cpupool) < 0 ||
+		    get_uint(d, "cpu_time", INT64_MAX, &cpu_time) < 0 ||
 		    json_unpack(d, "{s:s, s:b}", "uuid", &uuid, "dying", &dying) < 0 ||
 		    parse_uuid(uuid, list[i].uuid) < 0) {
 			rc = -EPROTO;
@@ -418,8 +419,11 @@ static int sim_list_domains(struct hv *hv, struct hv_dominfo **out, size_t *n)
 		list[i].domid = domid;
 		list[i].nr_vcpus = vcpus;
 		list[i].cpupool = cpupool;
+		list[i].cpu_time = (uint64_t)cpu_time;
 		list[i].dying = dying;
 	}
+	if (now_ns != NULL)
+		*now_ns = (uint64_t)now;
 	*n = json_array_size(doms);
 	if (*n > 0)
 		qsort(list, *n, sizeof(*list), dominfo_cmp);
@@ -547,27 +551,6 @@ static int sim_set_sched(struct hv *hv, uint32_t domid, enum sched_kind kind, un
 	return rc;
 }
 
-/* Reads a simulated vCPU's cumulative run time. */
-static int sim_vcpu_time(struct hv *hv, uint32_t domid, unsigned vcpu, uint64_t *ns)
-{
-	json_t *ok = NULL;
-	json_int_t v;
-	int rc;
-
-	rc = sim_call(to_sim(hv),
-	              json_pack("{s:s, s:I, s:I}", "op", "vcpu_time", "domid", (json_int_t)domid,
-	                        "vcpu", (json_int_t)vcpu),
-	              &ok);
-	if (rc < 0)
-		return rc;
-	if (get_uint(ok, "ns", LLONG_MAX, &v) < 0)
-		rc = -EPROTO;
-	else
-		*ns = v;
-	json_decref(ok);
-	return rc;
-}
-
 /* Disconnects and frees the backend. */
 static void sim_close(struct hv *hv)
 {
@@ -587,7 +570,6 @@ static const struct hv_ops hv_sim_ops = {
     .set_affinity = sim_set_affinity,
     .get_sched = sim_get_sched,
     .set_sched = sim_set_sched,
-    .vcpu_time = sim_vcpu_time,
     .close = sim_close,
 };
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <xenctrl.h>
 
@@ -172,18 +173,32 @@ static void dominfo_from_xc(struct hv_dominfo *d, const xc_domaininfo_t *in)
 	memcpy(d->uuid, in->handle, sizeof(d->uuid));
 	d->nr_vcpus = in->max_vcpu_id == XEN_INVALID_MAX_VCPU_ID ? 0 : in->max_vcpu_id + 1;
 	d->cpupool = in->cpupool;
+	d->cpu_time = in->cpu_time;
 	d->dying = (in->flags & XEN_DOMINF_dying) != 0;
 	/* A shut-down domain may resume (suspend-cancel, a failed migration). */
 	d->shutdown = (in->flags & XEN_DOMINF_shutdown) != 0;
 }
 
-/* Lists every domain, HV_XEN_BATCH per hypercall, each batch starting past the last seen. */
-static int xen_list_domains(struct hv *hv, struct hv_dominfo **out, size_t *n)
+/* Reads CLOCK_MONOTONIC in ns. */
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Lists every domain, HV_XEN_BATCH per hypercall, each batch starting past
+ * the last seen; *now_ns is the clock right after the last batch returned.
+ */
+static int xen_list_domains(struct hv *hv, struct hv_dominfo **out, size_t *n, uint64_t *now_ns)
 {
 	struct hv_xen *x = to_xen(hv);
 	struct hv_dominfo *list = NULL;
 	xc_domaininfo_t *batch;
 	size_t len = 0, cap = 0;
+	uint64_t at = 0;
 	uint32_t first = 0;
 	int rc = 0;
 
@@ -196,6 +211,8 @@ static int xen_list_domains(struct hv *hv, struct hv_dominfo **out, size_t *n)
 		int got;
 
 		got = xc_err(xc_domain_getinfolist(x->xch, first, HV_XEN_BATCH, batch));
+		/* Xen counts cpu_time on its system time, which ticks at the rate of ours. */
+		at = mono_ns();
 		if (got < 0) {
 			rc = got;
 			goto fail;
@@ -231,6 +248,8 @@ static int xen_list_domains(struct hv *hv, struct hv_dominfo **out, size_t *n)
 		first = next;
 	}
 
+	if (now_ns != NULL)
+		*now_ns = at;
 	qsort(list, len, sizeof(*list), dominfo_cmp);
 	free(batch);
 	*out = list;
@@ -369,24 +388,6 @@ static int xen_set_sched(struct hv *hv, uint32_t domid, enum sched_kind kind, un
 	return rc < 0 ? rc : 0;
 }
 
-/* Reads a vCPU's cumulative run time. */
-static int xen_vcpu_time(struct hv *hv, uint32_t domid, unsigned vcpu, uint64_t *ns)
-{
-	struct hv_xen *x = to_xen(hv);
-	xc_vcpuinfo_t vi;
-	int rc;
-
-	/* libxenctrl narrows the vcpu to 16 bits: a larger one would read another vCPU. */
-	if (vcpu > UINT16_MAX)
-		return -EINVAL;
-	memset(&vi, 0, sizeof(vi));
-	rc = xc_err(xc_vcpu_getinfo(x->xch, domid, vcpu, &vi));
-	if (rc < 0)
-		return rc;
-	*ns = vi.cpu_time;
-	return 0;
-}
-
 /* Closes the libxenctrl handle and frees the backend. */
 static void xen_close(struct hv *hv)
 {
@@ -405,7 +406,6 @@ static const struct hv_ops hv_xen_ops = {
     .set_affinity = xen_set_affinity,
     .get_sched = xen_get_sched,
     .set_sched = xen_set_sched,
-    .vcpu_time = xen_vcpu_time,
     .close = xen_close,
 };
 

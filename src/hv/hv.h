@@ -15,8 +15,9 @@ struct hv_dominfo {
 	uint8_t uuid[16];
 	unsigned nr_vcpus; /* max_vcpu_id + 1 */
 	uint32_t cpupool;
-	bool dying;    /* being destroyed: gone for poold */
-	bool shutdown; /* shut down (suspended, rebooting): kept, left alone */
+	uint64_t cpu_time; /* ns run by all its vCPUs since creation */
+	bool dying;        /* being destroyed: gone for poold */
+	bool shutdown;     /* shut down (suspended, rebooting): kept, left alone */
 };
 
 struct hv;
@@ -28,8 +29,20 @@ struct hv;
 struct hv_ops {
 	const char *name;
 	int (*topology)(struct hv *hv, struct topo *out);
-	/* *out is malloc'ed, *n entries, ascending domid; caller frees. */
-	int (*list_domains)(struct hv *hv, struct hv_dominfo **out, size_t *n);
+	/*
+	 * *out is malloc'ed, *n entries, ascending domid; caller frees. Every
+	 * domain's cpu_time comes from the same batched listing, never from a
+	 * call per vCPU. now_ns (may be NULL) gets the hypervisor's clock at the
+	 * listing, in ns, on the time base of cpu_time deltas: a domain's use of
+	 * CPU between two listings is d(cpu_time) / d(now_ns) pCPUs.
+	 *   xen: CLOCK_MONOTONIC read right after the last
+	 *     xc_domain_getinfolist batch. Xen counts cpu_time on its own system
+	 *     time, not dom0's clock: the two tick at the same rate, so deltas
+	 *     compare, but the values do not.
+	 *   sim: xensim's simulated clock, the reply's now_ns (ns since xensim
+	 *     started, moved by its run op or, with --clock real, by real time).
+	 */
+	int (*list_domains)(struct hv *hv, struct hv_dominfo **out, size_t *n, uint64_t *now_ns);
 	int (*cpupool_sched)(struct hv *hv, uint32_t cpupool, enum sched_kind *out);
 	int (*get_affinity)(struct hv *hv, uint32_t domid, unsigned vcpu, struct cpumap *hard);
 	int (*set_affinity)(struct hv *hv, uint32_t domid, unsigned vcpu,
@@ -39,8 +52,6 @@ struct hv_ops {
 	                 unsigned *cap);
 	int (*set_sched)(struct hv *hv, uint32_t domid, enum sched_kind kind, unsigned weight,
 	                 unsigned cap);
-	/* Cumulative run time of a vCPU, in ns: for the credit1 share controller (DESIGN.md §3). */
-	int (*vcpu_time)(struct hv *hv, uint32_t domid, unsigned vcpu, uint64_t *ns);
 	void (*close)(struct hv *hv);
 };
 

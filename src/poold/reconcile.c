@@ -509,7 +509,7 @@ int engine_reconcile(struct poold *pd, struct perr *e)
 	ps.keys = ps.full || pd->keys_stale;
 	pd->verify_all = pd->keys_stale = false;
 
-	r = pd->hv->ops->list_domains(pd->hv, &info, &n);
+	r = pd->hv->ops->list_domains(pd->hv, &info, &n, NULL);
 	if (r < 0) {
 		pass_fail(&ps, r, "listing domains failed: %s", strerror(-r));
 		pd->keys_stale |= ps.keys;

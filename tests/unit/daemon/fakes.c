@@ -30,7 +30,7 @@ static int fake_topology(struct hv *hv, struct topo *out)
 	return 0;
 }
 
-static int fake_list(struct hv *hv, struct hv_dominfo **out, size_t *n)
+static int fake_list(struct hv *hv, struct hv_dominfo **out, size_t *n, uint64_t *now_ns)
 {
 	struct fake_hv *f = fake_of(hv);
 	struct hv_dominfo *v = calloc(FAKE_DOMS, sizeof(*v));
@@ -54,8 +54,11 @@ static int fake_list(struct hv *hv, struct hv_dominfo **out, size_t *n)
 		v[k].cpupool = d->cpupool;
 		v[k].dying = d->dying;
 		v[k].shutdown = d->shutdown;
+		v[k].cpu_time = d->cpu_time;
 		k++;
 	}
+	if (now_ns != NULL)
+		*now_ns = f->now_ns;
 	*out = v;
 	*n = k;
 	return 0;
@@ -135,12 +138,6 @@ static int fake_set_sched(struct hv *hv, uint32_t domid, enum sched_kind kind, u
 	return 0;
 }
 
-static int fake_vcpu_time(struct hv *hv, uint32_t domid, unsigned vcpu, uint64_t *ns)
-{
-	*ns = 0;
-	return 0;
-}
-
 static void fake_close(struct hv *hv)
 {
 }
@@ -154,7 +151,6 @@ static const struct hv_ops fake_ops = {
     .set_affinity = fake_set_affinity,
     .get_sched = fake_get_sched,
     .set_sched = fake_set_sched,
-    .vcpu_time = fake_vcpu_time,
     .close = fake_close,
 };
 

@@ -22,6 +22,7 @@ struct fake_dom {
 	uint32_t cpupool;
 	struct cpumap hard[FAKE_VCPUS];
 	unsigned weight, cap;
+	uint64_t cpu_time; /* ns, as the domain listing reports it */
 	/* xenstore: the pool key, and whether the guest may write it */
 	char key[128];
 	bool has_key;
@@ -37,6 +38,7 @@ struct fake_hv {
 	struct topo topo;
 	enum sched_kind sched[2]; /* per cpupool 0 and 1 */
 	int fail_list;            /* errno list_domains fails with, 0 = none */
+	uint64_t now_ns;          /* the hypervisor's clock the listing reports */
 	struct fake_dom doms[FAKE_DOMS];
 	unsigned affinity_writes, sched_writes;
 	/* the last affinity writes: domid * 100 + vcpu */

@@ -47,12 +47,12 @@ static int c_topology(struct hv *hv, struct topo *out)
 	return c->f->hv.ops->topology(&c->f->hv, out);
 }
 
-static int c_list(struct hv *hv, struct hv_dominfo **out, size_t *n)
+static int c_list(struct hv *hv, struct hv_dominfo **out, size_t *n, uint64_t *now_ns)
 {
 	struct counted *c = counted_of(hv);
 
 	c->lists++;
-	return c->f->hv.ops->list_domains(&c->f->hv, out, n);
+	return c->f->hv.ops->list_domains(&c->f->hv, out, n, now_ns);
 }
 
 static int c_cpupool_sched(struct hv *hv, uint32_t cpupool, enum sched_kind *out)
@@ -94,13 +94,6 @@ static int c_set_sched(struct hv *hv, uint32_t domid, enum sched_kind kind, unsi
 	return c->f->hv.ops->set_sched(&c->f->hv, domid, kind, weight, cap);
 }
 
-static int c_vcpu_time(struct hv *hv, uint32_t domid, unsigned vcpu, uint64_t *ns)
-{
-	struct counted *c = counted_of(hv);
-
-	return c->f->hv.ops->vcpu_time(&c->f->hv, domid, vcpu, ns);
-}
-
 static void c_close(struct hv *hv)
 {
 }
@@ -114,7 +107,6 @@ static const struct hv_ops counted_ops = {
     .set_affinity = c_set_affinity,
     .get_sched = c_get_sched,
     .set_sched = c_set_sched,
-    .vcpu_time = c_vcpu_time,
     .close = c_close,
 };
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <xenctrl.h>
@@ -30,6 +31,7 @@ static struct {
 	unsigned ncalls;
 	uint32_t first[FAKE_CALLS];
 	unsigned max[FAKE_CALLS];
+	uint64_t call_ns[FAKE_CALLS]; /* CLOCK_MONOTONIC as each call returned */
 
 	uint32_t pool_id; /* the pool xc_cpupool_getinfo answers with */
 	uint32_t pool_sched;
@@ -48,12 +50,17 @@ static struct {
 	const char *sched_fn; /* the last scheduler call made */
 	uint32_t sched_domid;
 	uint16_t weight, cap;
-
-	uint64_t cpu_time;
-	uint32_t time_vcpu;
 } fk;
 
 static char fake_xch;
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* Makes the call named fn fail when the test asked for it. */
 static int fake_fails(const char *fn)
@@ -86,7 +93,6 @@ int __wrap_xc_sched_credit2_domain_get(xc_interface *xch, uint32_t domid,
                                        struct xen_domctl_sched_credit2 *s);
 int __wrap_xc_sched_credit2_domain_set(xc_interface *xch, uint32_t domid,
                                        struct xen_domctl_sched_credit2 *s);
-int __wrap_xc_vcpu_getinfo(xc_interface *xch, uint32_t domid, uint32_t vcpu, xc_vcpuinfo_t *info);
 
 xc_interface *__wrap_xc_interface_open(xentoollog_logger *l, xentoollog_logger *dl, unsigned f)
 {
@@ -139,6 +145,7 @@ int __wrap_xc_domain_getinfolist(xc_interface *xch, uint32_t first, unsigned max
 	for (unsigned i = 0; i < fk.ndoms && got < max; i++)
 		if (fk.doms[i].domain >= first)
 			info[got++] = fk.doms[i];
+	fk.call_ns[fk.ncalls - 1] = mono_ns();
 	return got;
 }
 
@@ -246,16 +253,6 @@ int __wrap_xc_sched_credit2_domain_set(xc_interface *xch, uint32_t domid,
 	return 0;
 }
 
-int __wrap_xc_vcpu_getinfo(xc_interface *xch, uint32_t domid, uint32_t vcpu, xc_vcpuinfo_t *info)
-{
-	fk.time_vcpu = vcpu;
-	if (fake_fails("xc_vcpu_getinfo"))
-		return -1;
-	info->vcpu = vcpu;
-	info->cpu_time = fk.cpu_time;
-	return 0;
-}
-
 /* Resets the fake and opens the backend on it. */
 static int setup(void **state)
 {
@@ -345,6 +342,7 @@ static void fill_doms(unsigned n)
 			d->handle[b] = (uint8_t)(i + b * 7);
 		d->max_vcpu_id = i % 5;
 		d->cpupool = i % 3;
+		d->cpu_time = 1000000007ull * i;
 		d->flags = XEN_DOMINF_running;
 	}
 }
@@ -353,6 +351,7 @@ static void test_list_domains_batches(void **state)
 {
 	struct hv *hv = *state;
 	struct hv_dominfo *list = NULL;
+	uint64_t now = 0, after;
 	size_t n = 0;
 
 	fill_doms(150);
@@ -362,8 +361,12 @@ static void test_list_domains_batches(void **state)
 	fk.doms[4].max_vcpu_id = XEN_INVALID_MAX_VCPU_ID;
 	fk.doms[149].max_vcpu_id = 127;
 
-	assert_int_equal(hv->ops->list_domains(hv, &list, &n), 0);
+	assert_int_equal(hv->ops->list_domains(hv, &list, &n, &now), 0);
+	after = mono_ns();
 	assert_int_equal(n, 150);
+	/* The clock of the listing: CLOCK_MONOTONIC, read once the last batch is in. */
+	assert_true(now >= fk.call_ns[fk.ncalls - 1]);
+	assert_true(now <= after);
 	/* 150 domains take three batches, each starting past the last domid seen. */
 	assert_int_equal(fk.ncalls, 3);
 	assert_int_equal(fk.first[0], 0);
@@ -374,6 +377,7 @@ static void test_list_domains_batches(void **state)
 		for (unsigned b = 0; b < 16; b++)
 			assert_int_equal(list[i].uuid[b], (uint8_t)(i + b * 7));
 		assert_int_equal(list[i].cpupool, i % 3);
+		assert_int_equal(list[i].cpu_time, 1000000007ull * i);
 		if (i == 4)
 			assert_int_equal(list[i].nr_vcpus, 0);
 		else if (i == 149)
@@ -388,14 +392,14 @@ static void test_list_domains_batches(void **state)
 	/* Exactly two full batches: a third call finds nothing more. */
 	fill_doms(2 * fk.max[0]);
 	fk.ncalls = 0;
-	assert_int_equal(hv->ops->list_domains(hv, &list, &n), 0);
+	assert_int_equal(hv->ops->list_domains(hv, &list, &n, NULL), 0);
 	assert_int_equal(n, fk.ndoms);
 	assert_int_equal(fk.ncalls, 3);
 	free(list);
 
 	fill_doms(1);
 	fk.ncalls = 0;
-	assert_int_equal(hv->ops->list_domains(hv, &list, &n), 0);
+	assert_int_equal(hv->ops->list_domains(hv, &list, &n, NULL), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(fk.ncalls, 1);
 	free(list);
@@ -412,7 +416,7 @@ static void test_list_domains_sorted(void **state)
 	fill_doms(3);
 	for (unsigned i = 0; i < 3; i++)
 		fk.doms[i].domain = ids[i];
-	assert_int_equal(hv->ops->list_domains(hv, &list, &n), 0);
+	assert_int_equal(hv->ops->list_domains(hv, &list, &n, NULL), 0);
 	assert_int_equal(n, 3);
 	assert_int_equal(list[0].domid, 1);
 	assert_int_equal(list[1].domid, 3);
@@ -425,15 +429,17 @@ static void test_list_domains_error(void **state)
 {
 	struct hv *hv = *state;
 	struct hv_dominfo *list = (void *)1;
+	uint64_t now = 42;
 	size_t n = 7;
 
 	fill_doms(100);
 	fk.fail_fn = "xc_domain_getinfolist"; /* the second batch fails */
 	fk.fail_errno = EINVAL;
-	assert_int_equal(hv->ops->list_domains(hv, &list, &n), -EINVAL);
+	assert_int_equal(hv->ops->list_domains(hv, &list, &n, &now), -EINVAL);
 	assert_int_equal(fk.ncalls, 2);
 	assert_ptr_equal(list, (void *)1);
 	assert_int_equal(n, 7);
+	assert_int_equal(now, 42);
 }
 
 static void test_cpupool_sched(void **state)
@@ -599,22 +605,6 @@ static void test_get_sched_by_kind(void **state)
 	assert_int_equal(hv->ops->get_sched(hv, 9, SCHED_CREDIT2, &w, &c), -EINVAL);
 }
 
-static void test_vcpu_time(void **state)
-{
-	struct hv *hv = *state;
-	uint64_t ns = 0;
-
-	fk.cpu_time = 123456789012345ull;
-	assert_int_equal(hv->ops->vcpu_time(hv, 3, 5, &ns), 0);
-	assert_int_equal(fk.time_vcpu, 5);
-	assert_true(ns == 123456789012345ull);
-
-	assert_int_equal(hv->ops->vcpu_time(hv, 3, 70000, &ns), -EINVAL);
-	fk.fail_fn = "xc_vcpu_getinfo";
-	fk.fail_errno = ESRCH;
-	assert_int_equal(hv->ops->vcpu_time(hv, 3, 0, &ns), -ESRCH);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -628,7 +618,6 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_set_affinity, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_set_sched_by_kind, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_get_sched_by_kind, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_vcpu_time, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
