@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "core/cpumap.h"
+#include "core/share.h"
 #include "core/topo.h"
 #include "util/error.h"
 
@@ -17,7 +18,9 @@ struct pool {
 	uint32_t id; /* stable, never reused */
 	char name[POOL_NAME_MAX + 1];
 	struct cpumap cpus;
-	unsigned cap; /* % of one pCPU for the whole pool, 0 = none */
+	unsigned cap;            /* % of one pCPU for the whole pool, 0 = none */
+	bool share_off;          /* the share controller leaves this pool alone */
+	struct share_pool share; /* the controller's state (not saved) */
 };
 
 /*

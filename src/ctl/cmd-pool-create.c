@@ -11,16 +11,18 @@
 static int cmd_pool_create(struct poold *pd, json_t *args, json_t **ret, struct perr *e)
 {
 	struct pool_cpus_spec spec;
-	const char *name, *cpus = NULL;
+	const char *name, *cpus = NULL, *sharev = NULL;
 	json_t *ncpu = NULL;
 	json_int_t cap = 0;
 	struct pool *p;
 	bool given;
-	int r;
+	int r, share;
 
-	r = ctl_args_unpack(args, e, "{s:s, s?o, s?s, s?I !}", "name", &name, "ncpu", &ncpu, "cpus",
-	                    &cpus, "cap", &cap);
+	r = ctl_args_unpack(args, e, "{s:s, s?o, s?s, s?I, s?s !}", "name", &name, "ncpu", &ncpu,
+	                    "cpus", &cpus, "cap", &cap, "share", &sharev);
 	if (r != 0)
+		return r;
+	if ((r = ctl_share_parse(sharev, &share, e)) != 0)
 		return r;
 	r = ctl_cpus_spec(pd, ncpu, cpus, 1, &spec, &given, e);
 	if (r != 0)
@@ -31,7 +33,7 @@ static int cmd_pool_create(struct poold *pd, json_t *args, json_t **ret, struct 
 	r = ctl_pool_cap_check(pd, cap, e);
 	if (r != 0)
 		return r;
-	r = engine_pool_create(pd, name, &spec, (unsigned)cap, e);
+	r = engine_pool_create(pd, name, &spec, (unsigned)cap, share, e);
 	if (r != 0)
 		return r;
 	p = pool_find(&pd->pools, name);
@@ -42,11 +44,9 @@ static int cmd_pool_create(struct poold *pd, json_t *args, json_t **ret, struct 
 }
 
 static const struct ctl_arg args[] = {
-    {"name", CTL_ARG_STRING, true},
-    {"ncpu", CTL_ARG_INT, false},
-    {"cpus", CTL_ARG_STRING, false},
-    {"cap", CTL_ARG_INT, false},
-    {NULL, 0, false},
+    {"name", CTL_ARG_STRING, true},   {"ncpu", CTL_ARG_INT, false},
+    {"cpus", CTL_ARG_STRING, false},  {"cap", CTL_ARG_INT, false},
+    {"share", CTL_ARG_STRING, false}, {NULL, 0, false},
 };
 
 const struct ctl_cmd ctl_cmd_pool_create = {
@@ -54,6 +54,6 @@ const struct ctl_cmd ctl_cmd_pool_create = {
     .flags = CTL_CMD_MUTATING,
     .fn = cmd_pool_create,
     .help = "create a pool with pCPUs taken from pool0",
-    .synopsis = "name: str, ncpu: int | cpus: str, [cap: int]",
+    .synopsis = "name: str, ncpu: int | cpus: str, [cap: int], [share: \"auto\" | \"off\"]",
     .args = args,
 };

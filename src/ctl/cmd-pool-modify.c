@@ -11,16 +11,18 @@
 static int cmd_pool_modify(struct poold *pd, json_t *args, json_t **ret, struct perr *e)
 {
 	struct pool_cpus_spec spec;
-	const char *name, *cpus = NULL;
+	const char *name, *cpus = NULL, *sharev = NULL;
 	json_t *ncpu = NULL, *capv = NULL;
 	struct pool *p;
 	bool given;
-	int cap = -1;
+	int cap = -1, share;
 	int r;
 
-	r = ctl_args_unpack(args, e, "{s:s, s?o, s?s, s?o !}", "name", &name, "ncpu", &ncpu, "cpus",
-	                    &cpus, "cap", &capv);
+	r = ctl_args_unpack(args, e, "{s:s, s?o, s?s, s?o, s?s !}", "name", &name, "ncpu", &ncpu,
+	                    "cpus", &cpus, "cap", &capv, "share", &sharev);
 	if (r != 0)
+		return r;
+	if ((r = ctl_share_parse(sharev, &share, e)) != 0)
 		return r;
 	/* 0 pCPUs is the engine's call: allowed only for a pool without members. */
 	r = ctl_cpus_spec(pd, ncpu, cpus, 0, &spec, &given, e);
@@ -32,10 +34,10 @@ static int cmd_pool_modify(struct poold *pd, json_t *args, json_t **ret, struct 
 			return r;
 		cap = (int)json_integer_value(capv);
 	}
-	if (!given && capv == NULL)
+	if (!given && capv == NULL && sharev == NULL)
 		return perr_set(e, POOLD_E_INVALID,
-		                "pool-modify needs ncpu, cpus or cap: say what to change");
-	r = engine_pool_modify(pd, name, given ? &spec : NULL, cap, e);
+		                "pool-modify needs ncpu, cpus, cap or share: say what to change");
+	r = engine_pool_modify(pd, name, given ? &spec : NULL, cap, share, e);
 	if (r != 0)
 		return r;
 	p = pool_find(&pd->pools, name);
@@ -46,18 +48,16 @@ static int cmd_pool_modify(struct poold *pd, json_t *args, json_t **ret, struct 
 }
 
 static const struct ctl_arg args[] = {
-    {"name", CTL_ARG_STRING, true},
-    {"ncpu", CTL_ARG_INT, false},
-    {"cpus", CTL_ARG_STRING, false},
-    {"cap", CTL_ARG_INT, false},
-    {NULL, 0, false},
+    {"name", CTL_ARG_STRING, true},   {"ncpu", CTL_ARG_INT, false},
+    {"cpus", CTL_ARG_STRING, false},  {"cap", CTL_ARG_INT, false},
+    {"share", CTL_ARG_STRING, false}, {NULL, 0, false},
 };
 
 const struct ctl_cmd ctl_cmd_pool_modify = {
     .name = "pool-modify",
     .flags = CTL_CMD_MUTATING,
     .fn = cmd_pool_modify,
-    .help = "resize a pool (pCPUs from and back to pool0) or change its cap",
-    .synopsis = "name: str, [ncpu: int | cpus: str], [cap: int]",
+    .help = "resize a pool (pCPUs from and back to pool0), change its cap or share setting",
+    .synopsis = "name: str, [ncpu: int | cpus: str], [cap: int], [share: \"auto\" | \"off\"]",
     .args = args,
 };

@@ -2,6 +2,7 @@
 #include "ctl/cmd.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -75,9 +76,10 @@ json_t *ctl_pool_json(const struct poold *pd, const struct pool *p)
 	for (size_t i = 0; i < pd->ndoms; i++)
 		if (pd->doms[i].pool_id == p->id)
 			json_array_append_new(doms, json_integer(pd->doms[i].domid));
-	return json_pack("{s:I,s:s,s:s,s:i,s:s,s:I,s:o}", "id", (json_int_t)p->id, "name", p->name,
-	                 "cpus", cpus, "ncpu", (int)cpumap_count(&p->cpus), "sched",
+	return json_pack("{s:I,s:s,s:s,s:i,s:s,s:I,s:s,s:b,s:o}", "id", (json_int_t)p->id, "name",
+	                 p->name, "cpus", cpus, "ncpu", (int)cpumap_count(&p->cpus), "sched",
 	                 sched_kind_name(engine_pool_sched(pd, p)), "cap", (json_int_t)p->cap,
+	                 "share", p->share_off ? "off" : "auto", "share_active", p->share.active,
 	                 "domains", doms);
 }
 
@@ -86,11 +88,14 @@ json_t *ctl_dom_json(const struct poold *pd, const struct dom *d)
 	const struct pool *p = pool_find_id(&pd->pools, d->pool_id);
 	json_t *o;
 
-	o = json_pack("{s:I,s:s,s:s,s:b,s:i,s:I,s:I,s:I,s:I}", "domid", (json_int_t)d->domid,
-	              "name", d->name, "pool", p != NULL ? p->name : "", "misplaced", d->misplaced,
-	              "vcpus", (int)d->nr_vcpus, "weight", (json_int_t)d->weight, "cap",
-	              (json_int_t)d->cap, "hv_weight", (json_int_t)d->hv_weight, "hv_cap",
-	              (json_int_t)d->hv_cap);
+	o = json_pack("{s:I,s:s,s:s,s:b,s:i,s:I,s:I,s:I,s:I,s:o,s:o,s:I}", "domid",
+	              (json_int_t)d->domid, "name", d->name, "pool", p != NULL ? p->name : "",
+	              "misplaced", d->misplaced, "vcpus", (int)d->nr_vcpus, "weight",
+	              (json_int_t)d->weight, "cap", (json_int_t)d->cap, "hv_weight",
+	              (json_int_t)d->hv_weight, "hv_cap", (json_int_t)d->hv_cap, "used",
+	              d->used >= 0 ? json_real(round(d->used * 10) / 10) : json_null(), "entitled",
+	              d->entitled >= 0 ? json_real(round(d->entitled * 10) / 10) : json_null(),
+	              "share_cap", (json_int_t)d->share_cap);
 	if (o != NULL && d->misplaced)
 		json_object_set_new(o, "wanted", json_string(d->want));
 	return o;
@@ -120,6 +125,22 @@ int ctl_cpus_spec(const struct poold *pd, json_t *ncpu, const char *cpus, unsign
 	} else if (cpus != NULL) {
 		return cpumap_parse(&spec->cpus, cpus, nr, e);
 	}
+	return 0;
+}
+
+int ctl_share_parse(const char *v, int *out, struct perr *e)
+{
+	if (v == NULL)
+		*out = -1;
+	else if (strcmp(v, "auto") == 0)
+		*out = SHARE_AUTO;
+	else if (strcmp(v, "off") == 0)
+		*out = SHARE_OFF;
+	else
+		return perr_set(e, POOLD_E_INVALID,
+		                "share \"%.32s\" is unknown: use auto (caps that make weights hold "
+		                "while the pool is busy) or off",
+		                v);
 	return 0;
 }
 

@@ -76,6 +76,8 @@ int ctl_cpus_spec(const struct poold *pd, json_t *ncpu, const char *cpus, unsign
                   struct pool_cpus_spec *spec, bool *given, struct perr *e);
 /* Checks a pool cap: % of one pCPU for the whole pool, at most all of the host's. */
 int ctl_pool_cap_check(const struct poold *pd, json_int_t cap, struct perr *e);
+/* Parses a pool's share setting, "auto" or "off", into SHARE_*; NULL gives -1 (not given). */
+int ctl_share_parse(const char *v, int *out, struct perr *e);
 /* Writes a domain reference (name or domid) as the text the engine looks up. */
 int ctl_domain_ref(json_t *v, char *buf, size_t len, struct perr *e);
 

@@ -6,7 +6,7 @@
 #include <time.h>
 
 /* The seed's `xm pool-list` layout: these widths hold its columns and their gaps. */
-static const unsigned pool_widths[] = {10, 14, 11, 0};
+static const unsigned pool_widths[] = {10, 14, 11, 9, 0};
 /* Two spaces between columns keep them apart when a value fills its width. */
 #define GAP 2
 
@@ -81,58 +81,75 @@ static void free_cells(char **cells, size_t n)
 	free(cells);
 }
 
-/* Shows pools in the seed's layout. */
+/* Shows pools in the seed's layout, with the share controller: off, auto, or capping now. */
 static void text_pool_list(FILE *f, json_t *ret)
 {
-	static const char *const head[] = {"pool", "cpus", "sched", "domains"};
+	static const char *const head[] = {"pool", "cpus", "sched", "share", "domains"};
 	json_t *pools = json_object_get(ret, "pools"), *p;
 	size_t n = json_array_size(pools), i;
-	char **cells = calloc(n * 4 + 1, sizeof(*cells));
+	char **cells = calloc(n * 5 + 1, sizeof(*cells));
 
 	if (cells == NULL)
 		return;
 	json_array_foreach (pools, i, p) {
-		cells[i * 4] = cell(json_object_get(p, "name"));
-		cells[i * 4 + 1] = cell(json_object_get(p, "cpus"));
-		cells[i * 4 + 2] = cell(json_object_get(p, "sched"));
-		cells[i * 4 + 3] = join_ids(json_object_get(p, "domains"));
+		cells[i * 5] = cell(json_object_get(p, "name"));
+		cells[i * 5 + 1] = cell(json_object_get(p, "cpus"));
+		cells[i * 5 + 2] = cell(json_object_get(p, "sched"));
+		cells[i * 5 + 3] = json_is_true(json_object_get(p, "share_active"))
+		                       ? strdup("capping")
+		                       : cell(json_object_get(p, "share"));
+		cells[i * 5 + 4] = join_ids(json_object_get(p, "domains"));
 	}
-	for (i = 0; i < n * 4; i++)
+	for (i = 0; i < n * 5; i++)
 		if (cells[i] == NULL)
 			cells[i] = strdup("?");
-	output_table(f, 4, head, pool_widths, cells, n);
-	free_cells(cells, n * 4);
+	output_table(f, 5, head, pool_widths, cells, n);
+	free_cells(cells, n * 5);
+}
+
+/* Formats a % figure of one pCPU with one decimal; "-" when poold has none. */
+static char *percent(json_t *v)
+{
+	char *s;
+
+	if (!json_is_number(v))
+		return strdup("-");
+	if (asprintf(&s, "%.1f", json_number_value(v)) < 0)
+		return NULL;
+	return s;
 }
 
 /* Shows domains, a misplaced one with the pool it wants. */
 static void text_domain_list(FILE *f, json_t *ret)
 {
-	static const char *const head[] = {"domid",  "name", "pool",      "vcpus",
-	                                   "weight", "cap",  "hv-weight", "hv-cap"};
-	static const char *const keys[] = {"domid",  "name", "pool",      "vcpus",
-	                                   "weight", "cap",  "hv_weight", "hv_cap"};
+	static const char *const head[] = {"domid", "name",      "pool",   "vcpus", "weight",
+	                                   "cap",   "hv-weight", "hv-cap", "used%", "entitled%"};
+	static const char *const keys[] = {"domid", "name",      "pool",   "vcpus", "weight",
+	                                   "cap",   "hv_weight", "hv_cap", "used",  "entitled"};
+	enum { NCOL = sizeof(head) / sizeof(head[0]) };
 	json_t *doms = json_object_get(ret, "domains"), *d;
 	size_t n = json_array_size(doms), i;
-	char **cells = calloc(n * 8 + 1, sizeof(*cells));
+	char **cells = calloc(n * NCOL + 1, sizeof(*cells));
 	char *s;
 
 	if (cells == NULL)
 		return;
 	json_array_foreach (doms, i, d) {
-		for (size_t k = 0; k < 8; k++)
-			cells[i * 8 + k] = cell(json_object_get(d, keys[k]));
+		for (size_t k = 0; k < NCOL; k++)
+			cells[i * NCOL + k] = k < 8 ? cell(json_object_get(d, keys[k]))
+			                            : percent(json_object_get(d, keys[k]));
 		if (json_is_true(json_object_get(d, "misplaced")) &&
 		    asprintf(&s, "%s (wants %s)", json_string_value(json_object_get(d, "pool")),
 		             json_string_value(json_object_get(d, "wanted"))) >= 0) {
-			free(cells[i * 8 + 2]);
-			cells[i * 8 + 2] = s;
+			free(cells[i * NCOL + 2]);
+			cells[i * NCOL + 2] = s;
 		}
 	}
-	for (i = 0; i < n * 8; i++)
+	for (i = 0; i < n * NCOL; i++)
 		if (cells[i] == NULL)
 			cells[i] = strdup("?");
-	output_table(f, 8, head, NULL, cells, n);
-	free_cells(cells, n * 8);
+	output_table(f, NCOL, head, NULL, cells, n);
+	free_cells(cells, n * NCOL);
 }
 
 /* Shows status as aligned "key value" lines. */

@@ -9,7 +9,8 @@
 static const struct parser_kw kw_pool[] = {
     {"ncpu", "ncpu", true},  {"cpu", "cpus", false},
     {"cpus", "cpus", false}, /* a synonym: both spellings are natural */
-    {"cap", "cap", true},    {NULL, NULL, false},
+    {"cap", "cap", true},    {"share", "share", false},
+    {NULL, NULL, false},
 };
 
 static const struct parser_kw kw_domain[] = {
@@ -21,7 +22,7 @@ static const struct parser_kw kw_domain[] = {
 const struct parser_cmd parser_cmds[] = {
     {"pool-create",
      "pool-create",
-     "NAME ncpu=N | cpu=LIST [cap=C]",
+     "NAME ncpu=N | cpu=LIST [cap=C] [share=auto|off]",
      "create a pool of N pCPUs, or of the listed ones, taken from pool0",
      {"name"},
      {PARSER_STR},
@@ -32,7 +33,7 @@ const struct parser_cmd parser_cmds[] = {
     {"pool-list",
      "pool-list",
      "",
-     "list pools with their pCPUs, scheduler and domains",
+     "list pools with their pCPUs, scheduler, share controller and domains",
      {NULL},
      {PARSER_STR},
      NULL,
@@ -41,8 +42,9 @@ const struct parser_cmd parser_cmds[] = {
      SHOW_POOL_LIST},
     {"pool-modify",
      "pool-modify",
-     "NAME ncpu=N | cpu=LIST | cap=C",
-     "resize a pool live (pCPUs come from and go back to pool0) or change its cap",
+     "NAME ncpu=N | cpu=LIST | cap=C | share=auto|off",
+     "resize a pool live (pCPUs come from and go back to pool0), change its cap or share "
+     "setting",
      {"name"},
      {PARSER_STR},
      kw_pool,
@@ -72,7 +74,7 @@ const struct parser_cmd parser_cmds[] = {
     {"domain-list",
      "domain-list",
      "",
-     "list domains with their pool, weight and cap",
+     "list domains with their pool, weight, cap and CPU use",
      {NULL},
      {PARSER_STR},
      NULL,

@@ -13,8 +13,8 @@
 
 /* Every key poold.conf may hold; anything else is a typo worth a warning. */
 static const char *const config_keys[] = {
-    "socket",       "state_file", "backend",         "sim_socket", "xenstore_path",
-    "default_pool", "log_level",  "verify_interval", "socket_ro",
+    "socket",    "state_file",      "backend",   "sim_socket",    "xenstore_path", "default_pool",
+    "log_level", "verify_interval", "socket_ro", "share_control", "share_period",
 };
 
 /*
@@ -26,11 +26,23 @@ static const char *const config_keys[] = {
 /* A day: beyond that, drift would outlive any admin's memory of causing it. */
 #define VERIFY_INTERVAL_MAX     86400
 
+/*
+ * The share controller's period. 1 s reacts within 2-3 s and costs one
+ * domain listing per second; below 100 ms credit1's own 30 ms accounting
+ * makes the measurements noise, above a minute a pool that got busy waits
+ * too long for its shares.
+ */
+#define SHARE_PERIOD_DEFAULT_MS 1000
+#define SHARE_PERIOD_MIN_MS     100
+#define SHARE_PERIOD_MAX_MS     60000
+
 void config_init(struct poold_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->log_level = -1;
 	c->verify_interval = -1;
+	c->share_control = -1;
+	c->share_period_ms = -1;
 }
 
 void config_fini(struct poold_config *c)
@@ -202,6 +214,52 @@ static int config_get_interval(const XLU_Config *x, const char *path, int *dst, 
 	return 0;
 }
 
+/* Reads share_control: "auto" or "off"; ESRCH leaves it unset. */
+static int config_get_share(const XLU_Config *x, const char *path, int *dst, struct perr *e)
+{
+	const char *v;
+	int r;
+
+	r = xlu_cfg_get_string(x, "share_control", &v, 1);
+	if (r == ESRCH)
+		return 0;
+	if (r == 0 && strcmp(v, "auto") == 0)
+		*dst = SHARE_AUTO;
+	else if (r == 0 && strcmp(v, "off") == 0)
+		*dst = SHARE_OFF;
+	else
+		return perr_set(e, POOLD_E_INVALID,
+		                "%s: share_control must be \"auto\" (caps that make weights hold "
+		                "in every pool) or \"off\"",
+		                path);
+	return 0;
+}
+
+/* Reads share_period: seconds, a decimal fraction allowed ("0.5"); ESRCH leaves it unset. */
+static int config_get_period(const XLU_Config *x, const char *path, int *dst, struct perr *e)
+{
+	const char *v;
+	char *end = NULL;
+	double s = 0;
+	int r;
+
+	r = xlu_cfg_get_string(x, "share_period", &v, 1);
+	if (r == ESRCH)
+		return 0;
+	if (r == 0) {
+		errno = 0;
+		s = strtod(v, &end);
+	}
+	if (r != 0 || end == v || *end != '\0' || errno != 0 ||
+	    !(s * 1000 >= SHARE_PERIOD_MIN_MS) || s * 1000 > SHARE_PERIOD_MAX_MS)
+		return perr_set(e, POOLD_E_INVALID,
+		                "%s: share_period must be seconds from %g to %d, as in "
+		                "share_period = 1 or share_period = \"0.5\"",
+		                path, SHARE_PERIOD_MIN_MS / 1000.0, SHARE_PERIOD_MAX_MS / 1000);
+	*dst = (int)(s * 1000 + 0.5);
+	return 0;
+}
+
 int config_read(struct poold_config *c, const char *path, bool must_exist, struct perr *e)
 {
 	XLU_Config *x = NULL;
@@ -247,7 +305,9 @@ int config_read(struct poold_config *c, const char *path, bool must_exist, struc
 	    (r = config_get_string(x, path, "xenstore_path", &c->xenstore_path, e)) != 0 ||
 	    (r = config_get_string(x, path, "default_pool", &c->default_pool, e)) != 0 ||
 	    (r = config_get_string(x, path, "log_level", &level, e)) != 0 ||
-	    (r = config_get_interval(x, path, &c->verify_interval, e)) != 0)
+	    (r = config_get_interval(x, path, &c->verify_interval, e)) != 0 ||
+	    (r = config_get_share(x, path, &c->share_control, e)) != 0 ||
+	    (r = config_get_period(x, path, &c->share_period_ms, e)) != 0)
 		goto out;
 	if (level != NULL) {
 		c->log_level = config_parse_level(level);
@@ -291,6 +351,10 @@ int config_merge(struct poold_config *dst, const struct poold_config *src)
 		dst->log_level = src->log_level;
 	if (src->verify_interval >= 0)
 		dst->verify_interval = src->verify_interval;
+	if (src->share_control >= 0)
+		dst->share_control = src->share_control;
+	if (src->share_period_ms >= 0)
+		dst->share_period_ms = src->share_period_ms;
 	dst->foreground |= src->foreground;
 	dst->check_only |= src->check_only;
 	return 0;
@@ -316,6 +380,10 @@ int config_defaults(struct poold_config *c)
 		c->log_level = LOG_LEVEL_NOTICE;
 	if (c->verify_interval < 0)
 		c->verify_interval = VERIFY_INTERVAL_DEFAULT;
+	if (c->share_control < 0)
+		c->share_control = SHARE_AUTO;
+	if (c->share_period_ms < 0)
+		c->share_period_ms = SHARE_PERIOD_DEFAULT_MS;
 	return 0;
 }
 
@@ -359,4 +427,12 @@ void config_print(const struct poold_config *c, FILE *out)
 		fprintf(out, "verify_interval = %d\n", c->verify_interval);
 	else
 		fprintf(out, "# verify_interval is not set\n");
+	config_print_key(out, "share_control",
+	                 c->share_control < 0 ? NULL
+	                 : c->share_control   ? "auto"
+	                                      : "off");
+	if (c->share_period_ms >= 0)
+		fprintf(out, "share_period = \"%g\"\n", c->share_period_ms / 1000.0);
+	else
+		fprintf(out, "# share_period is not set\n");
 }

@@ -65,6 +65,31 @@ static void poold_verify_arm(struct poold *pd)
 		log_warnx("cannot arm the periodic verify timer; drift is repaired on SIGHUP");
 }
 
+/* A share controller period is due: the next rescan runs it (shares.c). */
+static void poold_share_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct poold *pd = arg;
+
+	pd->share_due = true;
+	poold_schedule_rescan(pd);
+}
+
+/* (Re)arms the share controller's period timer; with share_control = off there is none. */
+static void poold_share_arm(struct poold *pd)
+{
+	struct timeval tv = {pd->cfg.share_period_ms / 1000,
+	                     (pd->cfg.share_period_ms % 1000) * 1000};
+
+	if (pd->share_timer == NULL)
+		return;
+	event_del(pd->share_timer);
+	if (pd->cfg.share_control != SHARE_AUTO)
+		return;
+	if (event_add(pd->share_timer, &tv) < 0)
+		log_warnx("cannot arm the share controller's timer: weights hold only as far as "
+		          "pinning gives them");
+}
+
 static void poold_stop_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct poold *pd = arg;
@@ -131,6 +156,9 @@ static void poold_reload_cb(evutil_socket_t sig, short what, void *arg)
 		pd->cfg.log_level = c.log_level;
 		pd->cfg.verify_interval = c.verify_interval;
 		poold_verify_arm(pd);
+		pd->cfg.share_control = c.share_control;
+		pd->cfg.share_period_ms = c.share_period_ms;
+		poold_share_arm(pd);
 		free(pd->cfg.default_pool);
 		pd->cfg.default_pool = c.default_pool;
 		c.default_pool = NULL;
@@ -178,7 +206,9 @@ static int poold_events(struct poold *pd)
 	pd->rescan = event_new(pd->base, -1, 0, poold_rescan_cb, pd);
 	pd->retry = evtimer_new(pd->base, poold_retry_cb, pd);
 	pd->verify = event_new(pd->base, -1, EV_PERSIST, poold_verify_cb, pd);
-	if (pd->rescan == NULL || pd->retry == NULL || pd->verify == NULL)
+	pd->share_timer = event_new(pd->base, -1, EV_PERSIST, poold_share_cb, pd);
+	if (pd->rescan == NULL || pd->retry == NULL || pd->verify == NULL ||
+	    pd->share_timer == NULL)
 		return -ENOMEM;
 	if ((r = poold_signal(pd, &pd->sigterm, SIGTERM, poold_stop_cb)) < 0 ||
 	    (r = poold_signal(pd, &pd->sigint, SIGINT, poold_stop_cb)) < 0 ||
@@ -333,6 +363,7 @@ int poold_init(struct poold *pd, const struct poold_config *cfg, const struct po
 	if ((r = poold_listen(pd, e)) != 0)
 		return r;
 	poold_verify_arm(pd);
+	poold_share_arm(pd);
 	pd->ready = true;
 	sd_notifyf(0, "READY=1\nSTATUS=%zu pools, %zu domains", pd->pools.n, pd->ndoms);
 	ro = pd->cfg.ctl_socket_ro != NULL && pd->cfg.ctl_socket_ro[0] != '\0';
@@ -368,6 +399,7 @@ void poold_fini(struct poold *pd)
 	poold_event_free(&pd->rescan);
 	poold_event_free(&pd->retry);
 	poold_event_free(&pd->verify);
+	poold_event_free(&pd->share_timer);
 	poold_event_free(&pd->sigterm);
 	poold_event_free(&pd->sigint);
 	poold_event_free(&pd->sighup);

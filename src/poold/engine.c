@@ -92,7 +92,7 @@ static struct pool *engine_pool_find(struct poold *pd, const char *name, struct 
 }
 
 int engine_pool_create(struct poold *pd, const char *name, const struct pool_cpus_spec *spec,
-                       unsigned cap, struct perr *e)
+                       unsigned cap, int share, struct perr *e)
 {
 	struct cpumap cpus;
 	struct pool *p;
@@ -118,6 +118,7 @@ int engine_pool_create(struct poold *pd, const char *name, const struct pool_cpu
 		snap_drop(&s);
 		return r;
 	}
+	p->share_off = share == SHARE_OFF;
 	if ((r = engine_commit(pd, &s, e)) != 0)
 		return r;
 	log_notice("pool %s created", name);
@@ -128,7 +129,7 @@ int engine_pool_create(struct poold *pd, const char *name, const struct pool_cpu
 }
 
 int engine_pool_modify(struct poold *pd, const char *name, const struct pool_cpus_spec *spec,
-                       int cap, struct perr *e)
+                       int cap, int share, struct perr *e)
 {
 	struct cpumap cpus;
 	struct pool *p;
@@ -137,9 +138,10 @@ int engine_pool_modify(struct poold *pd, const char *name, const struct pool_cpu
 
 	if ((p = engine_pool_find(pd, name, e)) == NULL)
 		return POOLD_E_NOTFOUND;
-	if (spec == NULL && cap < 0)
+	if (spec == NULL && cap < 0 && share < 0)
 		return perr_set(e, POOLD_E_INVALID,
-		                "nothing to change for pool %s: give ncpu=N, cpu=LIST or cap=C",
+		                "nothing to change for pool %s: give ncpu=N, cpu=LIST, cap=C or "
+		                "share=auto|off",
 		                name);
 	if (spec != NULL && p->id == POOL0_ID)
 		return perr_set(
@@ -162,6 +164,8 @@ int engine_pool_modify(struct poold *pd, const char *name, const struct pool_cpu
 	}
 	if (cap >= 0)
 		pool_find(&pd->pools, name)->cap = (unsigned)cap;
+	if (share >= 0)
+		pool_find(&pd->pools, name)->share_off = share == SHARE_OFF;
 	if ((r = engine_commit(pd, &s, e)) != 0)
 		return r;
 	log_notice("pool %s modified", name);

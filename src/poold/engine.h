@@ -13,12 +13,15 @@
  * rescan retries). Events go to subscribers.
  */
 
-/* cap: % of one pCPU for the whole pool, 0 = none. */
+/*
+ * cap: % of one pCPU for the whole pool, 0 = none. share: SHARE_AUTO or
+ * SHARE_OFF, the pool's own say on the share controller; < 0 = auto.
+ */
 int engine_pool_create(struct poold *pd, const char *name, const struct pool_cpus_spec *spec,
-                       unsigned cap, struct perr *e);
-/* spec NULL keeps the cpus; cap < 0 keeps the cap. */
+                       unsigned cap, int share, struct perr *e);
+/* spec NULL keeps the cpus; cap < 0 keeps the cap; share < 0 keeps the setting. */
 int engine_pool_modify(struct poold *pd, const char *name, const struct pool_cpus_spec *spec,
-                       int cap, struct perr *e);
+                       int cap, int share, struct perr *e);
 /* force moves members to pool0 first; without it a pool with members is refused. */
 int engine_pool_destroy(struct poold *pd, const char *name, bool force, struct perr *e);
 

@@ -32,6 +32,19 @@ struct poold_config {
 	bool foreground;
 	bool check_only;     /* -n: check configuration and state, then exit */
 	char *ctl_socket_ro; /* the read-only control socket (0666); NULL: none */
+	/* The share controller: SHARE_AUTO or SHARE_OFF; -1 = unset. */
+	int share_control;
+	/* Milliseconds between its periods; -1 = unset. */
+	int share_period_ms;
+};
+
+enum { SHARE_OFF = 0, SHARE_AUTO = 1 };
+
+/* The scheduler of each Xen cpupool seen, kept until the next full verify. */
+struct poold_sched_cache {
+	uint32_t cpupool[16];
+	enum sched_kind kind[16];
+	unsigned n;
 };
 
 /*
@@ -93,4 +106,15 @@ struct poold {
 	struct event *verify;
 	/* Hypervisor reads of affinity and weights since start (verification cost). */
 	uint64_t hv_reads;
+
+	/* The share controller's period timer; the next rescan runs a period when due. */
+	struct event *share_timer;
+	struct poold_sched_cache sched_cache;
+	bool share_due;
+	/* Caps the controller changed since start, and the periods it ran. */
+	uint64_t share_changes;
+	uint64_t share_periods;
+	/* The hypervisor's clock at the last period, and how long that pass took (us). */
+	uint64_t share_now;
+	uint64_t share_pass_us;
 };

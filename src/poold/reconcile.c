@@ -17,19 +17,13 @@
 #include "hv/hv.h"
 #include "poold-protocol.h"
 #include "poold/engine.h"
+#include "poold/shares.h"
 #include "poold/state.h"
 #include "util/log.h"
 #include "xs/xsw.h"
 
 /* How long a reconcile the hypervisor refused waits before trying again. */
 #define RECONCILE_RETRY_SEC 10
-
-/* The scheduler of each Xen cpupool, asked once per rescan. */
-struct sched_cache {
-	uint32_t cpupool[16];
-	enum sched_kind kind[16];
-	unsigned n;
-};
 
 /* What one reconcile pass found and did. */
 struct pass {
@@ -130,8 +124,11 @@ static void pass_fail(struct pass *ps, int code, const char *fmt, ...)
 	perr_set(ps->e, code, "%s", msg);
 }
 
-/* Returns the scheduler of a cpupool, asking the hypervisor once per pass. */
-static enum sched_kind pass_sched(struct poold *pd, struct sched_cache *c, uint32_t cpupool)
+/*
+ * Returns the scheduler of a cpupool, asking the hypervisor only the first
+ * time after a full verify: a controller period then costs one listing.
+ */
+static enum sched_kind pass_sched(struct poold *pd, struct poold_sched_cache *c, uint32_t cpupool)
 {
 	enum sched_kind k = SCHED_UNKNOWN;
 	int r;
@@ -143,7 +140,7 @@ static enum sched_kind pass_sched(struct poold *pd, struct sched_cache *c, uint3
 	if (r < 0) {
 		log_warnx("cannot read the scheduler of cpupool %" PRIu32 ": %s", cpupool,
 		          strerror(-r));
-		k = SCHED_UNKNOWN;
+		return SCHED_UNKNOWN; /* asked again by the next pass */
 	}
 	if (c->n < sizeof(c->cpupool) / sizeof(c->cpupool[0])) {
 		c->cpupool[c->n] = cpupool;
@@ -172,6 +169,8 @@ static void dom_new(struct poold *pd, struct dom *d, const struct hv_dominfo *in
 
 	memset(d, 0, sizeof(*d));
 	d->domid = info->domid;
+	d->cpu_ns = info->cpu_time;
+	d->used = d->entitled = -1;
 	memcpy(d->uuid, info->uuid, sizeof(d->uuid));
 	d->nr_vcpus = info->nr_vcpus;
 	d->shutdown = info->shutdown;
@@ -221,7 +220,7 @@ static void dom_gone(struct poold *pd, const struct dom *d)
  * and uuid, since domids are reused), adds new ones, drops gone and dying
  * ones. New domains are marked in fresh[].
  */
-static int pass_merge(struct poold *pd, struct pass *ps, struct sched_cache *sc,
+static int pass_merge(struct poold *pd, struct pass *ps, struct poold_sched_cache *sc,
                       const struct hv_dominfo *info, size_t n, bool **fresh)
 {
 	struct dom_applied *na;
@@ -254,6 +253,7 @@ static int pass_merge(struct poold *pd, struct pass *ps, struct sched_cache *sc,
 			nd[k] = pd->doms[o++];
 			nd[k].nr_vcpus = info[i].nr_vcpus;
 			nd[k].shutdown = info[i].shutdown;
+			nd[k].cpu_ns = info[i].cpu_time;
 			nd[k].sched = kind;
 			if (nd[k].name[0] == '\0' && pd->xs != NULL &&
 			    xsw_read_name(pd->xs, nd[k].domid, nd[k].name, sizeof(nd[k].name)) == 0)
@@ -497,33 +497,37 @@ int engine_reconcile(struct poold *pd, struct perr *e)
 {
 	struct perr local;
 	struct pass ps = {.pd = pd, .e = e != NULL ? e : &local};
-	struct sched_cache sc = {.n = 0};
+	struct poold_sched_cache *sc = &pd->sched_cache;
 	struct sched_params *sp = NULL;
 	struct hv_dominfo *info = NULL;
-	uint64_t t0 = pass_clock();
-	bool *fresh = NULL;
+	uint64_t t0 = pass_clock(), now_ns = 0, periods;
+	bool *fresh = NULL, period;
 	size_t n = 0;
 	int r;
 
 	ps.full = pd->verify_all || pd->cfg.verify_interval <= 0;
 	ps.keys = ps.full || pd->keys_stale;
 	pd->verify_all = pd->keys_stale = false;
+	if (ps.full)
+		sc->n = 0;
+	period = pd->share_due;
+	pd->share_due = false;
 
-	r = pd->hv->ops->list_domains(pd->hv, &info, &n, NULL);
+	r = pd->hv->ops->list_domains(pd->hv, &info, &n, &now_ns);
 	if (r < 0) {
 		pass_fail(&ps, r, "listing domains failed: %s", strerror(-r));
 		pd->keys_stale |= ps.keys;
 		pass_report(pd, &ps);
 		return r;
 	}
-	r = pass_merge(pd, &ps, &sc, info, n, &fresh);
+	r = pass_merge(pd, &ps, sc, info, n, &fresh);
 	free(info);
 	if (r < 0) {
 		pd->verify_all |= ps.full;
 		pd->keys_stale |= ps.keys;
 		return perr_set(ps.e, r, "out of memory");
 	}
-	pd->sched0 = pass_sched(pd, &sc, 0);
+	pd->sched0 = pass_sched(pd, sc, 0);
 
 	for (size_t i = 0; i < pd->ndoms; i++)
 		pass_place(pd, &ps, &pd->doms[i], fresh[i], ps.keys);
@@ -536,6 +540,9 @@ int engine_reconcile(struct poold *pd, struct perr *e)
 		return perr_set(ps.e, -ENOMEM, "out of memory");
 	}
 	weight_compute(&pd->pools, pd->doms, pd->ndoms, sp);
+	periods = pd->share_periods;
+	shares_apply(pd, sp, now_ns, period);
+	period = pd->share_periods != periods;
 	for (size_t i = 0; i < pd->ndoms; i++) {
 		pd->doms[i].hv_weight = sp[i].write ? sp[i].weight : 0;
 		pd->doms[i].hv_cap = sp[i].write ? sp[i].cap : 0;
@@ -553,8 +560,13 @@ int engine_reconcile(struct poold *pd, struct perr *e)
 	if (ps.changed)
 		reconcile_status(pd);
 	pass_report(pd, &ps);
+	t0 = pass_clock() - t0;
+	if (period)
+		pd->share_pass_us = t0;
 	log_debug("rescan%s: %zu domains, %zu read back, %" PRIu64 " writes, %" PRIu64 " us",
-	          ps.full ? " (full verify)" : "", pd->ndoms, ps.verified, ps.writes,
-	          pass_clock() - t0);
+	          ps.full  ? " (full verify)"
+	          : period ? " (share period)"
+	                   : "",
+	          pd->ndoms, ps.verified, ps.writes, t0);
 	return ps.err;
 }

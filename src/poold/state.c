@@ -77,14 +77,14 @@ static int state_load_pool(const char *path, json_t *j, size_t idx, struct pool_
                            struct perr *e)
 {
 	json_int_t id, cap = 0;
-	const char *name, *cpus;
+	const char *name, *cpus, *share = "auto";
 	struct pool *p = &t->pools[t->n];
 	struct perr pe;
 	json_error_t je;
 	char why[PERR_MSG_MAX];
 
-	if (json_unpack_ex(j, &je, JSON_STRICT, "{s:I, s:s, s:s, s?I}", "id", &id, "name", &name,
-	                   "cpus", &cpus, "cap", &cap) < 0) {
+	if (json_unpack_ex(j, &je, JSON_STRICT, "{s:I, s:s, s:s, s?I, s?s}", "id", &id, "name",
+	                   &name, "cpus", &cpus, "cap", &cap, "share", &share) < 0) {
 		snprintf(why, sizeof(why), "pools[%zu]: %s", idx, je.text);
 		return state_corrupt(e, path, why);
 	}
@@ -102,6 +102,11 @@ static int state_load_pool(const char *path, json_t *j, size_t idx, struct pool_
 	if (cap < 0 || cap > UINT32_MAX) {
 		snprintf(why, sizeof(why), "pool %s: cap %" JSON_INTEGER_FORMAT " is out of range",
 		         name, cap);
+		return state_corrupt(e, path, why);
+	}
+	if (strcmp(share, "auto") != 0 && strcmp(share, "off") != 0) {
+		snprintf(why, sizeof(why), "pool %s: share \"%.32s\" is neither auto nor off", name,
+		         share);
 		return state_corrupt(e, path, why);
 	}
 	for (size_t i = 0; i < t->n; i++) {
@@ -123,6 +128,7 @@ static int state_load_pool(const char *path, json_t *j, size_t idx, struct pool_
 	}
 	p->id = (uint32_t)id;
 	p->cap = (unsigned)cap;
+	p->share_off = strcmp(share, "off") == 0;
 	strcpy(p->name, name);
 	cpumap_or(&t->online, &t->online, &p->cpus);
 	t->n++;
@@ -316,11 +322,19 @@ static json_t *state_build(const struct pool_table *t, const struct dom *doms, s
 		return NULL;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct pool *p = &t->pools[i];
+		json_t *jp;
 
-		if (cpumap_format(&p->cpus, cpus, sizeof(cpus)) < 0 ||
-		    json_array_append_new(
-		        pools, json_pack("{s:I, s:s, s:s, s:I}", "id", (json_int_t)p->id, "name",
-		                         p->name, "cpus", cpus, "cap", (json_int_t)p->cap)) < 0)
+		if (cpumap_format(&p->cpus, cpus, sizeof(cpus)) < 0)
+			goto fail;
+		jp = json_pack("{s:I, s:s, s:s, s:I}", "id", (json_int_t)p->id, "name", p->name,
+		               "cpus", cpus, "cap", (json_int_t)p->cap);
+		/* Only when off: the files of pools that never changed it stay as they were. */
+		if (jp != NULL && p->share_off &&
+		    json_object_set_new(jp, "share", json_string("off")) < 0) {
+			json_decref(jp);
+			goto fail;
+		}
+		if (json_array_append_new(pools, jp) < 0)
 			goto fail;
 	}
 	for (size_t i = 0; i < n; i++) {

@@ -50,8 +50,8 @@ pc pool-create gamma ncpu=1 >/dev/null
 expect_completion "gamma" "$POOLCTL" pool-destroy g
 step "after the positional words: the command's keys and flags"
 expect_completion "--force" "$POOLCTL" pool-destroy alpha ""
-expect_completion "cap= cpu= cpus= ncpu=" "$POOLCTL" pool-create delta ""
-expect_completion "cap= cpu= cpus= ncpu=" "$POOLCTL" pool-modify alpha ""
+expect_completion "cap= cpu= cpus= ncpu= share=" "$POOLCTL" pool-create delta ""
+expect_completion "cap= cpu= cpus= ncpu= share=" "$POOLCTL" pool-modify alpha ""
 expect_completion "ncpu=" "$POOLCTL" pool-modify alpha nc
 expect_completion "cap= weight=" "$POOLCTL" domain-set vm1 ""
 expect_completion "" "$POOLCTL" pool-create delta ncpu=

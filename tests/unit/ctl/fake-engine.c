@@ -79,7 +79,7 @@ void fake_poold_fini(struct poold *pd)
 }
 
 int engine_pool_create(struct poold *pd, const char *name, const struct pool_cpus_spec *spec,
-                       unsigned cap, struct perr *e)
+                       unsigned cap, int share, struct perr *e)
 {
 	char cpus[CPUMAP_TEXT_MAX];
 	struct cpumap m = spec->cpus;
@@ -88,6 +88,7 @@ int engine_pool_create(struct poold *pd, const char *name, const struct pool_cpu
 	fake.has_spec = true;
 	fake.spec = *spec;
 	fake.cap = (int)cap;
+	fake.share = share;
 	if (r != 0)
 		return r;
 	if (spec->by_count) {
@@ -98,11 +99,12 @@ int engine_pool_create(struct poold *pd, const char *name, const struct pool_cpu
 	cpumap_format(&m, cpus, sizeof(cpus));
 	add_pool(&pd->pools, pd->pools.next_id, name, cpus, pd->topo->nr_cpus);
 	pd->pools.pools[pd->pools.n - 1].cap = cap;
+	pd->pools.pools[pd->pools.n - 1].share_off = share == SHARE_OFF;
 	return 0;
 }
 
 int engine_pool_modify(struct poold *pd, const char *name, const struct pool_cpus_spec *spec,
-                       int cap, struct perr *e)
+                       int cap, int share, struct perr *e)
 {
 	struct pool *p;
 	int r = record("pool_modify", name, e);
@@ -111,6 +113,7 @@ int engine_pool_modify(struct poold *pd, const char *name, const struct pool_cpu
 	if (spec != NULL)
 		fake.spec = *spec;
 	fake.cap = cap;
+	fake.share = share;
 	if (r != 0)
 		return r;
 	p = pool_find(&pd->pools, name);
@@ -120,6 +123,8 @@ int engine_pool_modify(struct poold *pd, const char *name, const struct pool_cpu
 		p->cpus = spec->cpus;
 	if (cap >= 0)
 		p->cap = (unsigned)cap;
+	if (share >= 0)
+		p->share_off = share == SHARE_OFF;
 	return 0;
 }
 

@@ -16,6 +16,7 @@ struct fake_engine {
 	bool has_spec;
 	struct pool_cpus_spec spec;
 	int cap;
+	int share; /* SHARE_AUTO, SHARE_OFF, or -1 (not given) */
 	int weight;
 	bool force;
 };

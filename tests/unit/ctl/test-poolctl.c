@@ -180,27 +180,29 @@ static void test_text_pool_list(void **state)
 	    "pool-list", "{}",
 	    "{\"pools\": ["
 	    "{\"id\":0,\"name\":\"pool0\",\"cpus\":\"0,2,4\",\"ncpu\":3,\"sched\":\"credit\","
-	    "\"cap\":0,\"domains\":[0]},"
+	    "\"cap\":0,\"share\":\"auto\",\"share_active\":false,\"domains\":[0]},"
 	    "{\"id\":1,\"name\":\"pool1\",\"cpus\":\"6-9\",\"ncpu\":4,\"sched\":\"credit\","
-	    "\"cap\":0,\"domains\":[1,7]},"
+	    "\"cap\":0,\"share\":\"auto\",\"share_active\":true,\"domains\":[1,7]},"
 	    "{\"id\":2,\"name\":\"pool2\",\"cpus\":\"1,3,5\",\"ncpu\":3,\"sched\":\"credit\","
-	    "\"cap\":0,\"domains\":[2,3]}]}");
-	assert_string_equal(s, "pool      cpus          sched      domains\n"
-	                       "pool0     0,2,4         credit     0\n"
-	                       "pool1     6-9           credit     1,7\n"
-	                       "pool2     1,3,5         credit     2,3\n");
+	    "\"cap\":0,\"share\":\"off\",\"share_active\":false,\"domains\":[2,3]}]}");
+	assert_string_equal(s, "pool      cpus          sched      share    domains\n"
+	                       "pool0     0,2,4         credit     auto     0\n"
+	                       "pool1     6-9           credit     capping  1,7\n"
+	                       "pool2     1,3,5         credit     off      2,3\n");
 	free(s);
 
 	/* Columns grow with their content; an empty pool shows "-". */
 	s = render("pool-list", "{}",
 	           "{\"pools\": ["
 	           "{\"id\":0,\"name\":\"pool0\",\"cpus\":\"0-3,16-19,32-35\",\"ncpu\":12,"
-	           "\"sched\":\"credit2\",\"cap\":0,\"domains\":[0]},"
+	           "\"sched\":\"credit2\",\"cap\":0,\"share\":\"auto\",\"share_active\":false,"
+	           "\"domains\":[0]},"
 	           "{\"id\":5,\"name\":\"a-rather-long-name\",\"cpus\":\"4\",\"ncpu\":1,"
-	           "\"sched\":\"credit2\",\"cap\":0,\"domains\":[]}]}");
-	assert_string_equal(s, "pool                cpus             sched      domains\n"
-	                       "pool0               0-3,16-19,32-35  credit2    0\n"
-	                       "a-rather-long-name  4                credit2    -\n");
+	           "\"sched\":\"credit2\",\"cap\":0,\"share\":\"auto\",\"share_active\":false,"
+	           "\"domains\":[]}]}");
+	assert_string_equal(s, "pool                cpus             sched      share    domains\n"
+	                       "pool0               0-3,16-19,32-35  credit2    auto     0\n"
+	                       "a-rather-long-name  4                credit2    auto     -\n");
 	free(s);
 }
 
@@ -211,14 +213,23 @@ static void test_text_others(void **state)
 	s = render("domain-list", "{}",
 	           "{\"domains\": ["
 	           "{\"domid\":0,\"name\":\"Domain-0\",\"pool\":\"pool0\",\"misplaced\":false,"
-	           "\"vcpus\":4,\"weight\":256,\"cap\":0,\"hv_weight\":256,\"hv_cap\":0},"
+	           "\"vcpus\":4,\"weight\":256,\"cap\":0,\"hv_weight\":256,\"hv_cap\":0,"
+	           "\"used\":3.25,\"entitled\":null,\"share_cap\":0},"
 	           "{\"domid\":12,\"name\":\"db\",\"pool\":\"pool0\",\"misplaced\":true,"
 	           "\"wanted\":\"pool9\",\"vcpus\":2,\"weight\":512,\"cap\":50,\"hv_weight\":1024,"
-	           "\"hv_cap\":50}]}");
-	assert_string_equal(
-	    s, "domid  name      pool                 vcpus  weight  cap  hv-weight  hv-cap\n"
-	       "0      Domain-0  pool0                4      256     0    256        0\n"
-	       "12     db        pool0 (wants pool9)  2      512     50   1024       50\n");
+	           "\"hv_cap\":37,\"used\":37,\"entitled\":37.5,\"share_cap\":37},"
+	           "{\"domid\":13,\"name\":\"new\",\"pool\":\"pool0\",\"misplaced\":false,"
+	           "\"vcpus\":1,\"weight\":256,\"cap\":0,\"hv_weight\":256,\"hv_cap\":0,"
+	           "\"used\":null,\"entitled\":null,\"share_cap\":0}]}");
+	assert_string_equal(s,
+	                    "domid  name      pool                 vcpus  weight  cap  hv-weight  "
+	                    "hv-cap  used%  entitled%\n"
+	                    "0      Domain-0  pool0                4      256     0    256        "
+	                    "0       3.2    -\n"
+	                    "12     db        pool0 (wants pool9)  2      512     50   1024       "
+	                    "37      37.0   37.5\n"
+	                    "13     new       pool0                1      256     0    256        "
+	                    "0       -      -\n");
 	free(s);
 
 	s = render("pool-create pool1 ncpu=4", "{\"name\":\"pool1\",\"ncpu\":4}",

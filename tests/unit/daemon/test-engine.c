@@ -138,7 +138,7 @@ static void test_new_pool_repins_exactly(void **state)
 	fake_reset_counts(&t->hv);
 	t->ctl.n = 0;
 
-	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, &e), 0);
+	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, -1, &e), 0);
 	/* vm1 moves in; pool0's members shrink to 0-3: every vCPU once, no weights (credit2) */
 	assert_int_equal(t->hv.affinity_writes, 6);
 	assert_int_equal(t->hv.sched_writes, 0);
@@ -174,7 +174,7 @@ static void test_credit1_weights_written(void **state)
 	fake_add(&t->hv, 2, "vm2", 1, NULL);
 	env_start(t);
 	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
-	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, &e), 0);
+	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, -1, &e), 0);
 
 	/*
 	 * A = 3 vCPUs, N = 4 pCPUs, K = 256 * 3 / 4 = 192. pool0 (2 pCPUs, dom0 + vm2,
@@ -270,7 +270,7 @@ static void test_state_failure_rolls_back(void **state)
 	snprintf(t->pd.cfg.state_file, 160, "%s/state.json", blocker);
 
 	fake_reset_counts(&t->hv);
-	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, &e), POOLD_E_STATE);
+	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, -1, &e), POOLD_E_STATE);
 	assert_non_null(strstr(e.msg, t->pd.cfg.state_file));
 	assert_null(pool_find(&t->pd.pools, "pool1"));
 	assert_int_equal(t->pd.pools.n, 1);
@@ -295,7 +295,7 @@ static void test_destroy(void **state)
 	fake_init(&t->hv, 4, 1, SCHED_CREDIT2);
 	fake_add(&t->hv, 1, "vm1", 2, "pool1");
 	env_start(t);
-	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, &e), 0);
+	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, -1, &e), 0);
 	assert_pinned(t, 1, "2-3");
 
 	assert_int_equal(engine_pool_destroy(&t->pd, "pool1", false, &e), POOLD_E_BUSY);
@@ -331,17 +331,17 @@ static void test_protected_and_refused(void **state)
 	fake_add(&t->hv, 1, "vm1", 2, NULL);
 	env_start(t);
 	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
-	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, &e), 0);
+	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, -1, &e), 0);
 	fake_reset_counts(&t->hv);
 
 	assert_int_equal(engine_domain_migrate(&t->pd, "0", "pool1", &e), POOLD_E_PROTECTED);
 	assert_int_equal(engine_domain_migrate(&t->pd, "vm9", "pool1", &e), POOLD_E_NOTFOUND);
 	assert_int_equal(engine_domain_migrate(&t->pd, "vm1", "pool9", &e), POOLD_E_NOTFOUND);
-	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, &e), POOLD_E_EXISTS);
-	assert_int_equal(engine_pool_create(&t->pd, "bad name", &s, 0, &e), POOLD_E_INVALID);
-	assert_int_not_equal(engine_pool_create(&t->pd, "pool2", &all, 0, &e), 0);
-	assert_int_equal(engine_pool_modify(&t->pd, "pool0", &s, -1, &e), POOLD_E_PROTECTED);
-	assert_int_equal(engine_pool_modify(&t->pd, "pool1", NULL, -1, &e), POOLD_E_INVALID);
+	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, -1, &e), POOLD_E_EXISTS);
+	assert_int_equal(engine_pool_create(&t->pd, "bad name", &s, 0, -1, &e), POOLD_E_INVALID);
+	assert_int_not_equal(engine_pool_create(&t->pd, "pool2", &all, 0, -1, &e), 0);
+	assert_int_equal(engine_pool_modify(&t->pd, "pool0", &s, -1, -1, &e), POOLD_E_PROTECTED);
+	assert_int_equal(engine_pool_modify(&t->pd, "pool1", NULL, -1, -1, &e), POOLD_E_INVALID);
 	assert_int_equal(engine_domain_set(&t->pd, "vm1", 0, -1, &e), POOLD_E_INVALID);
 	assert_non_null(strstr(e.msg, "1..65535"));
 	assert_int_equal(engine_domain_set(&t->pd, "vm1", 70000, -1, &e), POOLD_E_INVALID);
@@ -360,9 +360,9 @@ static void test_modify_resizes_live(void **state)
 	fake_init(&t->hv, 8, 1, SCHED_CREDIT2);
 	fake_add(&t->hv, 1, "vm1", 2, "pool1");
 	env_start(t);
-	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, &e), 0);
+	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, -1, &e), 0);
 	assert_pinned(t, 1, "4-7");
-	assert_int_equal(engine_pool_modify(&t->pd, "pool1", &smaller, 50, &e), 0);
+	assert_int_equal(engine_pool_modify(&t->pd, "pool1", &smaller, 50, -1, &e), 0);
 	assert_pinned(t, 1, "6-7");
 	assert_pinned(t, 0, "0-5");
 	assert_int_equal(pool_find(&t->pd.pools, "pool1")->cap, 50);
@@ -380,7 +380,7 @@ static void test_keys_trust_and_gone(void **state)
 	vm2->guest_writable = true;
 	vm1->weight = 512;
 	env_start(t);
-	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, &e), 0);
+	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, -1, &e), 0);
 	/* a key the guest could have written is ignored */
 	assert_int_equal(dom_of(&t->pd, 1)->pool_id, pool_find(&t->pd.pools, "pool1")->id);
 	assert_int_equal(dom_of(&t->pd, 2)->pool_id, POOL0_ID);
@@ -433,7 +433,7 @@ static void test_restart_restores_records(void **state)
 	fake_add(&t->hv, 1, "vm1", 1, NULL);
 	fake_add(&t->hv, 2, "vm2", 1, NULL);
 	env_start(t);
-	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, &e), 0);
+	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, -1, &e), 0);
 	assert_int_equal(engine_domain_migrate(&t->pd, "vm2", "pool1", &e), 0);
 	assert_int_equal(engine_domain_set(&t->pd, "vm2", 1000, -1, &e), 0);
 	fake_poold_fini(&t->pd);
@@ -450,7 +450,7 @@ static void test_restart_restores_records(void **state)
 	t->hv.fail_list = EIO;
 	assert_int_equal(engine_pool_create(&t->pd, "pool2",
 	                                    &(struct pool_cpus_spec){.by_count = true, .ncpu = 1},
-	                                    0, &e),
+	                                    0, -1, &e),
 	                 -EIO);
 	assert_non_null(pool_find(&t->pd.pools, "pool2"));
 	{

@@ -328,7 +328,7 @@ static void test_keys_reread_on_xenstore_event(void **state)
 	vm1 = fake_add(&t->hv, 1, "vm1", 1, NULL);
 	vm2 = fake_add(&t->hv, 2, "vm2", 1, NULL);
 	env_start(t, 60);
-	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, &e), 0);
+	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, -1, &e), 0);
 	assert_true(pinned(t, vm1, "0-1"));
 
 	/* a toolstack writes the key: until its watch fires, poold has no reason to look */

@@ -1,0 +1,159 @@
+/* The share controller's wiring: each pool's members, their CPU use, and the caps to write. */
+#include "poold/shares.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/share.h"
+#include "util/log.h"
+
+bool shares_enabled(const struct poold *pd, const struct pool *p)
+{
+	return pd->cfg.share_control == SHARE_AUTO && !p->share_off;
+}
+
+/* The % of one pCPU a domain used between its last sample and now; < 0 = unknown. */
+static double dom_use(const struct dom *d, uint32_t pool_id, uint64_t now_ns)
+{
+	if (d->share_at == 0 || d->share_pool != pool_id || now_ns <= d->share_at ||
+	    d->cpu_ns < d->share_ns)
+		return -1;
+	return 100.0 * (double)(d->cpu_ns - d->share_ns) / (double)(now_ns - d->share_at);
+}
+
+/* The pool a domain's caps are decided in, or NULL if the controller has no say. */
+static struct pool *dom_share_pool(struct poold *pd, const struct dom *d,
+                                   const struct sched_params *sp)
+{
+	struct pool *p;
+
+	if (d->shutdown || !sp->write)
+		return NULL;
+	p = pool_find_id(&pd->pools, d->pool_id);
+	if (p == NULL || cpumap_empty(&p->cpus) || !shares_enabled(pd, p))
+		return NULL;
+	return p;
+}
+
+/* Fills one member from its domain; cap is what was decided for it, if anything. */
+static void member_fill(struct share_member *m, const struct dom *d, const struct pool *p,
+                        const struct sched_params *sp, double use)
+{
+	unsigned w = d->weight ? d->weight : DOM_WEIGHT_DEFAULT;
+
+	*m = (struct share_member){
+	    .id = d->domid,
+	    .mass = (uint64_t)w * d->nr_vcpus,
+	    .vcpus = d->nr_vcpus,
+	    .user_cap = d->cap,
+	    .base_cap = sp->cap,
+	    .nocap = d->domid == 0,
+	    .use = use,
+	    .cap = p->share.active && d->share_at != 0 && d->share_pool == p->id ? d->share_cap
+	                                                                         : sp->cap,
+	};
+}
+
+/* Runs the controller (period) or checks its caps still apply (between periods) in one pool. */
+static size_t pool_apply(struct poold *pd, struct pool *p, struct share_member *m, size_t n,
+                         const struct share_tuning *t, bool period)
+{
+	unsigned ncpus = cpumap_count(&p->cpus);
+
+	if (period)
+		return share_step(&p->share, ncpus, p->cap, m, n, t);
+	if (p->share.active && (p->share.ncpus != ncpus || p->share.pool_cap != p->cap)) {
+		/* The pool changed under its caps: the static ones hold until the next period. */
+		log_debug("pool %s changed: share caps lifted until the next period", p->name);
+		return share_reset(&p->share, m, n);
+	}
+	return 0;
+}
+
+size_t shares_apply(struct poold *pd, struct sched_params *sp, uint64_t now_ns, bool period)
+{
+	struct share_member *m = calloc(pd->ndoms + 1, sizeof(*m));
+	size_t *idx = calloc(pd->ndoms + 1, sizeof(*idx));
+	size_t *start = calloc(pd->pools.n + 1, sizeof(*start));
+	size_t changed = 0, k = 0;
+	struct share_tuning t;
+
+	if (m == NULL || idx == NULL || start == NULL) {
+		/* Nothing decided: the caps weight_compute() gave are written. */
+		log_warnx("share controller: out of memory; this period is skipped");
+		goto out;
+	}
+	share_tuning_default(&t);
+	/* No time passed (a clock that only moves on request, as xensim's can): nothing to see. */
+	if (period && now_ns <= pd->share_now)
+		period = false;
+	/* Members grouped by pool, in table order: a counting sort of the domains. */
+	for (size_t i = 0; i < pd->ndoms; i++) {
+		struct pool *p = dom_share_pool(pd, &pd->doms[i], &sp[i]);
+
+		if (p != NULL)
+			start[p - pd->pools.pools + 1]++;
+	}
+	for (size_t j = 0; j < pd->pools.n; j++)
+		start[j + 1] += start[j];
+	for (size_t i = 0; i < pd->ndoms; i++) {
+		struct dom *d = &pd->doms[i];
+		struct pool *p = dom_share_pool(pd, d, &sp[i]);
+		double use = -1;
+
+		if (period) {
+			d->used = -1;
+			if (p != NULL)
+				use = d->used = dom_use(d, p->id, now_ns);
+			else if (d->share_at != 0)
+				d->used = dom_use(d, d->share_pool, now_ns);
+			d->share_ns = d->cpu_ns;
+			d->share_at = now_ns;
+			d->share_pool = d->pool_id;
+		}
+		if (p == NULL) {
+			d->share_cap = 0;
+			d->entitled = -1;
+			continue;
+		}
+		k = start[p - pd->pools.pools]++;
+		idx[k] = i;
+		member_fill(&m[k], d, p, &sp[i], use);
+	}
+	/* start[j] now ends pool j's members; each pool's run is [end of j-1, end of j). */
+	k = 0;
+	for (size_t j = 0; j < pd->pools.n; j++) {
+		struct pool *p = &pd->pools.pools[j];
+		size_t n = start[j] - k;
+
+		if (!shares_enabled(pd, p) || cpumap_empty(&p->cpus)) {
+			memset(&p->share, 0, sizeof(p->share));
+			continue;
+		}
+		changed += pool_apply(pd, p, &m[k], n, &t, period);
+		for (size_t q = k; q < start[j]; q++) {
+			struct dom *d = &pd->doms[idx[q]];
+			unsigned user = cap_effective(d->cap, d->nr_vcpus, cpumap_count(&p->cpus));
+			unsigned cap = m[q].cap;
+
+			d->share_cap = p->share.active ? cap : 0;
+			d->entitled = p->share.active ? m[q].entitled : -1;
+			/* A user cap set since the period bounds the result at once. */
+			if (user != 0 && (cap == 0 || cap > user))
+				cap = user;
+			if (p->share.active)
+				sp[idx[q]].cap = cap;
+		}
+		k = start[j];
+	}
+	if (period) {
+		pd->share_now = now_ns;
+		pd->share_periods++;
+		pd->share_changes += changed;
+	}
+out:
+	free(m);
+	free(idx);
+	free(start);
+	return changed;
+}
