@@ -20,6 +20,7 @@ struct opts {
 	const char *hv_path;
 	unsigned sockets, cores, threads, nodes;
 	enum sim_sched sched;
+	enum simctl_clock_mode clock;
 	int verbose;
 };
 
@@ -32,7 +33,8 @@ static void usage(FILE *f)
 	    "    xensim - a simulated Xen host: a xenstore server and a hypervisor model\n\n"
 	    "SYNOPSIS\n"
 	    "    xensim [--dir DIR] [--xenstore-socket PATH] [--hv-socket PATH]\n"
-	    "           [--topology SxCxT] [--nodes N] [--sched credit|credit2] [-v]\n"
+	    "           [--topology SxCxT] [--nodes N] [--sched credit|credit2]\n"
+	    "           [--clock manual|real] [-v]\n"
 	    "    xensim ctl [-S HV_SOCKET] [--json] COMMAND ...\n\n"
 	    "DESCRIPTION\n"
 	    "    xensim stands in for a Xen 4.17 host so that poold can be tested without one.\n"
@@ -61,6 +63,9 @@ static void usage(FILE *f)
 	    "                             default 1x4x1\n"
 	    "    --nodes N                NUMA nodes, spread evenly over the sockets; default 1\n"
 	    "    --sched credit|credit2   scheduler of cpupool 0; default credit2 (Xen 4.17's)\n"
+	    "    --clock manual|real      what moves simulated time: only 'xensim ctl run'\n"
+	    "                             (manual, the default), or real time as well, caught\n"
+	    "                             up before each request that reads or changes it\n"
 	    "    -v, --verbose            log more; repeat for debug\n"
 	    "    -h, --help               print this help\n\n"
 	    "COMMANDS\n"
@@ -69,15 +74,17 @@ static void usage(FILE *f)
 	    "    the protocol's answer. Exit status: 0 ok, 1 refused (the errno name and why\n"
 	    "    are printed), 2 usage, 3 xensim unreachable.\n\n");
 	simcli_print_commands(f);
-	fprintf(f, "EXAMPLES\n"
-	           "    xensim --dir /tmp/h --topology 2x4x2 --nodes 2 --sched credit &\n"
-	           "    XENSTORED_PATH=/tmp/h/xenstore.sock xenstore-ls -p /local/domain\n"
-	           "    export XENSIM_DIR=/tmp/h\n"
-	           "    xensim ctl create vm1 vcpus=2 pool=pool1\n"
-	           "    xensim ctl create evil pool=pool1 pool-owner=guest paused\n"
-	           "    xensim ctl fault set_affinity errno=EBUSY count=2\n"
-	           "    xensim ctl run 1000 && xensim ctl show\n"
-	           "    xensim ctl destroy vm1\n");
+	fprintf(
+	    f, "EXAMPLES\n"
+	       "    xensim --dir /tmp/h --topology 2x4x2 --nodes 2 --sched credit &\n"
+	       "    XENSTORED_PATH=/tmp/h/xenstore.sock xenstore-ls -p /local/domain\n"
+	       "    export XENSIM_DIR=/tmp/h\n"
+	       "    xensim ctl create vm1 vcpus=2 pool=pool1\n"
+	       "    xensim ctl create evil pool=pool1 pool-owner=guest paused\n"
+	       "    xensim ctl fault set_affinity errno=EBUSY count=2\n"
+	       "    xensim ctl run 1000 && xensim ctl show\n"
+	       "    xensim --dir /tmp/r --clock real & sleep 1; xensim ctl -S /tmp/r/hv.sock show\n"
+	       "    xensim ctl destroy vm1\n");
 }
 
 /* Parses "SxCxT" into three positive numbers. */
@@ -101,6 +108,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	    {"topology", required_argument, NULL, 't'},
 	    {"nodes", required_argument, NULL, 'n'},
 	    {"sched", required_argument, NULL, 's'},
+	    {"clock", required_argument, NULL, 'c'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -140,6 +148,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			}
 			o->sched = (enum sim_sched)k;
 			break;
+		case 'c':
+			k = simctl_clock_parse(optarg);
+			if (k < 0) {
+				fprintf(stderr, "xensim: --clock is manual or real\n");
+				return -1;
+			}
+			o->clock = (enum simctl_clock_mode)k;
+			break;
 		case 'v':
 			o->verbose++;
 			break;
@@ -175,10 +191,12 @@ static void print_ready(const struct opts *o, const char *xs, const char *hv)
 {
 	char a[32], b[32], c[32], d[32];
 
-	printf("xensim: ready: %u pCPUs (%s x %s x %s, %s), sched %s, xenstore %s, hv %s\n",
+	printf("xensim: ready: %u pCPUs (%s x %s x %s, %s), sched %s, clock %s, xenstore %s, "
+	       "hv %s\n",
 	       o->sockets * o->cores * o->threads, plural(o->sockets, "socket", a, sizeof(a)),
 	       plural(o->cores, "core", b, sizeof(b)), plural(o->threads, "thread", c, sizeof(c)),
-	       plural(o->nodes, "node", d, sizeof(d)), sim_sched_name(o->sched), xs, hv);
+	       plural(o->nodes, "node", d, sizeof(d)), sim_sched_name(o->sched),
+	       simctl_clock_name(o->clock), xs, hv);
 	fflush(stdout);
 }
 
@@ -215,7 +233,7 @@ static int serve(const struct opts *o, const char *xs_path, const char *hv_path)
 		log_warnx("cannot boot the simulated host: %s", strerror(-r));
 		goto out;
 	}
-	r = simctl_new(&ctl, base, s, x, hv_path);
+	r = simctl_new(&ctl, base, s, x, hv_path, o->clock);
 	if (r < 0) {
 		log_warnx("cannot serve the hypervisor at %s: %s", hv_path, strerror(-r));
 		goto out;

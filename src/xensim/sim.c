@@ -774,3 +774,16 @@ int sim_run(struct sim *s, uint64_t ms, struct perr *e)
 		                SIM_RUN_MS_MAX);
 	return sim_run_ns(s, ms * 1000000, e);
 }
+
+int sim_advance(struct sim *s, uint64_t ns, struct perr *e)
+{
+	while (ns > 0) {
+		uint64_t piece = ns < SIM_RUN_NS_MAX ? ns : SIM_RUN_NS_MAX;
+		int r = sim_run_ns(s, piece, e);
+
+		if (r != 0)
+			return r;
+		ns -= piece;
+	}
+	return 0;
+}

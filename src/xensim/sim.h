@@ -232,6 +232,8 @@ int sim_fault(struct sim *s, enum sim_fault_op op, int err, unsigned count, int6
 int sim_run_ns(struct sim *s, uint64_t ns, struct perr *e);
 /* sim_run_ns() in ms; EINVAL for ms > SIM_RUN_MS_MAX. */
 int sim_run(struct sim *s, uint64_t ms, struct perr *e);
+/* sim_run_ns() for any span, in pieces of at most SIM_RUN_NS_MAX: what a real clock needs. */
+int sim_advance(struct sim *s, uint64_t ns, struct perr *e);
 
 /* Writes a domain's uuid in the 36-character form into buf (>= 37 bytes). */
 void sim_uuid_format(const uint8_t uuid[16], char *buf);

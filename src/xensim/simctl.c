@@ -1,30 +1,18 @@
-/* xensim's hypervisor socket: one table of simproto ops, JSON in and out, and the listener. */
+/* xensim's hypervisor socket: one table of simproto ops, JSON in and out, and the real clock. */
 #include "xensim/simctl.h"
 
 #include <errno.h>
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/event.h>
-#include <event2/listener.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
+#include <time.h>
 
 #include "util/log.h"
 #include "xensim/sim.h"
 #include "xensim/simproto.h"
 #include "xensim/xsd.h"
-
-/* Clients beyond this are turned away; a test harness needs a handful. */
-#define SIMCTL_CLIENTS_MAX 64
-/* A client that leaves this much unread output is dropped. */
-#define SIMCTL_OUTPUT_MAX  (64u << 20)
 
 struct op_ctx {
 	struct sim *sim;
@@ -479,32 +467,78 @@ static int op_run(struct op_ctx *c)
 	return sim_run(c->sim, (uint64_t)ms, &c->err);
 }
 
-/* Every op: the hypervisor's (counted by the sim) and the control ops. */
+/*
+ * Every op: the hypervisor's (counted by the sim) and the control ops.
+ * `timeless` ones neither read cpu time nor change what run() depends on:
+ * a real clock need not catch up before them.
+ */
 static const struct simctl_op {
 	const char *name;
 	int (*fn)(struct op_ctx *c);
+	bool timeless;
 } ops[] = {
-    {"topology", op_topology},
-    {"domains", op_domains},
-    {"cpupool", op_cpupool},
-    {"get_affinity", op_get_affinity},
-    {"set_affinity", op_set_affinity},
-    {"get_sched", op_get_sched},
-    {"set_sched", op_set_sched},
-    {"vcpu_time", op_vcpu_time},
-    {"create", op_create},
-    {"destroy", op_destroy},
-    {"pause", op_pause},
-    {"unpause", op_unpause},
-    {"load", op_load},
-    {"show", op_show},
-    {"reset_counters", op_reset_counters},
-    {"fault", op_fault},
-    {"run", op_run},
+    {"topology", op_topology, true},
+    {"domains", op_domains, false},
+    {"cpupool", op_cpupool, true},
+    {"get_affinity", op_get_affinity, true},
+    {"set_affinity", op_set_affinity, false},
+    {"get_sched", op_get_sched, true},
+    {"set_sched", op_set_sched, false},
+    {"vcpu_time", op_vcpu_time, false},
+    {"create", op_create, false},
+    {"destroy", op_destroy, false},
+    {"pause", op_pause, false},
+    {"unpause", op_unpause, false},
+    {"load", op_load, false},
+    {"show", op_show, false},
+    {"reset_counters", op_reset_counters, true},
+    {"fault", op_fault, true},
+    {"run", op_run, false},
 };
 
-/* Builds {"error": ...}; NULL only when out of memory. */
-static json_t *error_json(int err, const char *desc)
+int simctl_clock_parse(const char *name)
+{
+	if (strcmp(name, "manual") == 0)
+		return SIMCTL_CLOCK_MANUAL;
+	if (strcmp(name, "real") == 0)
+		return SIMCTL_CLOCK_REAL;
+	return -1;
+}
+
+const char *simctl_clock_name(enum simctl_clock_mode mode)
+{
+	return mode == SIMCTL_CLOCK_REAL ? "real" : "manual";
+}
+
+/* Reads CLOCK_MONOTONIC in ns. */
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void simctl_clock_init(struct simctl_clock *c, enum simctl_clock_mode mode, uint64_t (*now)(void))
+{
+	c->mode = mode;
+	c->now = now ? now : monotonic_ns;
+	c->last = c->now();
+}
+
+/* Runs the host for the real time since the last catch-up. */
+static void clock_catch_up(struct simctl_clock *c, struct sim *s)
+{
+	uint64_t t = c->now(), dt = t > c->last ? t - c->last : 0;
+	struct perr e = {0};
+
+	c->last = t;
+	/* Only ENOMEM can stop it; the host's own clock then stays true to its cpu times. */
+	if (dt > 0 && sim_advance(s, dt, &e) != 0)
+		log_warnx("clock: %llu ns of real time not run: %s", (unsigned long long)dt, e.msg);
+}
+
+json_t *simctl_error(int err, const char *desc)
 {
 	json_t *j = json_pack("{s:{s:i, s:s}}", "error", "errno", err, "desc", desc);
 	char ascii[PERR_MSG_MAX];
@@ -521,35 +555,43 @@ static json_t *error_json(int err, const char *desc)
 }
 
 /* Finds the op in the table and turns its outcome into a reply object. */
-json_t *simctl_dispatch(struct sim *s, struct xsd *x, json_t *req)
+static json_t *dispatch(struct sim *s, struct xsd *x, struct simctl_clock *clk, json_t *req)
 {
 	struct op_ctx c = {.sim = s, .xsd = x, .req = req};
 	const char *name;
 	int r;
 
 	if (!json_is_object(req))
-		return error_json(EINVAL, "a request is a JSON object");
+		return simctl_error(EINVAL, "a request is a JSON object");
 	name = json_string_value(json_object_get(req, "op"));
 	if (name == NULL)
-		return error_json(EINVAL, "a request needs \"op\": a string");
+		return simctl_error(EINVAL, "a request needs \"op\": a string");
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 		if (strcmp(ops[i].name, name) != 0)
 			continue;
+		if (clk != NULL && clk->mode == SIMCTL_CLOCK_REAL && !ops[i].timeless)
+			clock_catch_up(clk, s);
 		r = ops[i].fn(&c);
 		if (r < 0) {
 			json_decref(c.ok);
 			log_debug("%s: %s", name, c.err.msg);
-			return error_json(-r, c.err.msg[0] ? c.err.msg : strerror(-r));
+			return simctl_error(-r, c.err.msg[0] ? c.err.msg : strerror(-r));
 		}
 		if (c.ok == NULL)
 			c.ok = json_object();
 		return json_pack("{s:o}", "ok", c.ok);
 	}
-	return error_json(ENOSYS, "unknown op");
+	return simctl_error(ENOSYS, "unknown op");
+}
+
+json_t *simctl_dispatch(struct sim *s, struct xsd *x, json_t *req)
+{
+	return dispatch(s, x, NULL, req);
 }
 
 /* Parses a request line; bad JSON is EINVAL like any bad argument. */
-char *simctl_answer(struct sim *s, struct xsd *x, const char *line, size_t len)
+char *simctl_answer_clocked(struct sim *s, struct xsd *x, struct simctl_clock *clk,
+                            const char *line, size_t len)
 {
 	json_error_t je;
 	json_t *req, *reply;
@@ -560,9 +602,9 @@ char *simctl_answer(struct sim *s, struct xsd *x, const char *line, size_t len)
 		char desc[256];
 
 		snprintf(desc, sizeof(desc), "bad JSON: %s", je.text);
-		reply = error_json(EINVAL, desc);
+		reply = simctl_error(EINVAL, desc);
 	} else {
-		reply = simctl_dispatch(s, x, req);
+		reply = dispatch(s, x, clk, req);
 		json_decref(req);
 	}
 	if (reply == NULL)
@@ -572,203 +614,7 @@ char *simctl_answer(struct sim *s, struct xsd *x, const char *line, size_t len)
 	return out;
 }
 
-struct client;
-
-struct simctl {
-	struct event_base *base;
-	struct sim *sim;
-	struct xsd *xsd;
-	struct evconnlistener *lev;
-	char *path;
-	struct client *clients;
-	unsigned nr_clients;
-};
-
-struct client {
-	struct simctl *ctl;
-	struct bufferevent *bev;
-	struct client *next, **pprev;
-};
-
-/* Unlinks a client and closes its connection. */
-static void client_free(struct client *cl)
+char *simctl_answer(struct sim *s, struct xsd *x, const char *line, size_t len)
 {
-	*cl->pprev = cl->next;
-	if (cl->next)
-		cl->next->pprev = cl->pprev;
-	cl->ctl->nr_clients--;
-	bufferevent_free(cl->bev);
-	free(cl);
-}
-
-/* Frees a client once its last reply has left. */
-static void client_drained(struct bufferevent *bev, void *arg)
-{
-	client_free(arg);
-}
-
-/* Sends a last error and closes once it is out. */
-static void client_refuse(struct client *cl, int err, const char *desc)
-{
-	json_t *reply = error_json(err, desc);
-	char *line = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
-
-	if (line)
-		evbuffer_add_printf(bufferevent_get_output(cl->bev), "%s\n", line);
-	free(line);
-	json_decref(reply);
-	bufferevent_disable(cl->bev, EV_READ);
-	bufferevent_setcb(cl->bev, NULL, client_drained, NULL, cl);
-	if (evbuffer_get_length(bufferevent_get_output(cl->bev)) == 0)
-		client_free(cl);
-}
-
-/* Answers every complete line that has arrived. */
-static void client_read(struct bufferevent *bev, void *arg)
-{
-	struct client *cl = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	struct evbuffer *out = bufferevent_get_output(bev);
-	size_t len;
-	char *line;
-
-	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
-		char *reply;
-
-		if (len > SIMPROTO_LINE_MAX) {
-			free(line);
-			client_refuse(cl, EMSGSIZE, "request line too long");
-			return;
-		}
-		reply = len ? simctl_answer(cl->ctl->sim, cl->ctl->xsd, line, len) : NULL;
-		free(line);
-		if (len && reply == NULL) {
-			client_refuse(cl, ENOMEM, "out of memory");
-			return;
-		}
-		if (reply) {
-			evbuffer_add(out, reply, strlen(reply));
-			evbuffer_add(out, "\n", 1);
-			free(reply);
-		}
-		if (evbuffer_get_length(out) > SIMCTL_OUTPUT_MAX) {
-			log_warnx("hv socket: client does not read its replies: dropped");
-			client_free(cl);
-			return;
-		}
-	}
-	if (evbuffer_get_length(in) > SIMPROTO_LINE_MAX)
-		client_refuse(cl, EMSGSIZE, "request line too long");
-}
-
-/* Forgets a client that hung up or failed. */
-static void client_event(struct bufferevent *bev, short what, void *arg)
-{
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-		client_free(arg);
-}
-
-/* Takes a new connection, unless there are too many already. */
-static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
-                      int socklen, void *arg)
-{
-	struct simctl *ctl = arg;
-	struct client *cl;
-
-	if (ctl->nr_clients >= SIMCTL_CLIENTS_MAX) {
-		log_warnx("hv socket: %d clients already: connection refused", SIMCTL_CLIENTS_MAX);
-		close(fd);
-		return;
-	}
-	cl = calloc(1, sizeof(*cl));
-	if (cl)
-		cl->bev = bufferevent_socket_new(ctl->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (cl == NULL || cl->bev == NULL) {
-		log_warnx("hv socket: out of memory: connection refused");
-		free(cl);
-		close(fd);
-		return;
-	}
-	cl->ctl = ctl;
-	cl->next = ctl->clients;
-	if (cl->next)
-		cl->next->pprev = &cl->next;
-	cl->pprev = &ctl->clients;
-	ctl->clients = cl;
-	ctl->nr_clients++;
-	bufferevent_setcb(cl->bev, client_read, NULL, client_event, cl);
-	bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
-}
-
-/* Binds a listening Unix socket at path, replacing a stale one; returns the fd or -errno. */
-static int listen_unix(const char *path)
-{
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	int fd, r;
-
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sun.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (unlink(path) < 0 && errno != ENOENT) {
-		r = -errno;
-		goto fail;
-	}
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(path, 0600) < 0 ||
-	    listen(fd, 16) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	return fd;
-fail:
-	close(fd);
-	return r;
-}
-
-int simctl_new(struct simctl **out, struct event_base *base, struct sim *s, struct xsd *x,
-               const char *path)
-{
-	struct simctl *ctl;
-	int fd;
-
-	*out = NULL;
-	ctl = calloc(1, sizeof(*ctl));
-	if (ctl == NULL || (ctl->path = strdup(path)) == NULL) {
-		free(ctl);
-		return -ENOMEM;
-	}
-	ctl->base = base;
-	ctl->sim = s;
-	ctl->xsd = x;
-	fd = listen_unix(path);
-	if (fd < 0) {
-		free(ctl->path);
-		free(ctl);
-		return fd;
-	}
-	ctl->lev = evconnlistener_new(base, accept_cb, ctl, LEV_OPT_CLOSE_ON_FREE, 0, fd);
-	if (ctl->lev == NULL) {
-		close(fd);
-		unlink(path);
-		free(ctl->path);
-		free(ctl);
-		return -ENOMEM;
-	}
-	*out = ctl;
-	return 0;
-}
-
-struct simctl *simctl_free(struct simctl *ctl)
-{
-	if (ctl == NULL)
-		return NULL;
-	while (ctl->clients)
-		client_free(ctl->clients);
-	evconnlistener_free(ctl->lev);
-	unlink(ctl->path);
-	free(ctl->path);
-	free(ctl);
-	return NULL;
+	return simctl_answer_clocked(s, x, NULL, line, len);
 }

@@ -11,6 +11,12 @@
  *
  * cpu sets travel as strings in xl's syntax ("0-3,8"; "" for empty).
  *
+ * Time: the host's clock (now_ns) moves by the run op and, with
+ * `xensim --clock real`, by real time too: before each request that reads
+ * cpu time or changes what the run model uses (all ops but topology,
+ * cpupool, get_affinity, get_sched, reset_counters and fault), the host
+ * runs for the CLOCK_MONOTONIC time since the last such request.
+ *
  * Hypervisor ops (what libxenctrl gives poold; each counted in "counters"):
  *   topology                         -> {"cpus": [{"cpu":0,"online":true,
  *                                        "socket":0,"core":0,"node":0}, ...]}

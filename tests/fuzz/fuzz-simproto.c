@@ -1,6 +1,7 @@
 /*
  * Fuzz target for xensim's hypervisor socket: each input line is a request to simctl_answer()
- * on a fresh 16-pCPU host with its own xenstore. A first line "#credit" boots it with credit1.
+ * on a fresh 16-pCPU host with its own xenstore. A first line "#credit" boots it with credit1;
+ * a line "#real" next puts it on a real clock, one that moves 1.25 ms at each reading.
  * Every reply must be one line holding {"ok": {...}} or {"error": {"errno": N, "desc": S}},
  * and the simulated host must stay consistent: no vCPU runs longer than the clock, no pCPU
  * gives more time than it has.
@@ -94,8 +95,17 @@ static void check_sim(const struct sim *s)
 	           (unsigned long long)sim_now_ns(s), cpumap_count(online));
 }
 
+static uint64_t fake_ns;
+
+/* A real clock for the fuzzer: moves at each reading, the same for every run of an input. */
+static uint64_t fake_clock(void)
+{
+	return fake_ns += 1250000;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct simctl_clock clk;
 	static struct event_base *base;
 	static char *sock;
 	static struct topo topo;
@@ -117,6 +127,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sched = SIM_SCHED_CREDIT;
 		p += 8;
 	}
+	fake_ns = 0;
+	simctl_clock_init(&clk, SIMCTL_CLOCK_MANUAL, fake_clock);
+	if (end - p >= 6 && memcmp(p, "#real\n", 6) == 0) {
+		clk.mode = SIMCTL_CLOCK_REAL;
+		p += 6;
+	}
 	r = xsd_new(&x, base, sock);
 	FUZZ_CHECK(r == 0, "xsd_new: %s", strerror(-r));
 	r = sim_new(&s, &topo, sched, &sim_xsd_ops, x);
@@ -129,7 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		/* The socket skips empty lines without a reply, and so do we. */
 		if (len > 0) {
-			reply = simctl_answer(s, x, p, len);
+			reply = simctl_answer_clocked(s, x, &clk, p, len);
 			check_reply(reply);
 			free(reply);
 		}

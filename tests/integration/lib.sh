@@ -63,12 +63,12 @@ wait_until()
 	fail "timed out after ${limit}s waiting for: $cmd"
 }
 
-# Starts xensim with a topology (SxCxT), nodes and scheduler.
+# Starts xensim with a topology (SxCxT), nodes and scheduler; extra arguments go to xensim.
 start_xensim()
 {
 	local topo=${1:-2x4x2} nodes=${2:-2} sched=${3:-credit2}
 
-	"$XENSIM" --dir "$T" --topology "$topo" --nodes "$nodes" --sched "$sched" \
+	"$XENSIM" --dir "$T" --topology "$topo" --nodes "$nodes" --sched "$sched" "${@:4}" \
 		>"$T/xensim.log" 2>&1 &
 	XENSIM_PID=$!
 	wait_until "sim show"
@@ -83,6 +83,17 @@ start_poold()
 		"$@" >>"$T/poold.log" 2>&1 &
 	POOLD_PID=$!
 	wait_until "pc status"
+}
+
+# Stops xensim with SIGTERM and waits for it; fails if it does not exit 0.
+stop_xensim()
+{
+	local rc=0
+
+	kill -TERM "$XENSIM_PID"
+	wait "$XENSIM_PID" || rc=$?
+	XENSIM_PID=
+	[ "$rc" -eq 0 ] || fail "xensim exited with $rc on SIGTERM"
 }
 
 # Stops poold with SIGTERM and waits for it; fails if it does not exit 0.

@@ -6,11 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
 #include "sim-fixture.h"
 #include "xensim/sim.h"
+#include "xensim/simctl.h"
 
 static void test_run_credit2(void **state)
 {
@@ -356,6 +358,108 @@ static void test_run_in_pieces(void **state)
 	}
 }
 
+static uint64_t fake_now;
+
+static uint64_t fake_clock(void)
+{
+	return fake_now;
+}
+
+/* Sends one request line through the JSON layer with a clock; returns its "ok" member. */
+static json_t *ask(struct sim *s, struct simctl_clock *clk, const char *line)
+{
+	char *text = simctl_answer_clocked(s, NULL, clk, line, strlen(line));
+	json_t *r, *ok;
+
+	assert_non_null(text);
+	r = json_loads(text, 0, NULL);
+	free(text);
+	assert_non_null(r);
+	ok = json_incref(json_object_get(r, "ok"));
+	json_decref(r);
+	assert_non_null(ok);
+	return ok;
+}
+
+/* Asks for the domain listing; returns its now_ns, and domain i's cpu_time in *cpu. */
+static uint64_t listing(struct sim *s, struct simctl_clock *clk, size_t i, uint64_t *cpu)
+{
+	json_t *ok = ask(s, clk, "{\"op\":\"domains\"}");
+	uint64_t now = (uint64_t)json_integer_value(json_object_get(ok, "now_ns"));
+
+	*cpu = (uint64_t)json_integer_value(
+	    json_object_get(json_array_get(json_object_get(ok, "domains"), i), "cpu_time"));
+	json_decref(ok);
+	return now;
+}
+
+static void test_real_clock(void **state)
+{
+	struct sim *s = simfx_host(1, 4, 1, SIM_SCHED_CREDIT2);
+	uint32_t a = simfx_create(s, "a", 1, 0, 0, "0"), b = simfx_create(s, "b", 2, 0, 0, "1-3");
+	struct simctl_clock clk;
+	uint64_t cpu, t;
+
+	load(s, b, 50);
+	fake_now = 5000 * MS; /* any start: only what elapses counts */
+	simctl_clock_init(&clk, SIMCTL_CLOCK_REAL, fake_clock);
+	fake_now += 1500 * MS;
+
+	/* a request that neither reads nor changes cpu time lets the clock wait */
+	json_decref(ask(s, &clk, "{\"op\":\"get_sched\",\"domid\":1,\"sched\":\"credit2\"}"));
+	assert_int_equal(sim_now_ns(s), 0);
+	/* one that reads it catches up first */
+	assert_int_equal(listing(s, &clk, 1, &cpu), 1500 * MS);
+	assert_int_equal(cpu, 1500 * MS);
+	assert_int_equal(listing(s, &clk, 2, &cpu), 1500 * MS);
+	assert_int_equal(cpu, 2 * 750 * MS);
+
+	/* a change: the time before it runs under the old load, the time after under the new */
+	fake_now += 500 * MS;
+	json_decref(ask(s, &clk, "{\"op\":\"load\",\"domid\":2,\"load\":100}"));
+	assert_int_equal(sim_now_ns(s), 2000 * MS);
+	assert_int_equal(sim_dom_cpu_time(sim_dom_find(s, b)), 2 * 1000 * MS);
+	fake_now += 1000 * MS;
+	assert_int_equal(listing(s, &clk, 2, &cpu), 3000 * MS);
+	assert_int_equal(cpu, 2 * 2000 * MS);
+
+	/* the run op still moves simulated time on top of real time */
+	json_decref(ask(s, &clk, "{\"op\":\"run\",\"ms\":250}"));
+	assert_int_equal(listing(s, &clk, 1, &cpu), 3250 * MS);
+	assert_int_equal(cpu, 3250 * MS);
+
+	/* 90 minutes at once run in pieces of at most SIM_RUN_MS_MAX, to the same end */
+	fake_now += 5400000 * MS;
+	t = listing(s, &clk, 1, &cpu);
+	assert_int_equal(t, (3250 + 5400000) * MS);
+	assert_int_equal(cpu, t);
+	assert_int_equal(sim_dom_find(s, a)->vcpu[0].time_ns, (double)t);
+
+	/* a manual clock never moves by itself */
+	simctl_clock_init(&clk, SIMCTL_CLOCK_MANUAL, fake_clock);
+	fake_now += 1000 * MS;
+	assert_int_equal(listing(s, &clk, 1, &cpu), t);
+	assert_int_equal(listing(s, NULL, 1, &cpu), t);
+	assert_int_equal(simctl_clock_parse("real"), SIMCTL_CLOCK_REAL);
+	assert_int_equal(simctl_clock_parse("manual"), SIMCTL_CLOCK_MANUAL);
+	assert_int_equal(simctl_clock_parse("wall"), -1);
+	sim_free(s);
+}
+
+static void test_advance_in_pieces(void **state)
+{
+	struct sim *s = simfx_host(1, 1, 1, SIM_SCHED_CREDIT);
+	uint32_t a = simfx_create(s, "a", 1, 0, 0, NULL);
+	struct perr e = {0};
+
+	assert_int_equal(sim_advance(s, 0, &e), 0);
+	assert_int_equal(sim_now_ns(s), 0);
+	assert_int_equal(sim_advance(s, 2 * SIM_RUN_NS_MAX + 7, &e), 0);
+	assert_int_equal(sim_now_ns(s), 2 * SIM_RUN_NS_MAX + 7);
+	assert_int_equal(simfx_vtime(s, a, 0), 2 * SIM_RUN_NS_MAX + 7);
+	sim_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -363,6 +467,7 @@ int main(void)
 	    cmocka_unit_test(test_run_credit1),  cmocka_unit_test(test_clock_and_cpu_time),
 	    cmocka_unit_test(test_load_rules),   cmocka_unit_test(test_load_credit2),
 	    cmocka_unit_test(test_load_credit1), cmocka_unit_test(test_run_in_pieces),
+	    cmocka_unit_test(test_real_clock),   cmocka_unit_test(test_advance_in_pieces),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
