@@ -381,12 +381,19 @@ static int pass_apply(struct poold *pd, struct pass *ps, const struct dom *d,
 	return r;
 }
 
+/* True when d is pinned as it was last verified to be. */
+static bool applied_pinned(const struct dom_applied *a, const struct dom *d,
+                           const struct cpumap *cpus)
+{
+	return a->valid && a->nr_vcpus == d->nr_vcpus && a->kind == d->sched &&
+	       cpumap_equal(&a->cpus, cpus);
+}
+
 /* True when what d should have now is what it was last verified to have. */
 static bool applied_same(const struct dom_applied *a, const struct dom *d,
                          const struct cpumap *cpus, const struct sched_params *sp)
 {
-	return a->valid && a->nr_vcpus == d->nr_vcpus && a->kind == d->sched &&
-	       cpumap_equal(&a->cpus, cpus) && a->sched.write == sp->write &&
+	return applied_pinned(a, d, cpus) && a->sched.write == sp->write &&
 	       a->sched.weight == sp->weight && a->sched.cap == sp->cap;
 }
 
@@ -394,8 +401,9 @@ static bool applied_same(const struct dom_applied *a, const struct dom *d,
  * Reads what the hypervisor has for d, diffs it against what d should have,
  * writes it. Outside a full verify, a domain whose wanted state is what it was
  * last verified or written to have is trusted without a read: on a converged
- * host an event then costs no hypervisor call per vCPU. Drift made behind
- * poold's back is found by the next full verify.
+ * host an event then costs no hypervisor call per vCPU, and one whose pinning
+ * stays costs one write for a new weight or cap. Drift made behind poold's
+ * back is found by the next full verify.
  */
 static void pass_dom(struct poold *pd, struct pass *ps, struct dom *d,
                      const struct sched_params *sp, struct dom_applied *ap)
@@ -419,6 +427,27 @@ static void pass_dom(struct poold *pd, struct pass *ps, struct dom *d,
 	cpumap_and(&eff, &p->cpus, &pd->pools.online);
 	if (!ps->full && applied_same(ap, d, &eff, sp))
 		return;
+	if (!ps->full && sp->write && applied_pinned(ap, d, &eff)) {
+		/*
+		 * Only the weight or cap moved (a share period, domain-set): what
+		 * was verified needs no read again, the one write will do.
+		 */
+		struct plan_op op = {.kind = PLAN_SET_SCHED,
+		                     .domid = d->domid,
+		                     .sched = d->sched,
+		                     .weight = sp->weight,
+		                     .cap = sp->cap};
+
+		ap->valid = false;
+		r = pass_apply(pd, ps, d, &op);
+		if (r == 0) {
+			ap->valid = true;
+			ap->sched = *sp;
+		} else if (dom_died(r)) {
+			log_debug("domain %" PRIu32 " died while being reconciled", d->domid);
+		}
+		return;
+	}
 	/* Until this read and its writes all succeed, nothing is known. */
 	ap->valid = false;
 	ps->verified++;

@@ -23,6 +23,7 @@ struct counted {
 	unsigned get_affinity[1000]; /* by domid */
 	unsigned get_sched[1000];
 	unsigned lists;
+	unsigned cpupools;
 };
 
 struct env {
@@ -59,6 +60,7 @@ static int c_cpupool_sched(struct hv *hv, uint32_t cpupool, enum sched_kind *out
 {
 	struct counted *c = counted_of(hv);
 
+	c->cpupools++;
 	return c->f->hv.ops->cpupool_sched(&c->f->hv, cpupool, out);
 }
 
@@ -146,7 +148,7 @@ static void reset_reads(struct env *t)
 {
 	memset(t->c.get_affinity, 0, sizeof(t->c.get_affinity));
 	memset(t->c.get_sched, 0, sizeof(t->c.get_sched));
-	t->c.lists = 0;
+	t->c.lists = t->c.cpupools = 0;
 	fake_reset_counts(&t->hv);
 }
 
@@ -234,12 +236,21 @@ static void test_changed_domain_reads_only_itself(void **state)
 	struct perr e = {0};
 
 	converged_host(t, 60);
+	/* A new weight of a domain verified before: one write, no read back. */
 	assert_int_equal(engine_domain_set(&t->pd, "vm2", 512, -1, &e), 0);
-	assert_int_equal(t->c.get_affinity[2], 3);
-	assert_int_equal(t->c.get_sched[2], 1);
-	assert_int_equal(reads_total(t), 4);
+	assert_int_equal(reads_total(t), 0);
 	assert_int_equal(t->hv.sched_writes, 1);
+	assert_int_equal(t->hv.affinity_writes, 0);
 	assert_int_equal(t->hv.doms[2].weight, 512);
+	/* A move reads back the domain moved only: its pinning changes. */
+	assert_int_equal(engine_pool_create(&t->pd, "p1",
+	                                    &(struct pool_cpus_spec){.cpus = cpus("3")}, 0, -1, &e),
+	                 0);
+	reset_reads(t);
+	assert_int_equal(engine_domain_migrate(&t->pd, "vm2", "p1", &e), 0);
+	assert_int_equal(t->c.get_affinity[2], 3);
+	assert_int_equal(reads_total(t), 3 + t->c.get_sched[2]);
+	assert_true(pinned(t, &t->hv.doms[2], "3"));
 }
 
 static void test_drift_repaired_at_full_verify(void **state)
@@ -407,6 +418,102 @@ static void test_config_verify_interval(void **state)
 	config_fini(&c);
 }
 
+/* Lets a second of the hypervisor's clock pass, a and b using ua and ub % of a pCPU; one period. */
+static void share_period(struct env *t, struct fake_dom *a, unsigned ua, struct fake_dom *b,
+                         unsigned ub)
+{
+	struct perr e = {0};
+
+	a->cpu_time += ua * 10000000ull;
+	b->cpu_time += ub * 10000000ull;
+	t->hv.now_ns += 1000000000ull;
+	t->pd.share_due = true;
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+}
+
+/*
+ * The controller through the daemon: caps 1:3 on credit1 from the CPU times
+ * of the listing, one listing and no other read per period, nothing written
+ * on a steady load, an idle member's share to the other, off lifts the caps.
+ */
+static void test_share_periods(void **state)
+{
+	struct env *t = *state;
+	struct pool_cpus_spec s = {.cpus = cpus("3")};
+	struct perr e = {0};
+	struct fake_dom *a, *b;
+
+	fake_init(&t->hv, 4, 1, SCHED_CREDIT);
+	a = fake_add(&t->hv, 1, "a", 1, "p1");
+	b = fake_add(&t->hv, 2, "b", 1, "p1");
+	env_start(t, 10);
+	t->pd.cfg.share_control = SHARE_AUTO;
+	t->hv.now_ns = 5000000000ull;
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(engine_pool_create(&t->pd, "p1", &s, 0, -1, &e), 0);
+	assert_int_equal(engine_domain_set(&t->pd, "a", 256, -1, &e), 0);
+	assert_int_equal(engine_domain_set(&t->pd, "b", 768, -1, &e), 0);
+	assert_true(pinned(t, a, "3") && pinned(t, b, "3"));
+
+	/* The first period only samples; the clock standing still is no period. */
+	share_period(t, a, 0, b, 0);
+	t->pd.share_due = true;
+	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(t->pd.share_periods, 1);
+	assert_int_equal(a->cap, 0);
+
+	/* Pinned credit1 splits 1:1: the pool is saturated, the caps make it 1:3. */
+	reset_reads(t);
+	share_period(t, a, 50, b, 50);
+	assert_int_equal(t->c.lists, 1);
+	assert_int_equal(t->c.cpupools, 0);
+	assert_int_equal(reads_total(t), 0);
+	assert_int_equal(a->cap, 25);
+	assert_int_equal(b->cap, 75);
+	assert_int_equal(t->hv.sched_writes, 2);
+	assert_true(t->pd.pools.pools[1].share.active);
+
+	/* They hold: nothing to write. */
+	reset_reads(t);
+	share_period(t, a, 25, b, 75);
+	share_period(t, a, 25, b, 74);
+	assert_int_equal(t->hv.sched_writes, 0);
+	assert_int_equal(t->c.lists, 2);
+	assert_int_equal(reads_total(t), 0);
+
+	/* b goes idle: a is held at 25 while the pCPU has room; it gets it all. */
+	share_period(t, a, 25, b, 0);
+	assert_int_equal(a->cap, 0);
+	assert_true(b->cap >= 1 && b->cap <= 5);
+
+	/* b comes back, held at its headroom: it wants more, both get their part again. */
+	share_period(t, a, 100 - b->cap, b, b->cap);
+	assert_int_equal(a->cap, 25);
+	assert_int_equal(b->cap, 75);
+
+	/* A user cap bounds the controller's at once, without waiting for a period. */
+	assert_int_equal(engine_domain_set(&t->pd, "b", -1, 40, &e), 0);
+	assert_int_equal(b->cap, 40);
+	assert_int_equal(engine_domain_set(&t->pd, "b", -1, 0, &e), 0);
+
+	/* A pool cap put on between periods: the static split holds until the next one. */
+	assert_int_equal(engine_pool_modify(&t->pd, "p1", NULL, 40, -1, &e), 0);
+	assert_int_equal(a->cap, 10);
+	assert_int_equal(b->cap, 30);
+	assert_int_equal(engine_pool_modify(&t->pd, "p1", NULL, 0, -1, &e), 0);
+
+	/* share=off for the pool: its caps are lifted on the spot, and stay lifted. */
+	share_period(t, a, 10, b, 30);
+	share_period(t, a, 50, b, 50);
+	assert_int_equal(a->cap, 25);
+	assert_int_equal(engine_pool_modify(&t->pd, "p1", NULL, -1, SHARE_OFF, &e), 0);
+	assert_int_equal(a->cap, 0);
+	assert_int_equal(b->cap, 0);
+	share_period(t, a, 50, b, 50);
+	assert_int_equal(a->cap, 0);
+	assert_false(t->pd.pools.pools[1].share.active);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -425,6 +532,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_keys_reread_on_xenstore_event, env_setup,
 	                                    env_teardown),
 	    cmocka_unit_test(test_config_verify_interval),
+	    cmocka_unit_test_setup_teardown(test_share_periods, env_setup, env_teardown),
 	};
 
 	log_init("test-verify", LOG_LEVEL_ERR);
