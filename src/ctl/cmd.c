@@ -68,19 +68,24 @@ json_t *ctl_pool_json(const struct poold *pd, const struct pool *p)
 {
 	char cpus[CPUMAP_TEXT_MAX];
 	json_t *doms = json_array();
+	bool capping = false;
 
 	if (doms == NULL || cpumap_format(&p->cpus, cpus, sizeof(cpus)) < 0) {
 		json_decref(doms);
 		return NULL;
 	}
-	for (size_t i = 0; i < pd->ndoms; i++)
-		if (pd->doms[i].pool_id == p->id)
-			json_array_append_new(doms, json_integer(pd->doms[i].domid));
+	for (size_t i = 0; i < pd->ndoms; i++) {
+		if (pd->doms[i].pool_id != p->id)
+			continue;
+		json_array_append_new(doms, json_integer(pd->doms[i].domid));
+		/* Holding a pool whose members all run free of caps is not capping. */
+		capping |= p->share.active && pd->doms[i].share_cap != 0;
+	}
 	return json_pack("{s:I,s:s,s:s,s:i,s:s,s:I,s:s,s:b,s:o}", "id", (json_int_t)p->id, "name",
 	                 p->name, "cpus", cpus, "ncpu", (int)cpumap_count(&p->cpus), "sched",
 	                 sched_kind_name(engine_pool_sched(pd, p)), "cap", (json_int_t)p->cap,
-	                 "share", p->share_off ? "off" : "auto", "share_active", p->share.active,
-	                 "domains", doms);
+	                 "share", p->share_off ? "off" : "auto", "share_active", capping, "domains",
+	                 doms);
 }
 
 json_t *ctl_dom_json(const struct poold *pd, const struct dom *d)

@@ -156,9 +156,14 @@ static void text_domain_list(FILE *f, json_t *ret)
 static void text_status(FILE *f, json_t *ret)
 {
 	const char *key;
+	size_t width = 12;
 	json_t *v;
 	char *s;
 
+	/* One column for the values, two spaces past the longest key. */
+	json_object_foreach (ret, key, v)
+		if (strlen(key) + 2 > width)
+			width = strlen(key) + 2 < 32 ? strlen(key) + 2 : 32;
 	json_object_foreach (ret, key, v) {
 		char name[32];
 
@@ -168,7 +173,7 @@ static void text_status(FILE *f, json_t *ret)
 			if (*p == '_')
 				*p = '-';
 		s = cell(v);
-		fprintf(f, "%-12s%s\n", name, s != NULL ? s : "?");
+		fprintf(f, "%-*s%s\n", (int)width, name, s != NULL ? s : "?");
 		free(s);
 	}
 }
