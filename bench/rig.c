@@ -17,7 +17,7 @@
 #include <xenstore.h>
 
 const char *rig_prog = "bench", *rig_exe_poolctl, *rig_exe_xensim;
-bool rig_poold_failed;
+bool rig_poold_failed, rig_keep;
 static struct rig *current; /* for the exit handlers: nothing may stay running */
 
 void die(const char *fmt, ...)
@@ -474,7 +474,9 @@ void rig_stop(struct rig *r)
 		waitpid(r->xensim, NULL, 0);
 	}
 	r->xensim = 0;
-	if (r->dir[0] != '\0') {
+	if (r->dir[0] != '\0' && rig_keep) {
+		fprintf(stderr, "%s: kept %s\n", rig_prog, r->dir);
+	} else if (r->dir[0] != '\0') {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", r->dir);
 		if (system(cmd) != 0)
 			fprintf(stderr, "%s: cannot remove %s\n", rig_prog, r->dir);

@@ -41,6 +41,8 @@ struct counts {
 extern const char *rig_prog, *rig_exe_poolctl, *rig_exe_xensim;
 /* A poold did not exit 0 on SIGTERM: the benchmark must fail. */
 extern bool rig_poold_failed;
+/* rig_stop() leaves the temp dir (logs, state) in place and says where. */
+extern bool rig_keep;
 
 /* Prints the message and the logs' tails, stops the current rig and exits 1. */
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
