@@ -52,8 +52,9 @@ struct dom {
 	uint64_t cpu_ns;
 	/* ... and as sampled at the last controller period, in the pool it ran in then. */
 	uint64_t share_ns;
-	uint64_t share_at;   /* the hypervisor's clock at that sample; 0 = none */
+	uint64_t share_at;   /* the hypervisor's clock at that sample */
 	uint32_t share_pool; /* pool id of that sample */
+	bool share_sampled;  /* there is a sample */
 	double used;         /* % of one pCPU over the last period; < 0 = not measured */
 	double entitled;     /* its entitlement while the controller holds caps; < 0 = none */
 	unsigned share_cap;  /* the cap the controller decided, 0 = none */

@@ -16,6 +16,8 @@ void share_tuning_default(struct share_tuning *t)
 	    .at_cap_min = 1.5,
 	    .at_cap_rel = 0.04,
 	    .presume_share = 0.5,
+	    .split_min = 1.0,
+	    .split_rel = 0.03,
 	    .deadband = 1,
 	};
 }
@@ -200,6 +202,18 @@ static void share_join(struct share_pool *p, unsigned ncpus, double capacity,
 	p->in_force = false;
 }
 
+/* True when a member's use is off its entitlement by more than the tolerance. */
+static bool split_off(const struct fill *f, size_t k, const struct share_tuning *t)
+{
+	for (size_t i = 0; i < k; i++) {
+		double e = f[i].got, u = f[i].m->use;
+
+		if (fabs(u - e) > fmax(t->split_min, e * t->split_rel))
+			return true;
+	}
+	return false;
+}
+
 /* One period of one pool; the caller counts what changed. */
 static void step(struct share_pool *p, unsigned ncpus, unsigned pool_cap, struct share_member *m,
                  size_t n, const struct share_tuning *t)
@@ -284,6 +298,17 @@ static void step(struct share_pool *p, unsigned ncpus, unsigned pool_cap, struct
 		k++;
 	}
 	level = waterfill(f, k, fmax(0, capacity - reserved));
+	if (!p->active && !binding && !split_off(f, k, t)) {
+		/*
+		 * The scheduler splits the pool as the weights say already (credit2,
+		 * or credit1 on a host busy everywhere): whole-% caps would only add
+		 * their rounding to small parts, and writes.
+		 */
+		free(f);
+		free(caps);
+		share_reset(p, m, n);
+		return;
+	}
 	round_caps(f, k, caps);
 	for (size_t i = 0; i < k; i++) {
 		struct share_member *x = f[i].m;

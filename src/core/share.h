@@ -10,9 +10,9 @@
  * credit1 shares credit over the whole host, so weights fade to 1:1
  * inside a pool while CPUs outside it are idle (poold(8), SHARES).
  * Caps are the lever that works: each period, per pool, the controller
- * measures every member's CPU use and, while the pool is saturated or a cap
- * holds a member back, caps each member at its weighted entitlement of the
- * pool's capacity (water-filling: a member that uses less than its share
+ * measures every member's CPU use and, while the pool is saturated (and its
+ * split off the weights) or a cap holds a member back, caps each member at
+ * its weighted entitlement of the pool's capacity (water-filling: a member that uses less than its share
  * keeps what it uses plus headroom, the rest is split by weight among the
  * others). When nobody is held back and the pool has room, it lifts its
  * caps: the pool stays work-conserving. All figures are % of one pCPU.
@@ -27,6 +27,8 @@ struct share_tuning {
 	double at_cap_rel;    /* ... or within this fraction of the cap, if larger */
 	double presume_share; /* without caps in force, a member using this fraction of an
 	                         equal split is presumed to want more */
+	double split_min;     /* a saturated pool gets caps only when a member is off its */
+	double split_rel;     /* entitlement by more than this, or this fraction of it */
 	unsigned deadband;    /* a cap moves only when it changes by more than this */
 };
 

@@ -15,10 +15,19 @@ bool shares_enabled(const struct poold *pd, const struct pool *p)
 /* The % of one pCPU a domain used between its last sample and now; < 0 = unknown. */
 static double dom_use(const struct dom *d, uint32_t pool_id, uint64_t now_ns)
 {
-	if (d->share_at == 0 || d->share_pool != pool_id || now_ns <= d->share_at ||
+	if (!d->share_sampled || d->share_pool != pool_id || now_ns <= d->share_at ||
 	    d->cpu_ns < d->share_ns)
 		return -1;
 	return 100.0 * (double)(d->cpu_ns - d->share_ns) / (double)(now_ns - d->share_at);
+}
+
+/* Takes the sample the next period measures a domain's use from. */
+static void sample(struct dom *d, uint64_t now_ns)
+{
+	d->share_ns = d->cpu_ns;
+	d->share_at = now_ns;
+	d->share_pool = d->pool_id;
+	d->share_sampled = true;
 }
 
 /* The pool a domain's caps are decided in, or NULL if the controller has no say. */
@@ -49,7 +58,7 @@ static void member_fill(struct share_member *m, const struct dom *d, const struc
 	    .base_cap = sp->cap,
 	    .nocap = d->domid == 0,
 	    .use = use,
-	    .cap = p->share.active && d->share_at != 0 && d->share_pool == p->id ? d->share_cap
+	    .cap = p->share.active && d->share_sampled && d->share_pool == p->id ? d->share_cap
 	                                                                         : sp->cap,
 	};
 }
@@ -105,11 +114,13 @@ size_t shares_apply(struct poold *pd, struct sched_params *sp, uint64_t now_ns, 
 			d->used = -1;
 			if (p != NULL)
 				use = d->used = dom_use(d, p->id, now_ns);
-			else if (d->share_at != 0)
+			else
 				d->used = dom_use(d, d->share_pool, now_ns);
-			d->share_ns = d->cpu_ns;
-			d->share_at = now_ns;
-			d->share_pool = d->pool_id;
+			sample(d, now_ns);
+		} else if (!d->share_sampled || d->share_pool != d->pool_id) {
+			/* New, or moved: measured in its pool from now on, its static cap till then. */
+			sample(d, now_ns);
+			d->share_cap = sp[i].cap;
 		}
 		if (p == NULL) {
 			d->share_cap = 0;

@@ -395,22 +395,48 @@ static void test_join_and_leave(void **state)
 
 	fx_init(&fx, 1, false);
 	fx_add(&fx, 256, 1, 100);
-	fx_add(&fx, 256, 1, 100);
+	fx_add(&fx, 768, 1, 100);
 	fx_run(&fx, 5, 0);
+	assert_true(fx.p.active);
 	fx_add(&fx, 512, 1, 100);
-	/* A newcomer is held to its weighted part until measured. */
+	/* A newcomer is held to its weighted part until measured: 512 of 1536. */
 	fx_period(&fx);
-	assert_true(fx.m[2].cap >= 1 && fx.m[2].cap <= 51);
+	assert_int_equal(fx.m[2].cap, 33);
 	assert_int_equal(fx_run(&fx, 15, 10), 0);
-	assert_near(25, part(&fx, 0), 1);
-	assert_near(25, part(&fx, 1), 1);
-	assert_near(50, part(&fx, 2), 1);
+	assert_near(100.0 / 6, part(&fx, 0), 1);
+	assert_near(50, part(&fx, 1), 1);
+	assert_near(100.0 / 3, part(&fx, 2), 1);
 	fx_remove(&fx, 0);
 	fx_run(&fx, 4, 0);
-	assert_near(100.0 / 3, part(&fx, 0), 1);
-	assert_near(200.0 / 3, part(&fx, 1), 1);
+	assert_near(60, part(&fx, 0), 1);
+	assert_near(40, part(&fx, 1), 1);
 	assert_near(100, total(&fx), 1.5);
 	assert_int_equal(fx_run(&fx, 10, 10), 0);
+}
+
+/* A pool whose scheduler splits it by weight already gets no cap (credit2, or a busy host). */
+static void test_split_right_needs_no_caps(void **state)
+{
+	struct pool_fx fx;
+
+	fx_init(&fx, 2, true);
+	/* A 1:1:1 split is exact whatever the model does with weights. */
+	for (unsigned k = 0; k < 30; k++)
+		fx_add(&fx, 512, 1, 100);
+	fx_run(&fx, 10, 0);
+	assert_int_equal(fx.writes, 0);
+	assert_false(fx.p.active);
+	/*
+	 * Parts of 2-6 % (1:2:3, 24 members on one pCPU): the model's credit2 is
+	 * off by less than 1 % of a pCPU each, which whole-% caps could only
+	 * round worse.
+	 */
+	fx_init(&fx, 1, true);
+	for (unsigned k = 0; k < 24; k++)
+		fx_add(&fx, 256 * (1 + k % 3), 1, 100);
+	fx_run(&fx, 10, 0);
+	assert_int_equal(fx.writes, 0);
+	assert_false(fx.p.active);
 }
 
 /* dom0 is never capped: what it uses is set aside, the guests share the rest by weight. */
@@ -472,7 +498,8 @@ static void test_many_pools(void **state)
 		for (size_t i = 0; i < f->n; i++) {
 			double want = fmin(100, f->weight[i] * level);
 
-			if (fabs(want - f->got[i]) > 1.5) {
+			/* What the controller promises: within 1 % or 3 % of the weighted part. */
+			if (fabs(want - f->got[i]) > fmax(1.5, 0.03 * want)) {
 				for (size_t j = 0; j < f->n; j++)
 					print_message(
 					    "  m%zu w%u use %.2f cap %u ent %.2f want %d\n", j,
@@ -534,6 +561,7 @@ int main(void)
 	    cmocka_unit_test(test_pool_cap),
 	    cmocka_unit_test(test_noise_steady),
 	    cmocka_unit_test(test_join_and_leave),
+	    cmocka_unit_test(test_split_right_needs_no_caps),
 	    cmocka_unit_test(test_nocap_member),
 	    cmocka_unit_test(test_many_pools),
 	    cmocka_unit_test(test_caps_sum_within_capacity),
