@@ -334,18 +334,18 @@ static void run_once(const char *sched, unsigned n, const char *conf)
 	rig_proc_mem(r.poold, &place.rss, &(long){0});
 	print_row(sched, n, "place", &place);
 
-	/* The first period after the clock moved, then the first that measured a use. */
+	/* The first period after the clock moved (it measures from the starting pass), then one more. */
 	align_tick(&r);
 	view_free(&v);
 	view_take(&r, &v);
 	one_period(&r, &v, &v0, -1, &sample);
-	print_row(sched, n, "sample", &sample);
+	print_row(sched, n, "first", &sample);
 	for (int p = 0; p < NPOOLS; p++)
 		if (verbose || p == 1)
-			print_use(sched, n, "sample (no caps)", &v0, &v, p);
+			print_use(sched, n, "first (no caps)", &v0, &v, p);
 	view_free(&v0);
 	one_period(&r, &v, NULL, -1, &first);
-	print_row(sched, n, "first", &first);
+	print_row(sched, n, "second", &first);
 
 	for (unsigned k = 0; k < steady; k++) {
 		one_period(&r, &v, k + 1 == steady ? &v0 : NULL, -1, &st[k]);
@@ -364,7 +364,7 @@ static void run_once(const char *sched, unsigned n, const char *conf)
 	print_row(sched, n, "steady", &med);
 	for (int p = 0; p < NPOOLS; p++)
 		if (verbose || p == 1)
-			print_use(sched, n, "steady (caps)", &v0, &v, p);
+			print_use(sched, n, "steady", &v0, &v, p);
 	view_free(&v0);
 
 	/* One guest of p1 goes idle: only p1's caps may move. */
@@ -476,9 +476,11 @@ int main(int argc, char **argv)
 	    DOM_VCPUS, period_s, RUN_MS);
 	printf("# machine: loadavg %s at start, %ld CPUs online\n", load,
 	       sysconf(_SC_NPROCESSORS_ONLN));
-	printf("# place: poold started on N guests, until all pinned (ms: wall time); sample: the "
-	       "first period after the clock moved (no use known yet);\n"
-	       "# first: the first period that measured a use; steady: medians of %u more (no "
+	printf("# place: poold started on N guests, until all pinned (ms: wall time); first: the "
+	       "first period after the clock moved (use measured from the starting pass: caps, if "
+	       "any, "
+	       "are written);\n"
+	       "# second: the period after; steady: medians of %u more (no "
 	       "write and one listing each, or FAIL); change: one p1 guest went idle;\n"
 	       "# change+1: the period after. listings/reads/writes/set_sch: xensim's counters "
 	       "over the period; changes: poold's share_changes;\n"

@@ -8,7 +8,7 @@
 /*
  * Pinned vCPUs compete only with the other vCPUs of their pCPUs, yet
  * credit1 shares credit over the whole host, so weights fade to 1:1
- * inside a pool while CPUs outside it are idle (poold(8), SHARES).
+ * inside a pool while CPUs outside it are idle (poold(8), "Shares").
  * Caps are the lever that works: each period, per pool, the controller
  * measures every member's CPU use and, while the pool is saturated (and its
  * split off the weights) or a cap holds a member back, caps each member at
