@@ -149,9 +149,10 @@ toolstack_set_pool()
 	xenstore-chmod "/local/domain/$1/pool" n0 "r$1" || fail "xenstore-chmod pool of $1"
 }
 
+# Starts poold in the foreground; $POOLD_CONF (if set) is its poold.conf, printf-expanded.
 start_poold()
 {
-	: >"$T/poold.conf"
+	printf "%b" "${POOLD_CONF:-}" >"$T/poold.conf"
 	poold -d -v -v -f "$T/poold.conf" --backend xen -s "$T/poold.sock" \
 		--state "$T/state.json" "$@" >>"$T/poold.log" 2>&1 &
 	POOLD_PID=$!
@@ -205,4 +206,127 @@ expect_rc()
 		cat "$T/out" "$T/err"
 		fail "'$*' exited $_rc, want $_want"
 	}
+}
+
+uptime_s()
+{
+	cut -d' ' -f1 /proc/uptime
+}
+
+# Waits until a guest's kernel is up: it has written control/feature-poweroff (libxl made it empty).
+guest_wait_booted()
+{
+	_id=$(domid_of "$1") || fail "no domain $1"
+	_key=/local/domain/$_id/control/feature-poweroff
+	wait_until "[ \"\$(xenstore-read $_key)\" = 1 ]" "${2:-120}"
+}
+
+# Samples Xen's CPU time of domains (xl list's Time(s)) every ~$2 s (or as fast as xl answers)
+# for $1 s (0: once), one line "UPTIME T1 T2 ..." per sample. xl list takes ~0.5-1 s in dom0
+# under TCG and reads the domains late in its run: UPTIME is taken 3/4 into the call (rates of
+# pinned busy guests, known to be 1.0, jitter least so). One awk runs the loop: forks cost.
+cpu_samples()
+{
+	_dur=$1
+	_iv=$2
+	shift 2
+	awk -v dur="$_dur" -v iv="$_iv" -v names="$*" '
+	function now(   l, f) {
+		getline l <"/proc/uptime"
+		close("/proc/uptime")
+		split(l, f, " ")
+		return f[1] + 0
+	}
+	BEGIN {
+		n = split(names, w, " ")
+		end = now() + dur
+		while (1) {
+			split("", t)
+			a = now()
+			while (("xl list" | getline l) > 0) {
+				k = split(l, f, " ")
+				t[f[1]] = f[k]
+			}
+			close("xl list")
+			m = a + 0.75 * (now() - a)
+			out = sprintf("%.2f", m)
+			for (i = 1; i <= n; i++) {
+				if (!(w[i] in t)) {
+					print "cpu_samples: no domain " w[i] >"/dev/stderr"
+					exit 1
+				}
+				out = out " " t[w[i]]
+			}
+			print out
+			fflush()
+			if (m >= end)
+				break
+			# xl list alone can take longer than $2 under TCG: sleep only what is left.
+			left = iv - (now() - a)
+			if (left >= 0.05)
+				system("sleep " left)
+		}
+	}'
+}
+
+# Xen's CPU time of domains over about $1 seconds: "WALL D1 D2 ..." (seconds).
+cpu_window()
+{
+	_w=$1
+	shift
+	_a=$(cpu_samples 0 0 "$@") || fail "xl list"
+	sleep "$_w"
+	_b=$(cpu_samples 0 0 "$@") || fail "xl list"
+	echo "$_a $_b" | awk '{
+		n = NF / 2
+		printf "%.2f", $(n + 1) - $1
+		for (i = 2; i <= n; i++)
+			printf " %.1f", $(n + i) - $i
+		print ""
+	}'
+}
+
+# Each domain's share (%) of the CPU time a cpu_window line sums: "25.3/74.7".
+cpu_split()
+{
+	echo "$1" | awk '{
+		s = 0
+		for (i = 2; i <= NF; i++)
+			s += $i
+		for (i = 2; i <= NF; i++)
+			printf "%s%.1f", (i > 2 ? "/" : ""), (s > 0 ? 100 * $i / s : 0)
+		print ""
+	}'
+}
+
+# The CPU time of a cpu_window line as % of $2 pCPUs over its wall time: "99.6".
+cpu_use()
+{
+	echo "$1" | awk -v n="$2" '{
+		s = 0
+		for (i = 2; i <= NF; i++)
+			s += $i
+		printf "%.1f\n", 100 * s / ($1 * n)
+	}'
+}
+
+# The largest difference, in percentage points, between two splits ("25.3/74.7" "25.9/74.1").
+split_diff()
+{
+	echo "$1 $2" | awk '{
+		n = split($1, a, "/")
+		if (split($2, b, "/") != n) {
+			print "999"
+			exit
+		}
+		m = 0
+		for (i = 1; i <= n; i++) {
+			d = a[i] - b[i]
+			if (d < 0)
+				d = -d
+			if (d > m)
+				m = d
+		}
+		printf "%.1f\n", m
+	}'
 }
