@@ -58,6 +58,7 @@ struct dom {
 	double used;         /* % of one pCPU over the last period; < 0 = not measured */
 	double entitled;     /* its entitlement while the controller holds caps; < 0 = none */
 	unsigned share_cap;  /* the cap the controller decided, 0 = none */
+	bool share_wanting;  /* it counted as wanting more in that period */
 };
 
 /*

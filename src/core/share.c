@@ -16,11 +16,18 @@ void share_tuning_default(struct share_tuning *t)
 	    .at_cap_min = 1.5,
 	    .at_cap_rel = 0.04,
 	    .presume_share = 0.5,
+	    .reach_rel = 0.15,
 	    .split_min = 1.0,
 	    .split_rel = 0.03,
 	    .deadband = 1,
 	};
 }
+
+/* What a member was last period, before this one reclassifies it. */
+struct prev {
+	bool wanting;
+	double entitled;
+};
 
 /* One member's part in a fill. */
 struct fill {
@@ -202,6 +209,31 @@ static void share_join(struct share_pool *p, unsigned ncpus, double capacity,
 	p->in_force = false;
 }
 
+/*
+ * The cap of a member that keeps wanting more: it follows the entitlement's
+ * moves, and corrects what the scheduler made of it last period, so that the
+ * use, not the cap, ends up at the entitlement. Inside the tolerance it
+ * stays, so a steady load writes nothing.
+ */
+static unsigned track(const struct share_member *x, const struct share_tuning *t, unsigned ncpus,
+                      double e, double e0)
+{
+	double c = x->cap, err = e - x->use;
+
+	if (fabs(err) > fmax(t->split_min, e * t->split_rel))
+		c += err;
+	else if (fabs(e - e0) > t->deadband)
+		c += e - e0;
+	else
+		return x->cap;
+	/*
+	 * No further than the scheduler's shortfall can explain: a member that
+	 * simply wants a little less than its part stops the cap there.
+	 */
+	c = fmin(fmax(c, fmax(1, e / 2)), e * (1 + t->reach_rel) + t->headroom_min);
+	return cap_of(x, ncpus, (unsigned)lround(c));
+}
+
 /* True when a member's use is off its entitlement by more than the tolerance. */
 static bool split_off(const struct fill *f, size_t k, const struct share_tuning *t)
 {
@@ -220,7 +252,8 @@ static void step(struct share_pool *p, unsigned ncpus, unsigned pool_cap, struct
 {
 	double capacity = 100.0 * ncpus, use = 0, reserved = 0, level;
 	unsigned vcpus = 0, *caps;
-	bool capped = false, sat, binding = false, known;
+	bool capped = false, sat, binding = false, held = false, known;
+	struct prev *prev;
 	uint64_t sig = member_sig(m, n);
 	size_t k = 0;
 	struct fill *f;
@@ -245,30 +278,45 @@ static void step(struct share_pool *p, unsigned ncpus, unsigned pool_cap, struct
 		}
 	}
 
+	f = calloc(n, sizeof(*f));
+	caps = calloc(n, sizeof(*caps));
+	prev = calloc(n, sizeof(*prev));
+	if (f == NULL || caps == NULL || prev == NULL) {
+		/* Keep the caps as they are: the next period tries again. */
+		free(f);
+		free(caps);
+		free(prev);
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		double limit = p->active ? m[i].cap : m[i].base_cap;
+		bool at;
 
 		if (limit == 0)
 			limit = phys_bound(&m[i], ncpus);
 		use += m[i].use;
 		vcpus += m[i].vcpus;
-		m[i].wanting = at_limit(t, m[i].use, limit);
+		prev[i] = (struct prev){.wanting = m[i].wanting, .entitled = m[i].entitled};
+		at = at_limit(t, m[i].use, limit);
 		/* Held below what it could have by a cap, not by pinning or its user cap. */
-		binding |= !m[i].nocap && m[i].wanting &&
-		           limit < member_bound(&m[i], ncpus) - t->at_cap_min;
+		binding |= !m[i].nocap && at && limit < member_bound(&m[i], ncpus) - t->at_cap_min;
+		/*
+		 * One that wanted more and ran near its part still does: the
+		 * scheduler may deliver a cap short (credit1 parks capped vCPUs
+		 * per 30 ms), and that is no sign of wanting less.
+		 */
+		m[i].wanting =
+		    at || (known && prev[i].wanting && prev[i].entitled >= 0 &&
+		           m[i].use >=
+		               (1 - t->reach_rel) * fmin(prev[i].entitled, limit) - t->at_cap_min);
+		held |= known && !m[i].nocap && m[i].wanting;
 	}
 	sat = use >= t->saturated * capacity;
-	if (!sat && !binding) {
-		share_reset(p, m, n);
-		return;
-	}
-
-	f = calloc(n, sizeof(*f));
-	caps = calloc(n, sizeof(*caps));
-	if (f == NULL || caps == NULL) {
-		/* Keep the caps as they are: the next period tries again. */
+	if (!sat && !binding && !held) {
 		free(f);
 		free(caps);
+		free(prev);
+		share_reset(p, m, n);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -306,6 +354,7 @@ static void step(struct share_pool *p, unsigned ncpus, unsigned pool_cap, struct
 		 */
 		free(f);
 		free(caps);
+		free(prev);
 		share_reset(p, m, n);
 		return;
 	}
@@ -332,6 +381,10 @@ static void step(struct share_pool *p, unsigned ncpus, unsigned pool_cap, struct
 			set_cap(x, cap_of(x, ncpus, (unsigned)ceil(room)), 0);
 			continue;
 		}
+		if (known && prev[x - m].wanting && prev[x - m].entitled >= 0 && x->cap != 0) {
+			set_cap(x, track(x, t, ncpus, f[i].got, prev[x - m].entitled), t->deadband);
+			continue;
+		}
 		set_cap(x, cap_of(x, ncpus, c), p->active ? t->deadband : 0);
 	}
 	if (capped) {
@@ -354,6 +407,7 @@ static void step(struct share_pool *p, unsigned ncpus, unsigned pool_cap, struct
 	p->active = p->in_force = true;
 	free(f);
 	free(caps);
+	free(prev);
 }
 
 size_t share_step(struct share_pool *p, unsigned ncpus, unsigned pool_cap, struct share_member *m,

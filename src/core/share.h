@@ -27,6 +27,7 @@ struct share_tuning {
 	double at_cap_rel;    /* ... or within this fraction of the cap, if larger */
 	double presume_share; /* without caps in force, a member using this fraction of an
 	                         equal split is presumed to want more */
+	double reach_rel;     /* one that wanted more and uses this close to its part still does */
 	double split_min;     /* a saturated pool gets caps only when a member is off its */
 	double split_rel;     /* entitlement by more than this, or this fraction of it */
 	unsigned deadband;    /* a cap moves only when it changes by more than this */
@@ -44,9 +45,8 @@ struct share_member {
 	unsigned base_cap; /* what is written without the controller (user cap, pool-cap split) */
 	bool nocap;        /* never capped (dom0): what it uses is set aside for it */
 	double use;        /* over the last period; < 0 = not measured yet */
-	/* In: the cap decided last period (0 = none); out: the cap to write now. */
-	unsigned cap;
-	/* Outputs. */
+	/* In: what was decided last period; out: what is decided now. */
+	unsigned cap;    /* the cap to write (0 = none) */
 	double entitled; /* its entitlement while the controller holds caps, else < 0 */
 	bool wanting;    /* held back by its cap, or presumed to want more */
 };

@@ -49,6 +49,7 @@ static void member_fill(struct share_member *m, const struct dom *d, const struc
                         const struct sched_params *sp, double use)
 {
 	unsigned w = d->weight ? d->weight : DOM_WEIGHT_DEFAULT;
+	bool held = p->share.active && d->share_sampled && d->share_pool == p->id;
 
 	*m = (struct share_member){
 	    .id = d->domid,
@@ -58,8 +59,9 @@ static void member_fill(struct share_member *m, const struct dom *d, const struc
 	    .base_cap = sp->cap,
 	    .nocap = d->domid == 0,
 	    .use = use,
-	    .cap = p->share.active && d->share_sampled && d->share_pool == p->id ? d->share_cap
-	                                                                         : sp->cap,
+	    .cap = held ? d->share_cap : sp->cap,
+	    .entitled = held ? d->entitled : -1,
+	    .wanting = held && d->share_wanting,
 	};
 }
 
@@ -149,6 +151,7 @@ size_t shares_apply(struct poold *pd, struct sched_params *sp, uint64_t now_ns, 
 
 			d->share_cap = p->share.active ? cap : 0;
 			d->entitled = p->share.active ? m[q].entitled : -1;
+			d->share_wanting = p->share.active && m[q].wanting;
 			/* A user cap set since the period bounds the result at once. */
 			if (user != 0 && (cap == 0 || cap > user))
 				cap = user;

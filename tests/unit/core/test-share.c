@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/share.h"
@@ -29,7 +30,8 @@ struct pool_fx {
 	size_t n;
 	unsigned ncpus, pool_cap;
 	bool credit2;
-	double noise; /* +- this many % of one pCPU on each measurement */
+	double noise;   /* +- this many % of one pCPU on each measurement */
+	double cap_eff; /* a capped member gets this much of its cap at most (credit1 parks) */
 	unsigned seed;
 	double got[MAXM]; /* what each member used in the last period */
 	bool fresh[MAXM]; /* joined this period: nothing measured yet */
@@ -44,6 +46,7 @@ static void fx_init(struct pool_fx *fx, unsigned ncpus, bool credit2)
 	fx->ncpus = ncpus;
 	fx->credit2 = credit2;
 	fx->seed = 12345;
+	fx->cap_eff = 1.0;
 	share_tuning_default(&fx->t);
 }
 
@@ -52,8 +55,11 @@ static size_t fx_add(struct pool_fx *fx, unsigned weight, unsigned vcpus, double
 {
 	size_t i = fx->n++;
 
-	fx->m[i] = (struct share_member){
-	    .id = (uint32_t)i + 1, .mass = (uint64_t)weight * vcpus, .vcpus = vcpus, .use = -1};
+	fx->m[i] = (struct share_member){.id = (uint32_t)i + 1,
+	                                 .mass = (uint64_t)weight * vcpus,
+	                                 .vcpus = vcpus,
+	                                 .use = -1,
+	                                 .entitled = -1};
 	fx->weight[i] = weight;
 	fx->demand[i] = demand;
 	fx->fresh[i] = true;
@@ -87,7 +93,7 @@ static void fx_schedule(struct pool_fx *fx)
 
 		limit[i] = fmin(fx->demand[i], phys);
 		if (fx->m[i].cap)
-			limit[i] = fmin(limit[i], fx->m[i].cap);
+			limit[i] = fmin(limit[i], fx->m[i].cap * fx->cap_eff);
 		mass[i] = fx->m[i].vcpus * (fx->credit2 ? pow(fx->weight[i], 0.9) : 1.0);
 		fx->got[i] = 0;
 		done[i] = limit[i] <= 0;
@@ -127,6 +133,13 @@ static size_t fx_period(struct pool_fx *fx)
 		fx->fresh[i] = false;
 	}
 	changed = share_step(&fx->p, fx->ncpus, fx->pool_cap, fx->m, fx->n, &fx->t);
+	/* FXDBG=1 prints every period: use, cap, entitlement, wanting. */
+	if (getenv("FXDBG")) {
+		for (size_t i = 0; i < fx->n; i++)
+			fprintf(stderr, " [u%.1f c%u e%.1f w%d]", fx->m[i].use, fx->m[i].cap,
+			        fx->m[i].entitled, fx->m[i].wanting);
+		fprintf(stderr, " act%d ch%zu\n", fx->p.active, changed);
+	}
 	fx->writes += changed;
 	fx->periods++;
 	return changed;
@@ -193,6 +206,39 @@ static void test_credit1_two_members(void **state)
 	assert_near(25, fx.m[0].entitled, 0.5);
 	assert_near(75, fx.m[1].entitled, 0.5);
 	assert_int_equal(fx.m[0].cap + fx.m[1].cap, 100);
+}
+
+/*
+ * Real credit1 delivers a cap short: it parks a capped vCPU for whole 30 ms
+ * accounting periods. The caps then follow what the guests get, not what
+ * was asked, until the uses are the entitlements.
+ */
+static void test_credit1_caps_short(void **state)
+{
+	struct pool_fx fx;
+
+	fx_init(&fx, 1, false);
+	fx.cap_eff = 0.9;
+	fx.noise = 0.5;
+	fx_add(&fx, 256, 1, 100);
+	fx_add(&fx, 768, 1, 100);
+	fx_run(&fx, 8, 0);
+	assert_near(25, part(&fx, 0), 1.5);
+	assert_near(97, total(&fx), 3);
+	assert_true(fx_run(&fx, 20, 15) <= 1);
+	assert_near(25, part(&fx, 0), 1.5);
+	assert_true(fx.m[0].cap > 25 && fx.m[1].cap > 75);
+
+	fx_init(&fx, 2, false);
+	fx.cap_eff = 0.9;
+	fx_add(&fx, 1, 1, 100);
+	fx_add(&fx, 2, 1, 100);
+	fx_add(&fx, 4, 1, 100);
+	fx_run(&fx, 10, 0);
+	assert_near(100.0 / 6, part(&fx, 0), 1.5);
+	assert_near(200.0 / 6, part(&fx, 1), 1.5);
+	assert_near(50, part(&fx, 2), 1.5);
+	assert_int_equal(fx_run(&fx, 10, 10), 0);
 }
 
 /* credit2 is close without caps; the controller makes it exact too. */
@@ -549,6 +595,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_credit1_two_members),
+	    cmocka_unit_test(test_credit1_caps_short),
 	    cmocka_unit_test(test_credit2_two_members),
 	    cmocka_unit_test(test_three_members_two_cpus),
 	    cmocka_unit_test(test_light_member_keeps_its_use),
