@@ -27,6 +27,7 @@ void share_tuning_default(struct share_tuning *t)
 struct prev {
 	bool wanting;
 	double entitled;
+	unsigned cap;
 };
 
 /* One member's part in a fill. */
@@ -296,7 +297,8 @@ static void step(struct share_pool *p, unsigned ncpus, unsigned pool_cap, struct
 			limit = phys_bound(&m[i], ncpus);
 		use += m[i].use;
 		vcpus += m[i].vcpus;
-		prev[i] = (struct prev){.wanting = m[i].wanting, .entitled = m[i].entitled};
+		prev[i] = (struct prev){
+		    .wanting = m[i].wanting, .entitled = m[i].entitled, .cap = m[i].cap};
 		at = at_limit(t, m[i].use, limit);
 		/* Held below what it could have by a cap, not by pinning or its user cap. */
 		binding |= !m[i].nocap && at && limit < member_bound(&m[i], ncpus) - t->at_cap_min;
@@ -388,12 +390,25 @@ static void step(struct share_pool *p, unsigned ncpus, unsigned pool_cap, struct
 		set_cap(x, cap_of(x, ncpus, c), p->active ? t->deadband : 0);
 	}
 	if (capped) {
-		/* The deadband must not let the sum pass the pool cap. */
+		/*
+		 * The pool cap bounds what the members use. The caps may sum past
+		 * it by what the scheduler delivered short last period, up to 15 %;
+		 * never more, whatever the deadband or the tracking left.
+		 */
+		double allow = pool_cap, before = 0;
 		unsigned sum = 0;
 
-		for (size_t i = 0; i < k; i++)
+		for (size_t i = 0; i < k; i++) {
 			sum += f[i].m->cap;
-		if (sum > pool_cap) {
+			before += prev[f[i].m - m].cap;
+		}
+		if (known) {
+			allow = fmax(before, pool_cap);
+			if (fabs(pool_cap - use) > fmax(t->split_min, pool_cap * t->split_rel))
+				allow += pool_cap - use;
+			allow = fmin(fmax(allow, pool_cap), pool_cap * (1 + t->reach_rel));
+		}
+		if (sum > allow + t->deadband) {
 			for (size_t i = 0; i < k; i++)
 				set_cap(f[i].m, cap_of(f[i].m, ncpus, caps[i]), 0);
 		}

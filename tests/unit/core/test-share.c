@@ -229,6 +229,24 @@ static void test_credit1_caps_short(void **state)
 	assert_near(25, part(&fx, 0), 1.5);
 	assert_true(fx.m[0].cap > 25 && fx.m[1].cap > 75);
 
+	/* A pool cap of 50: the caps may pass it, the members together may not. */
+	fx_init(&fx, 1, false);
+	fx.cap_eff = 0.9;
+	fx.pool_cap = 50;
+	fx_add(&fx, 256, 1, 100);
+	fx_add(&fx, 768, 1, 100);
+	/* The static split the daemon writes without the controller. */
+	fx.m[0].base_cap = fx.m[0].cap = 12;
+	fx.m[1].base_cap = fx.m[1].cap = 37;
+	for (int k = 0; k < 15; k++) {
+		fx_period(&fx);
+		assert_true(fx.m[0].cap + fx.m[1].cap <= 50 * 1.15 + 1);
+		assert_true(total(&fx) <= 51);
+	}
+	assert_near(50, total(&fx), 2);
+	assert_near(25, part(&fx, 0), 2);
+	assert_true(fx_run(&fx, 10, 10) <= 1);
+
 	fx_init(&fx, 2, false);
 	fx.cap_eff = 0.9;
 	fx_add(&fx, 1, 1, 100);
