@@ -1,6 +1,7 @@
 /* The share controller's wiring: each pool's members, their CPU use, and the caps to write. */
 #include "poold/shares.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,8 +156,16 @@ size_t shares_apply(struct poold *pd, struct sched_params *sp, uint64_t now_ns, 
 			/* A user cap set since the period bounds the result at once. */
 			if (user != 0 && (cap == 0 || cap > user))
 				cap = user;
-			if (p->share.active)
-				sp[idx[q]].cap = cap;
+			if (!p->share.active)
+				continue;
+			sp[idx[q]].cap = cap;
+			if (period && cap != d->hv_cap)
+				log_debug("pool %s: domain %" PRIu32
+				          " (%s) used %.1f %%, wants %s, "
+				          "part %.1f %%, cap %u -> %u",
+				          p->name, d->domid, d->name, d->used,
+				          d->share_wanting ? "more" : "no more", d->entitled,
+				          d->hv_cap, cap);
 		}
 		k = start[j];
 	}

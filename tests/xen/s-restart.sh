@@ -12,7 +12,8 @@ xen_view()
 poold_view()
 {
 	pc --json pool-list | jq -S '[.pools[] | del(.sched)]'
-	pc --json domain-list | jq -S .
+	# used/entitled are measurements of the last share period, not state: left out.
+	pc --json domain-list | jq -S '.domains |= map(del(.used, .entitled))'
 }
 
 start_poold

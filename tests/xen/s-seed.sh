@@ -69,10 +69,10 @@ check_pool0
 step "pool-list in the seed's layout, sched as Xen reports it"
 pc pool-list | tee "$T/list"
 xl cpupool-list
-head -n 1 "$T/list" | grep -Eq '^pool +cpus +sched +domains *$' || fail "pool-list header"
-grep -Eq "^pool1 +$(pool_cpus pool1) +$SCHED +$(domid_of vm1) *\$" "$T/list" || fail "pool1 line"
-grep -Eq "^pool2 +$c2 +$SCHED +$(domid_of vm2) *\$" "$T/list" || fail "pool2 line"
-grep -Eq "^pool0 +$(pool_cpus pool0) +$SCHED +0 *\$" "$T/list" || fail "pool0 line"
+head -n 1 "$T/list" | grep -Eq '^pool +cpus +sched +share +domains *$' || fail "pool-list header"
+grep -Eq "^pool1 +$(pool_cpus pool1) +$SCHED +auto +$(domid_of vm1) *\$" "$T/list" || fail "pool1 line"
+grep -Eq "^pool2 +$c2 +$SCHED +auto +$(domid_of vm2) *\$" "$T/list" || fail "pool2 line"
+grep -Eq "^pool0 +$(pool_cpus pool0) +$SCHED +auto +0 *\$" "$T/list" || fail "pool0 line"
 
 step "domain-set writes weight and cap; poold's hv view matches Xen's"
 pc domain-set vm2 weight=512 cap=50 || fail "domain-set vm2"
