@@ -102,83 +102,60 @@ measure()
 	echo "  Xen CPU time over ${WINDOW}s (wall, then $*): $M"
 }
 
-# The members left after one is paused: samples the paused one and them from 5 s before the
-# pause to 12 s after (in the background, so that a sample follows the pause within one
-# spacing) and sets TO to "T90 FINAL SPACING" (see takeover). $1: the domain to pause, the
-# rest: the members left.
+# The members left after one is paused: samples them for 12 s (one sample before the pause)
+# and sets TO to "T90 FINAL SPACING" (see takeover). $1: the domain to pause, the rest: the
+# members left.
 measure_takeover()
 {
 	_victim=$1
 	shift
-	cpu_samples 17 0.5 "$_victim" "$@" >"$T/takeover" &
-	_sampler=$!
-	sleep 5
+	cpu_samples 0 0 "$@" >"$T/takeover" || fail "xl list"
 	_a=$(uptime_s)
 	xl pause "$_victim" || fail "xl pause $_victim"
 	_b=$(uptime_s)
-	wait "$_sampler" || fail "xl list"
-	echo "  xl pause $_victim from $_a to $_b; samples (uptime, Time(s) of $_victim $*):"
+	# As for cpu_samples: xl acts late in its run, which takes up to seconds on a loaded host.
+	_tp=$(echo "$_a $_b" | awk '{ printf "%.2f\n", $1 + 0.75 * ($2 - $1) }')
+	cpu_samples 12 0.5 "$@" >>"$T/takeover" || fail "xl list"
+	echo "  $_victim paused at $_tp (xl pause from $_a to $_b); samples (uptime, Time(s) of $*):"
 	sed 's/^/    /' "$T/takeover"
-	TO=$(takeover "$T/takeover" "$_a" "$_b")
-	echo "  $_victim stopped at $(echo "$TO" | cut -d' ' -f4) (t90 final spacing: $TO)"
+	TO=$(takeover "$T/takeover" "$_tp")
 }
 
-# From cpu_samples lines of a paused domain and the members left, its xl pause run from $2 to
-# $3: "T90 FINAL SPACING", i.e. the first time from which the others' summed rate over
-# >= 1.5 s reached 90 % of the final one (s after the pause, 99 if never), their final rate
-# (pCPUs, from 5 s after the pause on) and the mean sample spacing (s). The pause is when the
-# paused one's CPU time stopped, at its rate before (Xen's clock, not dom0's: xl pause can take
-# seconds on a loaded host), else 3/4 into the xl call. Candidates for T90 are the pause (the
-# others' CPU time then extrapolated at their rate before it) and each sample after it: an
-# upper bound good to the spacing.
+# From cpu_samples lines of the members left and a pause at uptime $2: "T90 FINAL SPACING",
+# i.e. the first sample after the pause from which their summed rate over >= 1.5 s reached
+# 90 % of the final one (s after the pause, 99 if never: an upper bound, good to the sample
+# spacing), the final rate (pCPUs, from 5 s after the pause on) and the mean spacing of the
+# samples after the pause (s).
 takeover()
 {
-	awk -v a="$2" -v b="$3" '
+	awk -v tp="$2" '
 	{
-		u[NR] = $1
-		V[NR] = $2
+		t[NR] = $1 - tp
 		s = 0
-		for (i = 3; i <= NF; i++)
+		for (i = 2; i <= NF; i++)
 			s += $i
 		S[NR] = s
 		n = NR
 	}
 	END {
-		# The last sample in which the paused one still ran, and its rate up to there.
-		for (k = n; k > 1 && V[k - 1] >= V[n] - 0.05; k--)
-			;
-		k--
-		tp = a + 0.75 * (b - a)
-		if (k >= 2 && u[k] > u[1]) {
-			r = (V[k] - V[1]) / (u[k] - u[1])
-			if (r > 0.2)
-				tp = u[k] + (V[n] - V[k]) / r
-		}
-		for (i = 1; i <= n; i++)
-			t[i] = u[i] - tp
 		for (f = 1; f <= n && t[f] < 5; f++)
 			;
 		for (p = 1; p <= n && t[p] < 0; p++)
 			;
-		if (f >= n || p > n) {
+		if (f >= n || p >= n) {
 			print "99 0 99"
 			exit
 		}
 		rf = (S[n] - S[f]) / (t[n] - t[f])
-		t[0] = 0
-		if (p >= 3)
-			S[0] = S[p - 1] + (S[p - 1] - S[1]) / (t[p - 1] - t[1]) * (0 - t[p - 1])
 		t90 = 99
-		for (k = p >= 3 ? p - 1 : p; k < n && t90 == 99; k++) {
-			c = k == p - 1 ? 0 : k
-			for (j = p; j <= n; j++)
-				if (t[j] - t[c] >= 1.5) {
-					if ((S[j] - S[c]) / (t[j] - t[c]) >= 0.9 * rf)
-						t90 = t[c]
+		for (k = p; k < n && t90 == 99; k++)
+			for (j = k + 1; j <= n; j++)
+				if (t[j] - t[k] >= 1.5) {
+					if ((S[j] - S[k]) / (t[j] - t[k]) >= 0.9 * rf)
+						t90 = t[k]
 					break
 				}
-		}
-		printf "%.1f %.2f %.1f %.2f\n", t90, rf, (t[n] - t[1]) / (n - 1), tp
+		printf "%.1f %.2f %.1f\n", t90, rf, (t[n] - t[p]) / (n - p)
 	}' "$1"
 }
 
