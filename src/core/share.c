@@ -4,8 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-/* Both schedulers take a 16-bit cap; credit1 reads 0xFFFF as "unchanged". */
-#define SHARE_CAP_MAX 0xFFFEu
+#include "core/weight.h"
 
 void share_tuning_default(struct share_tuning *t)
 {
@@ -71,7 +70,7 @@ static unsigned cap_of(const struct share_member *m, unsigned ncpus, unsigned ca
 		cap = 1;
 	if (cap >= phys_bound(m, ncpus))
 		return m->user_cap > 0 && m->user_cap < phys_bound(m, ncpus) ? m->user_cap : 0;
-	return cap > SHARE_CAP_MAX ? SHARE_CAP_MAX : cap;
+	return cap > SCHED_CAP_MAX ? SCHED_CAP_MAX : cap;
 }
 
 /* A signature of the member set that does not depend on its order. */

@@ -4,9 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Both schedulers take a 16-bit cap; credit1 reads 0xFFFF as "unchanged". */
-#define CAP_WRITE_MAX (CREDIT1_CAP_UNCHANGED - 1)
-
 static unsigned user_weight(unsigned w)
 {
 	if (w == 0)
@@ -61,7 +58,7 @@ unsigned cap_effective(unsigned user_cap, unsigned vcpus, unsigned n_pool_cpus)
 	/* At or above what pinning allows anyway, a cap only costs accounting. */
 	if (user_cap == 0 || user_cap >= limit)
 		return 0;
-	return user_cap > CAP_WRITE_MAX ? CAP_WRITE_MAX : user_cap;
+	return user_cap > SCHED_CAP_MAX ? SCHED_CAP_MAX : user_cap;
 }
 
 /* Per-pool sums over its members. */

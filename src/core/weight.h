@@ -11,6 +11,8 @@
 #define CREDIT1_CREDITS_PER_CPU 300u
 /* The value meaning "leave the cap as it is" to credit1. */
 #define CREDIT1_CAP_UNCHANGED   0xFFFFu
+/* The largest cap poold writes: both schedulers take 16 bits, credit1 reserves 0xFFFF. */
+#define SCHED_CAP_MAX           (CREDIT1_CAP_UNCHANGED - 1)
 
 struct sched_params {
 	unsigned weight; /* 0 = do not write a weight */
