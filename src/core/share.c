@@ -168,7 +168,7 @@ size_t share_reset(struct share_pool *p, struct share_member *m, size_t n)
 		m[i].entitled = -1;
 		m[i].wanting = false;
 	}
-	p->active = p->in_force = false;
+	p->active = p->in_force = p->grace = false;
 	return changed;
 }
 
@@ -314,12 +314,34 @@ static void step(struct share_pool *p, unsigned ncpus, unsigned pool_cap, struct
 	}
 	sat = use >= t->saturated * capacity;
 	if (!sat && !binding && !held) {
+		/*
+		 * Nobody reached its cap nor its part. A member that went idle
+		 * leaves the others at their caps, so this is either the whole pool
+		 * wanting less or the scheduler delivering every cap short for a
+		 * period (seen on credit1 under load). Lifting the caps on such a
+		 * hiccup costs seconds of a wrong split; keeping them one period
+		 * costs nothing (nobody fills them): lift only when it repeats.
+		 */
+		bool wanted = false;
+
+		for (size_t i = 0; i < n; i++)
+			wanted |= !m[i].nocap && prev[i].wanting;
+		if (known && wanted && !p->grace) {
+			for (size_t i = 0; i < n; i++)
+				m[i].wanting = prev[i].wanting;
+			p->grace = true;
+			free(f);
+			free(caps);
+			free(prev);
+			return;
+		}
 		free(f);
 		free(caps);
 		free(prev);
 		share_reset(p, m, n);
 		return;
 	}
+	p->grace = false;
 	for (size_t i = 0; i < n; i++) {
 		struct share_member *x = &m[i];
 		double h = headroom(t, x->use);

@@ -58,6 +58,7 @@ struct share_pool {
 	uint64_t sig;   /* the member set they were computed for */
 	unsigned ncpus; /* the pool they were computed for */
 	unsigned pool_cap;
+	bool grace; /* caps kept through one period that nobody filled (a scheduler hiccup?) */
 };
 
 /*

@@ -371,6 +371,54 @@ static void test_member_goes_idle(void **state)
 	assert_int_equal(fx_run(&fx, 10, 10), 0);
 }
 
+/*
+ * One period in which the scheduler delivers every cap short (seen on
+ * credit1 under load: 75 % of the pCPU in all, nobody near its cap) keeps
+ * the caps; lifting them would cost seconds of a 1:1 split. The same drop
+ * twice in a row is the pool wanting less: the caps go.
+ */
+static void test_short_period_keeps_caps(void **state)
+{
+	struct pool_fx fx;
+	unsigned c0, c1;
+
+	fx_init(&fx, 1, false);
+	fx_add(&fx, 256, 1, 100);
+	fx_add(&fx, 768, 1, 100);
+	fx_run(&fx, 5, 0);
+	c0 = fx.m[0].cap;
+	c1 = fx.m[1].cap;
+	assert_true(c0 > 0 && c1 > 0);
+	fx.cap_eff = 0.75;
+	assert_int_equal(fx_period(&fx), 0);
+	assert_true(total(&fx) < 80);
+	assert_int_equal(fx.m[0].cap, c0);
+	assert_int_equal(fx.m[1].cap, c1);
+	fx.cap_eff = 1.0;
+	assert_int_equal(fx_run(&fx, 10, 10), 0);
+	assert_near(25, part(&fx, 0), 1);
+	assert_true(fx.p.active);
+
+	/*
+	 * Both want less: nobody is held back meanwhile, and once the drop has
+	 * lasted past the period of grace the caps are lifted.
+	 */
+	fx.demand[0] = 20;
+	fx.demand[1] = 50;
+	for (int k = 0; k < 3; k++) {
+		fx_period(&fx);
+		assert_near(20, fx.got[0], 0.5);
+		assert_near(50, fx.got[1], 0.5);
+	}
+	assert_false(fx.p.active);
+	assert_int_equal(fx.m[0].cap, 0);
+	assert_int_equal(fx.m[1].cap, 0);
+	/* And with room, one that wants more again gets it at once. */
+	fx.demand[1] = 80;
+	fx_run(&fx, 1, 0);
+	assert_near(80, fx.got[1], 0.5);
+}
+
 /* One member alone busy from the start: it is never held below the pool. */
 static void test_alone_busy(void **state)
 {
@@ -621,6 +669,7 @@ int main(void)
 	    cmocka_unit_test(test_not_saturated_writes_nothing),
 	    cmocka_unit_test(test_saturated_by_pinning_alone),
 	    cmocka_unit_test(test_member_goes_idle),
+	    cmocka_unit_test(test_short_period_keeps_caps),
 	    cmocka_unit_test(test_alone_busy),
 	    cmocka_unit_test(test_user_cap_respected),
 	    cmocka_unit_test(test_pool_cap),
