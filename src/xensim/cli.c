@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "xensim/sim.h"
 #include "xensim/simproto.h"
 
 /* Seconds to wait for xensim's answer; a run of a big host takes a while. */
@@ -315,6 +316,16 @@ static int cmd_create(struct cli *c, int argc, char **argv)
 			json_object_set_new(req, "load", json_integer(v));
 		} else if (eq && klen == 4 && strncmp(a, "cpus", 4) == 0) {
 			json_object_set_new(req, "hard", json_string(val));
+		} else if (eq && klen == 4 && strncmp(a, "uuid", 4) == 0) {
+			if (sim_uuid_parse(val, (uint8_t[16]){0}) < 0) {
+				json_decref(req);
+				return usage_error(
+				    "create: uuid must be 36 characters, 8-4-4-4-12 hex "
+				    "digits (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), "
+				    "not '%s'",
+				    val);
+			}
+			json_object_set_new(req, "uuid", json_string(val));
 		} else {
 			json_decref(req);
 			return usage_error("create: bad argument '%s'", a);
@@ -499,10 +510,12 @@ static int cmd_run(struct cli *c, int argc, char **argv)
 static const struct cli_cmd cmds[] = {
     {"create",
      "NAME [vcpus=N] [pool=POOL] [pool-owner=dom0|guest] [weight=W] [cap=C] [cpus=LIST] "
-     "[load=PCT] [paused]",
+     "[load=PCT] [uuid=UUID] [paused]",
      "Create a domain as libxl does and print its domid. pool= writes the xenstore key "
      "pool, owned by dom0 (default) or by the guest. load= is how busy the guest is (% of "
-     "each vCPU; default 100).",
+     "each vCPU; default 100). uuid= gives it that uuid (xxxxxxxx-xxxx-xxxx-xxxx-"
+     "xxxxxxxxxxxx; default: a new one), refused while a live domain has it: destroy and "
+     "create again with the same uuid to reboot a guest (it gets a new domid).",
      1, -1, cmd_create},
     {"destroy", "DOMAIN",
      "Destroy a domain (domid or name): its xenstore nodes go, @releaseDomain fires.", 1, 1,

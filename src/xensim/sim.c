@@ -86,6 +86,53 @@ void sim_uuid_format(const uint8_t u[16], char *buf)
 	        u[14], u[15]);
 }
 
+/* Returns the value of a hex digit, or -1. */
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int sim_uuid_parse(const char *text, uint8_t uuid[16])
+{
+	uint8_t u[16];
+	size_t i = 0, n = 0;
+
+	if (strlen(text) != 36)
+		return -EINVAL;
+	while (i < 36) {
+		int hi, lo;
+
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (text[i++] != '-')
+				return -EINVAL;
+			continue;
+		}
+		hi = hex_digit(text[i]);
+		lo = hex_digit(text[i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		u[n++] = (uint8_t)(hi << 4 | lo);
+		i += 2;
+	}
+	memcpy(uuid, u, sizeof(u));
+	return 0;
+}
+
+/* Returns the live (not dying) domain with that uuid, or NULL. */
+static struct sim_dom *find_uuid(const struct sim *s, const uint8_t uuid[16])
+{
+	for (size_t i = 0; i < s->nr_dom; i++)
+		if (!s->dom[i]->dying && memcmp(s->dom[i]->uuid, uuid, 16) == 0)
+			return s->dom[i];
+	return NULL;
+}
+
 static int xs_write(struct sim *s, const char *path, const char *value)
 {
 	return s->xs && s->xs->write ? s->xs->write(s->xs_ctx, path, value) : 0;
@@ -128,7 +175,10 @@ static struct sim_dom *dom_alloc(struct sim *s, uint32_t domid, const char *name
 		return dom_free(d);
 	d->domid = domid;
 	snprintf(d->name, sizeof(d->name), "%s", name);
-	make_uuid(d->uuid, domid, s->created++);
+	/* A uuid given to an earlier create may be one the count leads to: skip it. */
+	do
+		make_uuid(d->uuid, domid, s->created++);
+	while (find_uuid(s, d->uuid) != NULL);
 	d->nr_vcpus = vcpus;
 	d->weight = SIM_WEIGHT_DEFAULT;
 	d->load = SIM_LOAD_DEFAULT;
@@ -546,6 +596,8 @@ static bool name_ok(const char *name, size_t max)
 /* Refuses what libxl or Xen would refuse before a domain exists. */
 static int check_create(struct sim *s, const struct sim_create *c, unsigned vcpus, struct perr *e)
 {
+	const struct sim_dom *owner;
+
 	if (c->name == NULL || !name_ok(c->name, SIM_NAME_MAX))
 		return perr_set(
 		    e, -EINVAL,
@@ -568,6 +620,16 @@ static int check_create(struct sim *s, const struct sim_create *c, unsigned vcpu
 		                *c->load);
 	if (c->hard && !cpumap_intersects(c->hard, &s->online))
 		return perr_set(e, -EINVAL, "cpus has no online cpu of cpupool 0");
+	owner = c->uuid ? find_uuid(s, c->uuid) : NULL;
+	if (owner != NULL) {
+		char text[37];
+
+		sim_uuid_format(c->uuid, text);
+		return perr_set(e, -EEXIST,
+		                "uuid %s belongs to live domain %u '%s': destroy it first, or give "
+		                "another",
+		                text, owner->domid, owner->name);
+	}
 	return 0;
 }
 
@@ -631,6 +693,8 @@ int sim_create(struct sim *s, const struct sim_create *c, uint32_t *domid, struc
 	if (next_domid(s, &id) < 0)
 		return perr_set(e, -ENOSPC, "no free domid");
 	d = dom_alloc(s, id, c->name, vcpus);
+	if (d != NULL && c->uuid != NULL)
+		memcpy(d->uuid, c->uuid, sizeof(d->uuid));
 	if (d == NULL || dom_insert(s, d) < 0) {
 		dom_free(d);
 		return perr_set(e, -ENOMEM, "out of memory");

@@ -166,6 +166,7 @@ struct sim_create {
 	unsigned cap;
 	const struct cpumap *hard; /* NULL = all cpus */
 	const unsigned *load;      /* NULL = SIM_LOAD_DEFAULT */
+	const uint8_t *uuid;       /* 16 bytes; NULL = derived from the domid and the count */
 	bool paused;
 };
 
@@ -174,7 +175,9 @@ struct sim_create {
  * (Xen's rover, from 1), /local/domain/<id> with perms "n0 r<id>", its name,
  * domid and pool keys, affinity and scheduler parameters, then
  * @introduceDomain; unpaused unless asked. EINVAL for a bad argument,
- * EEXIST for a name in use, ENOSPC when no domid is free.
+ * EEXIST for a name or uuid in use by a live (not dying) domain, ENOSPC
+ * when no domid is free. A uuid given again after its domain was
+ * destroyed is how a guest reboots: same uuid, new domid.
  */
 int sim_create(struct sim *s, const struct sim_create *c, uint32_t *domid, struct perr *e);
 /*
@@ -237,3 +240,8 @@ int sim_advance(struct sim *s, uint64_t ns, struct perr *e);
 
 /* Writes a domain's uuid in the 36-character form into buf (>= 37 bytes). */
 void sim_uuid_format(const uint8_t uuid[16], char *buf);
+/*
+ * Parses the 36-character form "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (hex
+ * digits of either case, dashes at 8, 13, 18 and 23); -EINVAL otherwise.
+ */
+int sim_uuid_parse(const char *text, uint8_t uuid[16]);

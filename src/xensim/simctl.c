@@ -259,19 +259,26 @@ static int op_vcpu_time(struct op_ctx *c)
 static int op_create(struct op_ctx *c)
 {
 	json_int_t vcpus = 1, weight = 0, cap = 0, load = SIM_LOAD_DEFAULT;
-	const char *pool = NULL, *owner = NULL, *hard = NULL;
+	const char *pool = NULL, *owner = NULL, *hard = NULL, *uuid = NULL;
 	struct sim_create sc = {0};
 	struct cpumap cpus;
+	uint8_t u[16];
 	unsigned pct;
 	uint32_t domid;
 	int paused = 0, r;
 
-	r = unpack(c, "{s:s, s:s, s?I, s?s, s?s, s?I, s?I, s?s, s?I, s?b}", "op",
+	r = unpack(c, "{s:s, s:s, s?I, s?s, s?s, s?I, s?I, s?s, s?I, s?s, s?b}", "op",
 	           &(const char *){NULL}, "name", &sc.name, "vcpus", &vcpus, "pool", &pool,
 	           "pool_owner", &owner, "weight", &weight, "cap", &cap, "hard", &hard, "load",
-	           &load, "paused", &paused);
+	           &load, "uuid", &uuid, "paused", &paused);
 	if (r)
 		return r;
+	if (uuid && sim_uuid_parse(uuid, u) < 0)
+		return perr_set(&c->err, -EINVAL,
+		                "bad uuid \"%.40s\": give 36 characters, "
+		                "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx in hex digits",
+		                uuid);
+	sc.uuid = uuid ? u : NULL;
 	if (load < 0 || load > 100)
 		return perr_set(&c->err, -EINVAL, "load %lld out of range 0..100 (%% of each vCPU)",
 		                (long long)load);

@@ -42,9 +42,11 @@
  * Control ops (for tests, demos and xensim ctl; not counted):
  *   create  {"name", "vcpus", "pool"?: NAME, "pool_owner"?: "dom0"|"guest",
  *            "weight"?, "cap"?, "hard"?: CPUS, "load"?: 0..100 (100),
- *            "paused"?: bool}
+ *            "uuid"?: "<36-char uuid>", "paused"?: bool}
  *            -> {"domid": N}  (writes /local/domain/N/{name,domid}, the pool
- *            key when asked, then fires @introduceDomain)
+ *            key when asked, then fires @introduceDomain; EINVAL for a uuid
+ *            that is not 8-4-4-4-12 hex digits, EEXIST for one a live domain
+ *            has: a uuid comes back only after its domain was destroyed)
  *   destroy {"domid"} -> {}  (removes /local/domain/N, fires @releaseDomain)
  *   show    -> {"sched", "now_ns", "cpus": [...as topology...],
  *               "domains": [{"domid","name","uuid","cpupool","weight","cap",

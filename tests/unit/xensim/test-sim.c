@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "xensim/cli.h"
 #include "xensim/sim.h"
 #include "xensim/simctl.h"
 
@@ -483,6 +484,99 @@ static void test_uuid(void **state)
 	sim_free(s2);
 }
 
+static void test_uuid_parse(void **state)
+{
+	static const uint8_t want[16] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+	                                 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
+	static const char *const bad[] = {
+	    "",
+	    "00112233-4455-6677-8899-aabbccddeef",   /* 35 */
+	    "00112233-4455-6677-8899-aabbccddeeff0", /* 37 */
+	    "0011223-34455-6677-8899-aabbccddeeff",  /* a dash one early */
+	    "00112233-4455-6677-8899_aabbccddeeff",  /* not a dash */
+	    "00112233-4455-6677-88990aabbccddeeff",  /* no dash at 23 */
+	    "0011223g-4455-6677-8899-aabbccddeeff",  /* not hex */
+	    "00112233-4455-6677-8899-aabbccdd ee ",
+	};
+	uint8_t u[16], keep[16];
+	char text[37];
+
+	assert_int_equal(sim_uuid_parse("00112233-4455-6677-8899-aabbccddeeff", u), 0);
+	assert_memory_equal(u, want, 16);
+	sim_uuid_format(u, text);
+	assert_string_equal(text, "00112233-4455-6677-8899-aabbccddeeff");
+	memset(u, 0, sizeof(u));
+	assert_int_equal(sim_uuid_parse("00112233-4455-6677-8899-AABBCCDDEEFF", u), 0);
+	assert_memory_equal(u, want, 16);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memcpy(keep, u, 16);
+		assert_int_equal(sim_uuid_parse(bad[i], u), -EINVAL);
+		/* a refused text leaves the output alone */
+		assert_memory_equal(u, keep, 16);
+	}
+}
+
+/* A guest reboots: destroyed, then created again with its uuid; it gets a new domid. */
+static void test_uuid_given(void **state)
+{
+	struct sim *s = boot(1, 4, 1, SIM_SCHED_CREDIT2, NULL);
+	struct perr e = {0};
+	uint8_t u[16], dom0[16];
+	struct sim_create c = {.name = "vm", .uuid = u};
+	uint32_t a, b, x;
+	int n = 0;
+
+	assert_int_equal(sim_uuid_parse("6c1ad5b8-0a2e-4d6f-9b3e-12ab34cd56ef", u), 0);
+	assert_int_equal(sim_create(s, &c, &a, &e), 0);
+	assert_memory_equal(sim_dom_find(s, a)->uuid, u, 16);
+	/* a live domain's uuid is refused, under another name too, and changes nothing */
+	c.name = "other";
+	assert_int_equal(sim_create(s, &c, &x, &e), -EEXIST);
+	assert_non_null(strstr(e.msg, "6c1ad5b8-0a2e-4d6f-9b3e-12ab34cd56ef"));
+	assert_null(sim_dom_by_name(s, "other"));
+	assert_int_equal(sim_nr_doms(s), 2);
+	memcpy(dom0, sim_dom_find(s, 0)->uuid, 16);
+	c = (struct sim_create){.name = "other", .uuid = dom0};
+	assert_int_equal(sim_create(s, &c, &x, &e), -EEXIST);
+	/* destroyed: while it is still listed, dying, its uuid is free again */
+	assert_int_equal(sim_destroy(s, a, &e), 0);
+	c = (struct sim_create){.name = "vm", .uuid = u};
+	assert_int_equal(sim_create(s, &c, &b, &e), 0);
+	assert_int_not_equal(b, a);
+	assert_memory_equal(sim_dom_find(s, b)->uuid, u, 16);
+	assert_true(sim_dom_find(s, a)->dying);
+	sim_domains(s, count_dom, &n);
+	assert_int_equal(n, 3 + 100);
+	assert_null(sim_dom_find(s, a));
+	/* a domain created without one still gets its own */
+	x = simfx_create(s, "plain", 1, 0, 0, NULL);
+	assert_memory_not_equal(sim_dom_find(s, x)->uuid, u, 16);
+	sim_free(s);
+}
+
+/* The uuid a create derives skips one that an earlier create was given. */
+static void test_uuid_derived_skips_given(void **state)
+{
+	struct sim *s1 = boot(1, 4, 1, SIM_SCHED_CREDIT2, NULL);
+	struct sim *s2 = boot(1, 4, 1, SIM_SCHED_CREDIT2, NULL);
+	struct perr e = {0};
+	uint8_t taken[16];
+	struct sim_create c = {.name = "first", .uuid = taken};
+	uint32_t a, b;
+
+	/* what s1 derives for its second domain (domid 2, second create)... */
+	simfx_create(s1, "x", 1, 0, 0, NULL);
+	memcpy(taken, sim_dom_find(s1, simfx_create(s1, "y", 1, 0, 0, NULL))->uuid, 16);
+	/* ...s2 is given for its first: its second must derive another */
+	assert_int_equal(sim_create(s2, &c, &a, &e), 0);
+	b = simfx_create(s2, "second", 1, 0, 0, NULL);
+	assert_int_equal(b, 2);
+	assert_memory_equal(sim_dom_find(s2, a)->uuid, taken, 16);
+	assert_memory_not_equal(sim_dom_find(s2, b)->uuid, taken, 16);
+	sim_free(s1);
+	sim_free(s2);
+}
+
 /* Sends one request line through the JSON layer and returns the reply. */
 static json_t *ask(struct sim *s, const char *line)
 {
@@ -617,6 +711,67 @@ static void test_json_ops(void **state)
 	sim_free(s);
 }
 
+/* The uuid of the JSON create: validated, refused while live, listed as given by domains. */
+static void test_json_uuid(void **state)
+{
+	struct sim *s = boot(1, 4, 1, SIM_SCHED_CREDIT2, NULL);
+	json_t *r, *d;
+
+	r = ask(s, "{\"op\":\"create\",\"name\":\"vm\",\"uuid\":\"6C1AD5B8-0A2E-4D6F-9B3E-"
+	           "12AB34CD56EF\"}");
+	assert_int_equal(err_of(r), 0);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "ok"), "domid")), 1);
+	json_decref(r);
+	/* what the sim backend reads: the listing's uuid, in the 36-character form */
+	r = ask(s, "{\"op\":\"domains\"}");
+	d = json_array_get(json_object_get(json_object_get(r, "ok"), "domains"), 1);
+	assert_int_equal(json_integer_value(json_object_get(d, "domid")), 1);
+	assert_string_equal(json_string_value(json_object_get(d, "uuid")),
+	                    "6c1ad5b8-0a2e-4d6f-9b3e-12ab34cd56ef");
+	json_decref(r);
+	r = ask(s, "{\"op\":\"create\",\"name\":\"vm2\",\"uuid\":\"6c1ad5b8-0a2e-4d6f-9b3e-"
+	           "12ab34cd56ef\"}");
+	assert_int_equal(err_of(r), EEXIST);
+	json_decref(r);
+	r = ask(s, "{\"op\":\"create\",\"name\":\"vm2\",\"uuid\":\"6c1ad5b8\"}");
+	assert_int_equal(err_of(r), EINVAL);
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(json_object_get(r, "error"), "desc")),
+	           "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"));
+	json_decref(r);
+	r = ask(s, "{\"op\":\"create\",\"name\":\"vm2\",\"uuid\":16}");
+	assert_int_equal(err_of(r), EINVAL);
+	json_decref(r);
+	/* the reboot: destroy, create again with the same uuid, a new domid */
+	json_decref(ask(s, "{\"op\":\"destroy\",\"domid\":1}"));
+	r = ask(s, "{\"op\":\"create\",\"name\":\"vm\",\"uuid\":\"6c1ad5b8-0a2e-4d6f-9b3e-"
+	           "12ab34cd56ef\"}");
+	assert_int_equal(err_of(r), 0);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "ok"), "domid")), 2);
+	json_decref(r);
+	assert_int_equal(sim_nr_doms(s), 3); /* dom0, vm dying, vm again */
+	sim_free(s);
+}
+
+/* xensim ctl create checks uuid= itself: a usage error, before it reaches any xensim. */
+static void test_cli_uuid(void **state)
+{
+	char *bad[] = {"ctl",    "-S", "/nonexistent/hv.sock",
+	               "create", "vm", "uuid=6c1ad5b8-0a2e-4d6f-9b3e-12ab34cd56e",
+	               NULL};
+	char *good[] = {"ctl",    "-S", "/nonexistent/hv.sock",
+	                "create", "vm", "uuid=6c1ad5b8-0a2e-4d6f-9b3e-12ab34cd56ef",
+	                NULL};
+
+	assert_int_equal(simcli_main(6, bad), SIMCLI_EXIT_USAGE);
+	bad[5] = "uuid=";
+	assert_int_equal(simcli_main(6, bad), SIMCLI_EXIT_USAGE);
+	bad[5] = "uuid=6c1ad5b8+0a2e-4d6f-9b3e-12ab34cd56ef";
+	assert_int_equal(simcli_main(6, bad), SIMCLI_EXIT_USAGE);
+	/* a good one goes on to the socket, which is not there */
+	assert_int_equal(simcli_main(6, good), SIMCLI_EXIT_UNREACHABLE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -631,7 +786,12 @@ int main(void)
 	    cmocka_unit_test(test_dying_then_dropped),
 	    cmocka_unit_test(test_pause),
 	    cmocka_unit_test(test_uuid),
+	    cmocka_unit_test(test_uuid_parse),
+	    cmocka_unit_test(test_uuid_given),
+	    cmocka_unit_test(test_uuid_derived_skips_given),
 	    cmocka_unit_test(test_json_ops),
+	    cmocka_unit_test(test_json_uuid),
+	    cmocka_unit_test(test_cli_uuid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
