@@ -3,17 +3,19 @@
 
 #include <errno.h>
 
-#include "poold/poold.h"
+#include "poold/engine.h"
 
 /* Lists the domains by ascending domid. */
-static int cmd_domain_list(struct poold *pd, json_t *args, json_t **ret, struct perr *e)
+static int cmd_domain_list(struct engine *eng, json_t *args, json_t **ret, struct perr *e)
 {
 	json_t *doms = json_array();
+	size_t n;
+	const struct dom *d = engine_doms(eng, &n);
 
 	if (doms == NULL)
 		return -ENOMEM;
-	for (size_t i = 0; i < pd->ndoms; i++) {
-		if (json_array_append_new(doms, ctl_dom_json(pd, &pd->doms[i])) != 0) {
+	for (size_t i = 0; i < n; i++) {
+		if (json_array_append_new(doms, ctl_dom_json(eng, &d[i])) != 0) {
 			json_decref(doms);
 			return -ENOMEM;
 		}

@@ -11,7 +11,7 @@
 #define DOM_CAP_MAX 65535
 
 /* Sets what was given and returns the domain as domain-list shows it. */
-static int cmd_domain_set(struct poold *pd, json_t *args, json_t **ret, struct perr *e)
+static int cmd_domain_set(struct engine *eng, json_t *args, json_t **ret, struct perr *e)
 {
 	char ref[DOM_NAME_MAX + 1];
 	json_t *domain, *wv = NULL, *cv = NULL;
@@ -45,13 +45,13 @@ static int cmd_domain_set(struct poold *pd, json_t *args, json_t **ret, struct p
 			                " is out of range: use 0..%d (%% of one pCPU, 0 = no cap)",
 			                c, DOM_CAP_MAX);
 	}
-	r = engine_domain_set(pd, ref, (int)w, (int)c, e);
+	r = engine_domain_set(eng, ref, (int)w, (int)c, e);
 	if (r != 0)
 		return r;
-	r = engine_domain_find(pd, ref, &d, e);
+	r = engine_domain_find(eng, ref, &d, e);
 	if (r != 0)
 		return r;
-	*ret = json_pack("{s:o}", "domain", ctl_dom_json(pd, d));
+	*ret = json_pack("{s:o}", "domain", ctl_dom_json(eng, d));
 	return *ret != NULL ? 0 : -ENOMEM;
 }
 

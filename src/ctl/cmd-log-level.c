@@ -7,7 +7,7 @@
 #include "util/log.h"
 
 /* Sets the level and returns the one now in force. */
-static int cmd_log_level(struct poold *pd, json_t *args, json_t **ret, struct perr *e)
+static int cmd_log_level(struct engine *eng, json_t *args, json_t **ret, struct perr *e)
 {
 	const char *name;
 	int level, r;

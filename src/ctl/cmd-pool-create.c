@@ -5,10 +5,10 @@
 
 #include "ctl/proto.h"
 #include "poold/engine.h"
-#include "poold/poold.h"
+#include "poold/engine.h"
 
 /* Creates the pool and returns it as pool-list shows it. */
-static int cmd_pool_create(struct poold *pd, json_t *args, json_t **ret, struct perr *e)
+static int cmd_pool_create(struct engine *eng, json_t *args, json_t **ret, struct perr *e)
 {
 	struct pool_cpus_spec spec;
 	const char *name, *cpus = NULL, *sharev = NULL;
@@ -24,22 +24,22 @@ static int cmd_pool_create(struct poold *pd, json_t *args, json_t **ret, struct 
 		return r;
 	if ((r = ctl_share_parse(sharev, &share, e)) != 0)
 		return r;
-	r = ctl_cpus_spec(pd, ncpu, cpus, 1, &spec, &given, e);
+	r = ctl_cpus_spec(eng, ncpu, cpus, 1, &spec, &given, e);
 	if (r != 0)
 		return r;
 	if (!given)
 		return perr_set(e, POOLD_E_INVALID,
 		                "pool-create needs ncpu (how many pCPUs) or cpus (which ones)");
-	r = ctl_pool_cap_check(pd, cap, e);
+	r = ctl_pool_cap_check(eng, cap, e);
 	if (r != 0)
 		return r;
-	r = engine_pool_create(pd, name, &spec, (unsigned)cap, share, e);
+	r = engine_pool_create(eng, name, &spec, (unsigned)cap, share, e);
 	if (r != 0)
 		return r;
-	p = pool_find(&pd->pools, name);
+	p = pool_find(engine_pools(eng), name);
 	if (p == NULL)
 		return perr_set(e, -ENOENT, "pool %s is not there after its creation", name);
-	*ret = json_pack("{s:o}", "pool", ctl_pool_json(pd, p));
+	*ret = json_pack("{s:o}", "pool", ctl_pool_json(eng, p));
 	return *ret != NULL ? 0 : -ENOMEM;
 }
 

@@ -5,7 +5,7 @@
 #include "poold/engine.h"
 
 /* Destroys the pool; force moves its members to pool0 first. */
-static int cmd_pool_destroy(struct poold *pd, json_t *args, json_t **ret, struct perr *e)
+static int cmd_pool_destroy(struct engine *eng, json_t *args, json_t **ret, struct perr *e)
 {
 	const char *name;
 	int force = 0;
@@ -14,7 +14,7 @@ static int cmd_pool_destroy(struct poold *pd, json_t *args, json_t **ret, struct
 	r = ctl_args_unpack(args, e, "{s:s, s?b !}", "name", &name, "force", &force);
 	if (r != 0)
 		return r;
-	return engine_pool_destroy(pd, name, force != 0, e);
+	return engine_pool_destroy(eng, name, force != 0, e);
 }
 
 static const struct ctl_arg args[] = {

@@ -3,17 +3,19 @@
 
 #include <errno.h>
 
-#include "poold/poold.h"
+#include "poold/engine.h"
 
 /* Lists the pools in table order, pool0 first. */
-static int cmd_pool_list(struct poold *pd, json_t *args, json_t **ret, struct perr *e)
+static int cmd_pool_list(struct engine *eng, json_t *args, json_t **ret, struct perr *e)
 {
 	json_t *pools = json_array();
 
 	if (pools == NULL)
 		return -ENOMEM;
-	for (size_t i = 0; i < pd->pools.n; i++) {
-		if (json_array_append_new(pools, ctl_pool_json(pd, &pd->pools.pools[i])) != 0) {
+	const struct pool_table *t = engine_pools(eng);
+
+	for (size_t i = 0; i < t->n; i++) {
+		if (json_array_append_new(pools, ctl_pool_json(eng, &t->pools[i])) != 0) {
 			json_decref(pools);
 			return -ENOMEM;
 		}

@@ -8,7 +8,7 @@
 #include "poold/engine.h"
 
 /* Moves the domain and returns it as domain-list shows it. */
-static int cmd_pool_migrate(struct poold *pd, json_t *args, json_t **ret, struct perr *e)
+static int cmd_pool_migrate(struct engine *eng, json_t *args, json_t **ret, struct perr *e)
 {
 	char ref[DOM_NAME_MAX + 1];
 	const char *pool;
@@ -22,13 +22,13 @@ static int cmd_pool_migrate(struct poold *pd, json_t *args, json_t **ret, struct
 	r = ctl_domain_ref(domain, ref, sizeof(ref), e);
 	if (r != 0)
 		return r;
-	r = engine_domain_migrate(pd, ref, pool, e);
+	r = engine_domain_migrate(eng, ref, pool, e);
 	if (r != 0)
 		return r;
-	r = engine_domain_find(pd, ref, &d, e);
+	r = engine_domain_find(eng, ref, &d, e);
 	if (r != 0)
 		return r;
-	*ret = json_pack("{s:o}", "domain", ctl_dom_json(pd, d));
+	*ret = json_pack("{s:o}", "domain", ctl_dom_json(eng, d));
 	return *ret != NULL ? 0 : -ENOMEM;
 }
 

@@ -5,10 +5,10 @@
 
 #include "ctl/proto.h"
 #include "poold/engine.h"
-#include "poold/poold.h"
+#include "poold/engine.h"
 
 /* Changes the pool and returns it as pool-list shows it. */
-static int cmd_pool_modify(struct poold *pd, json_t *args, json_t **ret, struct perr *e)
+static int cmd_pool_modify(struct engine *eng, json_t *args, json_t **ret, struct perr *e)
 {
 	struct pool_cpus_spec spec;
 	const char *name, *cpus = NULL, *sharev = NULL;
@@ -25,11 +25,11 @@ static int cmd_pool_modify(struct poold *pd, json_t *args, json_t **ret, struct 
 	if ((r = ctl_share_parse(sharev, &share, e)) != 0)
 		return r;
 	/* 0 pCPUs is the engine's call: allowed only for a pool without members. */
-	r = ctl_cpus_spec(pd, ncpu, cpus, 0, &spec, &given, e);
+	r = ctl_cpus_spec(eng, ncpu, cpus, 0, &spec, &given, e);
 	if (r != 0)
 		return r;
 	if (capv != NULL) {
-		r = ctl_pool_cap_check(pd, json_integer_value(capv), e);
+		r = ctl_pool_cap_check(eng, json_integer_value(capv), e);
 		if (r != 0)
 			return r;
 		cap = (int)json_integer_value(capv);
@@ -37,13 +37,13 @@ static int cmd_pool_modify(struct poold *pd, json_t *args, json_t **ret, struct 
 	if (!given && capv == NULL && sharev == NULL)
 		return perr_set(e, POOLD_E_INVALID,
 		                "pool-modify needs ncpu, cpus, cap or share: say what to change");
-	r = engine_pool_modify(pd, name, given ? &spec : NULL, cap, share, e);
+	r = engine_pool_modify(eng, name, given ? &spec : NULL, cap, share, e);
 	if (r != 0)
 		return r;
-	p = pool_find(&pd->pools, name);
+	p = pool_find(engine_pools(eng), name);
 	if (p == NULL)
 		return perr_set(e, -ENOENT, "pool %s is not there after its change", name);
-	*ret = json_pack("{s:o}", "pool", ctl_pool_json(pd, p));
+	*ret = json_pack("{s:o}", "pool", ctl_pool_json(eng, p));
 	return *ret != NULL ? 0 : -ENOMEM;
 }
 

@@ -33,7 +33,7 @@ static json_t *cmd_json(const struct ctl_cmd *c)
 }
 
 /* Lists every command in table order. */
-static int cmd_query_commands(struct poold *pd, json_t *args, json_t **ret, struct perr *e)
+static int cmd_query_commands(struct engine *eng, json_t *args, json_t **ret, struct perr *e)
 {
 	json_t *cmds = json_array();
 

@@ -2,7 +2,7 @@
 #include "ctl/cmd.h"
 
 /* Nothing to do here: the server marks the client once the reply is sent. */
-static int cmd_subscribe(struct poold *pd, json_t *args, json_t **ret, struct perr *e)
+static int cmd_subscribe(struct engine *eng, json_t *args, json_t **ret, struct perr *e)
 {
 	return 0;
 }

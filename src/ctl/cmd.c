@@ -12,7 +12,6 @@
 #include "ctl/proto.h"
 #include "poold-protocol.h"
 #include "poold/engine.h"
-#include "poold/poold.h"
 
 /* Domain ids from here on are Xen's special ones (DOMID_FIRST_RESERVED). */
 #define CTL_DOMID_MAX 0x7fef
@@ -64,33 +63,35 @@ const char *ctl_arg_type_name(enum ctl_arg_type t)
 	return "unknown";
 }
 
-json_t *ctl_pool_json(const struct poold *pd, const struct pool *p)
+json_t *ctl_pool_json(const struct engine *eng, const struct pool *p)
 {
 	char cpus[CPUMAP_TEXT_MAX];
 	json_t *doms = json_array();
 	bool capping = false;
+	size_t n;
+	const struct dom *d = engine_doms(eng, &n);
 
 	if (doms == NULL || cpumap_format(&p->cpus, cpus, sizeof(cpus)) < 0) {
 		json_decref(doms);
 		return NULL;
 	}
-	for (size_t i = 0; i < pd->ndoms; i++) {
-		if (pd->doms[i].pool_id != p->id)
+	for (size_t i = 0; i < n; i++) {
+		if (d[i].pool_id != p->id)
 			continue;
-		json_array_append_new(doms, json_integer(pd->doms[i].domid));
+		json_array_append_new(doms, json_integer(d[i].domid));
 		/* Holding a pool whose members all run free of caps is not capping. */
-		capping |= p->share.active && pd->doms[i].share_cap != 0;
+		capping |= p->share.active && d[i].share_cap != 0;
 	}
 	return json_pack("{s:I,s:s,s:s,s:i,s:s,s:I,s:s,s:b,s:o}", "id", (json_int_t)p->id, "name",
 	                 p->name, "cpus", cpus, "ncpu", (int)cpumap_count(&p->cpus), "sched",
-	                 sched_kind_name(engine_pool_sched(pd, p)), "cap", (json_int_t)p->cap,
+	                 sched_kind_name(engine_pool_sched(eng, p)), "cap", (json_int_t)p->cap,
 	                 "share", p->share_off ? "off" : "auto", "share_active", capping, "domains",
 	                 doms);
 }
 
-json_t *ctl_dom_json(const struct poold *pd, const struct dom *d)
+json_t *ctl_dom_json(const struct engine *eng, const struct dom *d)
 {
-	const struct pool *p = pool_find_id(&pd->pools, d->pool_id);
+	const struct pool *p = pool_find_id(engine_pools(eng), d->pool_id);
 	json_t *o;
 
 	o = json_pack("{s:I,s:s,s:s,s:b,s:i,s:I,s:I,s:I,s:I,s:o,s:o,s:I}", "domid",
@@ -106,10 +107,11 @@ json_t *ctl_dom_json(const struct poold *pd, const struct dom *d)
 	return o;
 }
 
-int ctl_cpus_spec(const struct poold *pd, json_t *ncpu, const char *cpus, unsigned min_ncpu,
+int ctl_cpus_spec(const struct engine *eng, json_t *ncpu, const char *cpus, unsigned min_ncpu,
                   struct pool_cpus_spec *spec, bool *given, struct perr *e)
 {
-	unsigned nr = pd->topo != NULL ? pd->topo->nr_cpus : CPUMAP_MAX;
+	const struct topo *topo = engine_topo(eng);
+	unsigned nr = topo != NULL ? topo->nr_cpus : CPUMAP_MAX;
 	json_int_t n;
 
 	*given = ncpu != NULL || cpus != NULL;
@@ -149,9 +151,10 @@ int ctl_share_parse(const char *v, int *out, struct perr *e)
 	return 0;
 }
 
-int ctl_pool_cap_check(const struct poold *pd, json_int_t cap, struct perr *e)
+int ctl_pool_cap_check(const struct engine *eng, json_int_t cap, struct perr *e)
 {
-	unsigned nr = pd->topo != NULL ? pd->topo->nr_cpus : CPUMAP_MAX;
+	const struct topo *topo = engine_topo(eng);
+	unsigned nr = topo != NULL ? topo->nr_cpus : CPUMAP_MAX;
 
 	if (cap < 0 || cap > 100 * (json_int_t)nr)
 		return perr_set(

@@ -8,7 +8,7 @@
 
 #include "util/error.h"
 
-struct poold;
+struct engine;
 struct pool;
 struct dom;
 struct pool_cpus_spec;
@@ -37,7 +37,7 @@ struct ctl_arg {
  * required ones present); it checks ranges and combinations itself, with a
  * message that says the fix. On success *ret may stay NULL ({} is sent).
  */
-typedef int ctl_cmd_fn(struct poold *pd, json_t *args, json_t **ret, struct perr *e);
+typedef int ctl_cmd_fn(struct engine *eng, json_t *args, json_t **ret, struct perr *e);
 
 struct ctl_cmd {
 	const char *name;
@@ -64,18 +64,18 @@ const char *ctl_arg_type_name(enum ctl_arg_type t);
 int ctl_cmd_check_access(const struct ctl_cmd *c, bool readonly, struct perr *e);
 
 /* Shared by the handlers: the objects pool-list and domain-list show. */
-json_t *ctl_pool_json(const struct poold *pd, const struct pool *p);
-json_t *ctl_dom_json(const struct poold *pd, const struct dom *d);
+json_t *ctl_pool_json(const struct engine *eng, const struct pool *p);
+json_t *ctl_dom_json(const struct engine *eng, const struct dom *d);
 
 /*
  * Turns the ncpu (may be NULL) or cpus (may be NULL) arguments into a spec;
  * at most one may be given, *given says whether one was. min_ncpu is the
  * smallest count allowed. Returns 0 or POOLD_E_INVALID.
  */
-int ctl_cpus_spec(const struct poold *pd, json_t *ncpu, const char *cpus, unsigned min_ncpu,
+int ctl_cpus_spec(const struct engine *eng, json_t *ncpu, const char *cpus, unsigned min_ncpu,
                   struct pool_cpus_spec *spec, bool *given, struct perr *e);
 /* Checks a pool cap: % of one pCPU for the whole pool, at most all of the host's. */
-int ctl_pool_cap_check(const struct poold *pd, json_int_t cap, struct perr *e);
+int ctl_pool_cap_check(const struct engine *eng, json_int_t cap, struct perr *e);
 /* Parses a pool's share setting, "auto" or "off", into SHARE_*; NULL gives -1 (not given). */
 int ctl_share_parse(const char *v, int *out, struct perr *e);
 /* Writes a domain reference (name or domid) as the text the engine looks up. */

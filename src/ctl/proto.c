@@ -285,12 +285,12 @@ char *ctl_encode(const json_t *msg, size_t *len)
 	return buf;
 }
 
-json_t *ctl_handle_line(struct poold *pd, const char *line, size_t len, unsigned *out)
+json_t *ctl_handle_line(struct engine *eng, const char *line, size_t len, unsigned *out)
 {
-	return ctl_handle_line_access(pd, line, len, CTL_ACCESS_FULL, out);
+	return ctl_handle_line_access(eng, line, len, CTL_ACCESS_FULL, out);
 }
 
-json_t *ctl_handle_line_access(struct poold *pd, const char *line, size_t len,
+json_t *ctl_handle_line_access(struct engine *eng, const char *line, size_t len,
                                enum ctl_access access, unsigned *out)
 {
 	struct ctl_request req;
@@ -307,7 +307,7 @@ json_t *ctl_handle_line_access(struct poold *pd, const char *line, size_t len,
 			r = denied;
 	}
 	if (r == 0) {
-		r = req.cmd->fn(pd, req.args, &ret, &e);
+		r = req.cmd->fn(eng, req.args, &ret, &e);
 		if (r < 0)
 			log_warnx("%s failed: %s%s%s", req.cmd->name, e.msg, e.msg[0] ? ": " : "",
 			          strerror(-r));

@@ -8,7 +8,7 @@
 
 #include "util/error.h"
 
-struct poold;
+struct engine;
 struct ctl_cmd;
 
 /* Outcomes of the protocol itself, mapped to classes by the same table as POOLD_E_*. */
@@ -67,7 +67,7 @@ char *ctl_encode(const json_t *msg, size_t *len);
 #define CTL_OUT_CLOSE     0x2 /* send the reply, then close */
 
 /* Runs one request line: decodes, dispatches, and returns the reply to send. */
-json_t *ctl_handle_line(struct poold *pd, const char *line, size_t len, unsigned *out);
+json_t *ctl_handle_line(struct engine *eng, const char *line, size_t len, unsigned *out);
 
 /* What a connection may do, by the socket it came in on. */
 enum ctl_access {
@@ -75,5 +75,5 @@ enum ctl_access {
 	CTL_ACCESS_READONLY, /* the read-only socket: no CTL_CMD_MUTATING command */
 };
 /* ctl_handle_line() for a connection with the given access. */
-json_t *ctl_handle_line_access(struct poold *pd, const char *line, size_t len,
+json_t *ctl_handle_line_access(struct engine *eng, const char *line, size_t len,
                                enum ctl_access access, unsigned *out);

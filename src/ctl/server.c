@@ -58,7 +58,7 @@ struct ctl_listener {
 
 struct ctl_server {
 	struct event_base *base;
-	struct poold *pd;
+	struct engine *eng;
 	struct ctl_listener lis[CTL_LISTENERS];
 	size_t nlis;
 	struct event *resume;
@@ -193,7 +193,7 @@ static void client_line(struct ctl_client *c, char *line, size_t len)
 		len--;
 	if (strspn(line, " \t\r") >= len)
 		return; /* blank lines keep interactive sessions (socat) friendly */
-	reply = ctl_handle_line_access(c->srv->pd, line, len,
+	reply = ctl_handle_line_access(c->srv->eng, line, len,
 	                               c->readonly ? CTL_ACCESS_READONLY : CTL_ACCESS_FULL, &out);
 	client_send(c, reply);
 	if (c->drop)
@@ -396,7 +396,7 @@ static void server_accept_error(struct evconnlistener *lev, void *arg)
 }
 
 /* Builds a server with no listener yet. */
-static int server_alloc(struct ctl_server **out, struct event_base *base, struct poold *pd)
+static int server_alloc(struct ctl_server **out, struct event_base *base, struct engine *eng)
 {
 	struct ctl_server *s = calloc(1, sizeof(*s));
 	struct sigaction sa;
@@ -404,7 +404,7 @@ static int server_alloc(struct ctl_server **out, struct event_base *base, struct
 	if (s == NULL)
 		return -ENOMEM;
 	s->base = base;
-	s->pd = pd;
+	s->eng = eng;
 	TAILQ_INIT(&s->clients);
 	s->resume = evtimer_new(base, server_resume, s);
 	if (s->resume == NULL) {
@@ -540,13 +540,13 @@ fail:
  * Makes a server around one listening socket. On failure the socket is
  * closed, and removed when `path` (owned, may be NULL) says poold made it.
  */
-static int server_new(struct ctl_server **out, struct event_base *base, struct poold *pd, int fd,
+static int server_new(struct ctl_server **out, struct event_base *base, struct engine *eng, int fd,
                       char *path)
 {
 	struct ctl_server *s;
 	int r;
 
-	r = server_alloc(&s, base, pd);
+	r = server_alloc(&s, base, eng);
 	if (r < 0) {
 		close(fd);
 		if (path != NULL)
@@ -564,7 +564,7 @@ static int server_new(struct ctl_server **out, struct event_base *base, struct p
 }
 
 int ctl_server_new(struct ctl_server **out, struct event_base *base, const char *path,
-                   struct poold *pd)
+                   struct engine *eng)
 {
 	char *copy;
 	int fd, r;
@@ -572,17 +572,17 @@ int ctl_server_new(struct ctl_server **out, struct event_base *base, const char 
 	r = listen_path(path, 0600, &fd, &copy);
 	if (r < 0)
 		return r;
-	r = server_new(out, base, pd, fd, copy);
+	r = server_new(out, base, eng, fd, copy);
 	if (r == 0)
 		log_info("listening on %s", path);
 	return r;
 }
 
-int ctl_server_new_fd(struct ctl_server **out, struct event_base *base, int fd, struct poold *pd)
+int ctl_server_new_fd(struct ctl_server **out, struct event_base *base, int fd, struct engine *eng)
 {
 	if (evutil_make_socket_nonblocking(fd) < 0 || evutil_make_socket_closeonexec(fd) < 0)
 		return -errno;
-	return server_new(out, base, pd, fd, NULL);
+	return server_new(out, base, eng, fd, NULL);
 }
 
 int ctl_server_listen_ro(struct ctl_server *s, const char *path)

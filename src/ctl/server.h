@@ -4,14 +4,15 @@
 #include <jansson.h>
 
 struct event_base;
-struct poold;
+struct engine;
 struct ctl_server;
+struct engine_event;
 
 /* Listens on a new Unix socket at path (mode 0600 under umask 077). */
 int ctl_server_new(struct ctl_server **out, struct event_base *base, const char *path,
-                   struct poold *pd);
+                   struct engine *eng);
 /* Serves an already listening socket (systemd socket activation). */
-int ctl_server_new_fd(struct ctl_server **out, struct event_base *base, int fd, struct poold *pd);
+int ctl_server_new_fd(struct ctl_server **out, struct event_base *base, int fd, struct engine *eng);
 /*
  * Also listens on a read-only socket at path (mode 0666: any local user),
  * where commands flagged CTL_CMD_MUTATING are refused with PermissionDenied.
@@ -22,3 +23,6 @@ int ctl_server_listen_ro(struct ctl_server *s, const char *path);
 struct ctl_server *ctl_server_free(struct ctl_server *s);
 /* Sends an event to subscribed clients; takes the reference to data. */
 void ctl_server_event(struct ctl_server *s, const char *name, json_t *data);
+/* Sends an engine event to subscribers in the protocol's words (event.c); s may be NULL. */
+void ctl_server_engine_event(struct ctl_server *s, const struct engine *eng,
+                             const struct engine_event *ev);

@@ -4,7 +4,27 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "poold/poold.h"
+#include "poold/engine.h"
+
+struct poold_config {
+	char *config_file;   /* poold.conf, xl syntax */
+	char *hv_backend;    /* "xen" or "sim" */
+	char *sim_socket;    /* xensim's hypervisor socket, for "sim" */
+	char *xenstore_path; /* exported as XENSTORED_PATH when set */
+	char *ctl_socket;
+	char *state_file;
+	char *default_pool; /* where domains without a known pool go */
+	int log_level;
+	/* Seconds between full verifies of every domain; 0 = at every rescan; -1 = unset. */
+	int verify_interval;
+	bool foreground;
+	bool check_only;     /* -n: check configuration and state, then exit */
+	char *ctl_socket_ro; /* the read-only control socket (0666); NULL: none */
+	/* The share controller: SHARE_AUTO or SHARE_OFF; -1 = unset. */
+	int share_control;
+	/* Milliseconds between its periods; -1 = unset. */
+	int share_period_ms;
+};
 
 /* Leaves every setting unset: NULL strings, log_level -1. */
 void config_init(struct poold_config *c);

@@ -2,6 +2,7 @@
 #include "poold/daemon.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <event2/event.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -18,10 +19,23 @@
 #include "util/log.h"
 #include "xs/xsw.h"
 
+/* The engine's events: to subscribers through the control server, counts to systemd. */
+static void poold_sink(void *arg, const struct engine *eng, const struct engine_event *ev)
+{
+	struct poold *pd = arg;
+
+	if (ev->kind == ENGINE_EV_STATUS) {
+		sd_notifyf(0, "STATUS=%zu pools, %zu domains, %" PRIu64 " hypervisor writes",
+		           eng->pools.n, eng->ndoms, eng->hv_writes);
+		return;
+	}
+	ctl_server_engine_event(pd->ctl, eng, ev);
+}
+
 void poold_schedule_rescan(struct poold *pd)
 {
-	if (pd->rescan != NULL)
-		event_active(pd->rescan, EV_TIMEOUT, 0);
+	if (pd->eng.rescan != NULL)
+		event_active(pd->eng.rescan, EV_TIMEOUT, 0);
 }
 
 /* Runs the rescan the events asked for; failures were logged by the pass. */
@@ -30,7 +44,7 @@ static void poold_rescan_cb(evutil_socket_t fd, short what, void *arg)
 	struct poold *pd = arg;
 	struct perr e = {0};
 
-	engine_reconcile(pd, &e);
+	engine_reconcile(&pd->eng, &e);
 }
 
 /* A domain came or went, or a pool key changed (xsw remembers whose): rescan. */
@@ -49,19 +63,19 @@ static void poold_verify_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct poold *pd = arg;
 
-	pd->verify_all = true;
+	pd->eng.verify_all = true;
 	poold_schedule_rescan(pd);
 }
 
 /* (Re)arms the periodic full verify; 0 needs no timer, as every rescan verifies all. */
 static void poold_verify_arm(struct poold *pd)
 {
-	struct timeval tv = {pd->cfg.verify_interval, 0};
+	struct timeval tv = {pd->eng.cfg.verify_interval, 0};
 
-	if (pd->verify == NULL)
+	if (pd->eng.verify == NULL)
 		return;
-	event_del(pd->verify);
-	if (pd->cfg.verify_interval > 0 && event_add(pd->verify, &tv) < 0)
+	event_del(pd->eng.verify);
+	if (pd->eng.cfg.verify_interval > 0 && event_add(pd->eng.verify, &tv) < 0)
 		log_warnx("cannot arm the periodic verify timer; drift is repaired on SIGHUP");
 }
 
@@ -70,22 +84,22 @@ static void poold_share_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct poold *pd = arg;
 
-	pd->share_due = true;
+	pd->eng.share_due = true;
 	poold_schedule_rescan(pd);
 }
 
 /* (Re)arms the share controller's period timer; with share_control = off there is none. */
 static void poold_share_arm(struct poold *pd)
 {
-	struct timeval tv = {pd->cfg.share_period_ms / 1000,
-	                     (pd->cfg.share_period_ms % 1000) * 1000};
+	struct timeval tv = {pd->eng.cfg.share_period_ms / 1000,
+	                     (pd->eng.cfg.share_period_ms % 1000) * 1000};
 
-	if (pd->share_timer == NULL)
+	if (pd->eng.share_timer == NULL)
 		return;
-	event_del(pd->share_timer);
-	if (pd->cfg.share_control != SHARE_AUTO)
+	event_del(pd->eng.share_timer);
+	if (pd->eng.cfg.share_control != SHARE_AUTO)
 		return;
-	if (event_add(pd->share_timer, &tv) < 0)
+	if (event_add(pd->eng.share_timer, &tv) < 0)
 		log_warnx("cannot arm the share controller's timer: weights hold only as far as "
 		          "pinning gives them");
 }
@@ -96,7 +110,7 @@ static void poold_stop_cb(evutil_socket_t sig, short what, void *arg)
 
 	log_notice("%s: stopping", strsignal(sig));
 	sd_notify(0, "STOPPING=1");
-	event_base_loopbreak(pd->base);
+	event_base_loopbreak(pd->eng.base);
 }
 
 /* Logs pCPUs the state file had that the host does not have online any more. */
@@ -121,14 +135,14 @@ static int poold_follow_host(struct poold *pd, struct perr *e)
 	struct cpumap online;
 	int r;
 
-	topo_online(pd->topo, &online);
-	if (cpumap_equal(&online, &pd->pools.online))
+	topo_online(pd->eng.topo, &online);
+	if (cpumap_equal(&online, &pd->eng.pools.online))
 		return 0;
-	poold_log_vanished(&pd->pools, &online);
-	r = pool_table_set_online(&pd->pools, pd->topo, e);
+	poold_log_vanished(&pd->eng.pools, &online);
+	r = pool_table_set_online(&pd->eng.pools, pd->eng.topo, e);
 	if (r != 0)
 		return r;
-	pd->state_dirty = true;
+	pd->eng.state_dirty = true;
 	return 0;
 }
 
@@ -141,9 +155,9 @@ static void poold_reload_cb(evutil_socket_t sig, short what, void *arg)
 	struct topo *topo;
 	int r;
 
-	log_notice("SIGHUP: reloading %s", pd->cfg.config_file);
+	log_notice("SIGHUP: reloading %s", pd->eng.cfg.config_file);
 	config_init(&c);
-	r = config_read(&c, pd->cfg.config_file, pd->cli.config_file != NULL, &e);
+	r = config_read(&c, pd->eng.cfg.config_file, pd->cli.config_file != NULL, &e);
 	if (r == 0)
 		r = config_merge(&c, &pd->cli);
 	if (r == 0)
@@ -153,27 +167,27 @@ static void poold_reload_cb(evutil_socket_t sig, short what, void *arg)
 		          r > 0 || e.msg[0] ? e.msg : strerror(-r));
 	} else {
 		log_set_level(c.log_level);
-		pd->cfg.log_level = c.log_level;
-		pd->cfg.verify_interval = c.verify_interval;
+		pd->eng.cfg.log_level = c.log_level;
+		pd->eng.cfg.verify_interval = c.verify_interval;
 		poold_verify_arm(pd);
-		pd->cfg.share_control = c.share_control;
-		pd->cfg.share_period_ms = c.share_period_ms;
+		pd->eng.cfg.share_control = c.share_control;
+		pd->eng.cfg.share_period_ms = c.share_period_ms;
 		poold_share_arm(pd);
-		free(pd->cfg.default_pool);
-		pd->cfg.default_pool = c.default_pool;
+		free(pd->eng.cfg.default_pool);
+		pd->eng.cfg.default_pool = c.default_pool;
 		c.default_pool = NULL;
 	}
 	config_fini(&c);
 
 	topo = calloc(1, sizeof(*topo));
-	if (topo != NULL && pd->hv->ops->topology(pd->hv, topo) == 0) {
-		struct topo *old = pd->topo;
+	if (topo != NULL && pd->eng.hv->ops->topology(pd->eng.hv, topo) == 0) {
+		struct topo *old = pd->eng.topo;
 
 		/* The new topology stays only if the pools can follow it. */
-		pd->topo = topo;
+		pd->eng.topo = topo;
 		if (poold_follow_host(pd, &e) != 0) {
 			log_warnx("reload: the pools can't follow the host's pCPUs: %s", e.msg);
-			pd->topo = old;
+			pd->eng.topo = old;
 			free(topo);
 		} else {
 			free(old);
@@ -182,14 +196,14 @@ static void poold_reload_cb(evutil_socket_t sig, short what, void *arg)
 		free(topo);
 		log_warnx("reload: cannot read the host topology; keeping the old one");
 	}
-	pd->verify_all = true;
+	pd->eng.verify_all = true;
 	poold_schedule_rescan(pd);
 }
 
 /* Adds a signal event that only schedules work. */
 static int poold_signal(struct poold *pd, struct event **ev, int sig, event_callback_fn fn)
 {
-	*ev = evsignal_new(pd->base, sig, fn, pd);
+	*ev = evsignal_new(pd->eng.base, sig, fn, pd);
 	if (*ev == NULL || event_add(*ev, NULL) < 0)
 		return -ENOMEM;
 	return 0;
@@ -200,15 +214,16 @@ static int poold_events(struct poold *pd)
 {
 	int r;
 
-	pd->base = event_base_new();
-	if (pd->base == NULL)
+	pd->eng.base = event_base_new();
+	pd->eng.sink = (struct engine_sink){.event = poold_sink, .arg = pd};
+	if (pd->eng.base == NULL)
 		return -ENOMEM;
-	pd->rescan = event_new(pd->base, -1, 0, poold_rescan_cb, pd);
-	pd->retry = evtimer_new(pd->base, poold_retry_cb, pd);
-	pd->verify = event_new(pd->base, -1, EV_PERSIST, poold_verify_cb, pd);
-	pd->share_timer = event_new(pd->base, -1, EV_PERSIST, poold_share_cb, pd);
-	if (pd->rescan == NULL || pd->retry == NULL || pd->verify == NULL ||
-	    pd->share_timer == NULL)
+	pd->eng.rescan = event_new(pd->eng.base, -1, 0, poold_rescan_cb, pd);
+	pd->eng.retry = evtimer_new(pd->eng.base, poold_retry_cb, pd);
+	pd->eng.verify = event_new(pd->eng.base, -1, EV_PERSIST, poold_verify_cb, pd);
+	pd->eng.share_timer = event_new(pd->eng.base, -1, EV_PERSIST, poold_share_cb, pd);
+	if (pd->eng.rescan == NULL || pd->eng.retry == NULL || pd->eng.verify == NULL ||
+	    pd->eng.share_timer == NULL)
 		return -ENOMEM;
 	if ((r = poold_signal(pd, &pd->sigterm, SIGTERM, poold_stop_cb)) < 0 ||
 	    (r = poold_signal(pd, &pd->sigint, SIGINT, poold_stop_cb)) < 0 ||
@@ -224,23 +239,23 @@ static int poold_pools(struct poold *pd, struct pool_table *loaded, bool first, 
 	int r;
 
 	if (first) {
-		r = pool_table_init(&pd->pools, pd->topo);
+		r = pool_table_init(&pd->eng.pools, pd->eng.topo);
 		if (r != 0)
 			return perr_set(e, r, "cannot set up pool0: %s", perr_name(r));
-		cpumap_format(&pd->pools.online, buf, sizeof(buf));
-		log_notice("no state file %s: first start, pool0 owns pCPUs %s", pd->cfg.state_file,
-		           buf);
-		pd->state_dirty = true;
+		cpumap_format(&pd->eng.pools.online, buf, sizeof(buf));
+		log_notice("no state file %s: first start, pool0 owns pCPUs %s",
+		           pd->eng.cfg.state_file, buf);
+		pd->eng.state_dirty = true;
 		return 0;
 	}
-	pd->pools = *loaded;
+	pd->eng.pools = *loaded;
 	memset(loaded, 0, sizeof(*loaded));
 	r = poold_follow_host(pd, e);
 	if (r != 0)
 		return perr_set(e, r, "state file %s does not fit this host: %s",
-		                pd->cfg.state_file, e->msg);
-	log_info("state file %s: %zu pools, %zu domain records", pd->cfg.state_file, pd->pools.n,
-	         pd->nsaved);
+		                pd->eng.cfg.state_file, e->msg);
+	log_info("state file %s: %zu pools, %zu domain records", pd->eng.cfg.state_file,
+	         pd->eng.pools.n, pd->eng.nsaved);
 	return 0;
 }
 
@@ -265,7 +280,7 @@ static void poold_socket_dir(const char *path)
  */
 static int poold_listen(struct poold *pd, struct perr *e)
 {
-	const char *path = pd->cfg.ctl_socket, *ro = pd->cfg.ctl_socket_ro;
+	const char *path = pd->eng.cfg.ctl_socket, *ro = pd->eng.cfg.ctl_socket_ro;
 	int n, r;
 
 	n = sd_listen_fds(1);
@@ -273,13 +288,13 @@ static int poold_listen(struct poold *pd, struct perr *e)
 		log_warnx("systemd passed %d sockets; using the first", n);
 	if (n >= 1) {
 		pd->activated = true;
-		r = ctl_server_new_fd(&pd->ctl, pd->base, SD_LISTEN_FDS_START, pd);
+		r = ctl_server_new_fd(&pd->ctl, pd->eng.base, SD_LISTEN_FDS_START, &pd->eng);
 		if (r != 0)
 			return perr_set(e, r, "cannot serve the socket systemd passed: %s",
 			                perr_name(r));
 	} else {
 		poold_socket_dir(path);
-		r = ctl_server_new(&pd->ctl, pd->base, path, pd);
+		r = ctl_server_new(&pd->ctl, pd->eng.base, path, &pd->eng);
 		if (r != 0)
 			return perr_set(e, r, "cannot listen on %s: %s", path, perr_name(r));
 	}
@@ -300,43 +315,43 @@ int poold_init(struct poold *pd, const struct poold_config *cfg, const struct po
 	bool first, ro;
 	int r;
 
-	config_init(&pd->cfg);
+	config_init(&pd->eng.cfg);
 	config_init(&pd->cli);
-	if ((r = config_merge(&pd->cfg, cfg)) < 0 || (r = config_merge(&pd->cli, cli)) < 0)
+	if ((r = config_merge(&pd->eng.cfg, cfg)) < 0 || (r = config_merge(&pd->cli, cli)) < 0)
 		return perr_set(e, r, "out of memory");
-	log_set_level(pd->cfg.log_level);
+	log_set_level(pd->eng.cfg.log_level);
 	if ((r = poold_events(pd)) < 0)
 		return perr_set(e, r, "cannot set up the event loop: %s", strerror(-r));
 
 	/* The state file first: one poold won't use stops it before it touches anything. */
-	r = state_load(pd->cfg.state_file, &loaded, &pd->saved, &pd->nsaved, e);
+	r = state_load(pd->eng.cfg.state_file, &loaded, &pd->eng.saved, &pd->eng.nsaved, e);
 	if (r != 0 && r != -ENOENT)
 		return r;
 	first = r == -ENOENT;
 
 	/* Until the host is known the loaded table has nowhere to go. */
-	pd->pools = loaded;
+	pd->eng.pools = loaded;
 	memset(&loaded, 0, sizeof(loaded));
-	if (strcmp(pd->cfg.hv_backend, "sim") == 0 && pd->cfg.sim_socket == NULL)
+	if (strcmp(pd->eng.cfg.hv_backend, "sim") == 0 && pd->eng.cfg.sim_socket == NULL)
 		return perr_set(e, POOLD_E_INVALID,
 		                "backend sim needs xensim's socket: give --sim-socket PATH or "
 		                "sim_socket in poold.conf");
-	r = hv_open(&pd->hv, pd->cfg.hv_backend, pd->cfg.sim_socket);
+	r = hv_open(&pd->eng.hv, pd->eng.cfg.hv_backend, pd->eng.cfg.sim_socket);
 	if (r < 0)
 		return perr_set(e, r, "cannot open the %s hypervisor backend: %s%s",
-		                pd->cfg.hv_backend, strerror(-r),
-		                strcmp(pd->cfg.hv_backend, "xen") == 0
+		                pd->eng.cfg.hv_backend, strerror(-r),
+		                strcmp(pd->eng.cfg.hv_backend, "xen") == 0
 		                    ? " (is this dom0 of a running Xen, as root?)"
 		                    : " (is xensim running? see --sim-socket)");
-	pd->topo = calloc(1, sizeof(*pd->topo));
-	if (pd->topo == NULL)
+	pd->eng.topo = calloc(1, sizeof(*pd->eng.topo));
+	if (pd->eng.topo == NULL)
 		return perr_set(e, -ENOMEM, "out of memory");
-	r = pd->hv->ops->topology(pd->hv, pd->topo);
+	r = pd->eng.hv->ops->topology(pd->eng.hv, pd->eng.topo);
 	if (r < 0)
 		return perr_set(e, r, "cannot read the host's pCPUs: %s", strerror(-r));
 
-	loaded = pd->pools;
-	memset(&pd->pools, 0, sizeof(pd->pools));
+	loaded = pd->eng.pools;
+	memset(&pd->eng.pools, 0, sizeof(pd->eng.pools));
 	r = poold_pools(pd, &loaded, first, e);
 	if (r != 0) {
 		if (loaded.pools != NULL)
@@ -344,42 +359,44 @@ int poold_init(struct poold *pd, const struct poold_config *cfg, const struct po
 		return r;
 	}
 
-	if (pd->cfg.xenstore_path != NULL && setenv("XENSTORED_PATH", pd->cfg.xenstore_path, 1) < 0)
+	if (pd->eng.cfg.xenstore_path != NULL &&
+	    setenv("XENSTORED_PATH", pd->eng.cfg.xenstore_path, 1) < 0)
 		return perr_set(e, -errno, "cannot set XENSTORED_PATH: %s", strerror(errno));
-	r = xsw_open(&pd->xs, pd->base, poold_xs_changed, pd);
+	r = xsw_open(&pd->eng.xs, pd->eng.base, poold_xs_changed, pd);
 	if (r < 0)
 		return perr_set(e, r, "cannot connect to xenstore%s%s: %s (is xenstored running?)",
-		                pd->cfg.xenstore_path ? " at " : "",
-		                pd->cfg.xenstore_path ? pd->cfg.xenstore_path : "", strerror(-r));
+		                pd->eng.cfg.xenstore_path ? " at " : "",
+		                pd->eng.cfg.xenstore_path ? pd->eng.cfg.xenstore_path : "",
+		                strerror(-r));
 
 	/* A failed first pass is retried; only an undurable state is fatal. */
-	pd->verify_all = true;
-	r = engine_reconcile(pd, e);
+	pd->eng.verify_all = true;
+	r = engine_reconcile(&pd->eng, e);
 	if (r != 0)
 		log_warnx("first reconcile incomplete, retrying: %s", e->msg);
-	if (pd->state_dirty && (r = reconcile_save(pd, e)) != 0)
+	if (pd->eng.state_dirty && (r = reconcile_save(&pd->eng, e)) != 0)
 		return r;
 
 	if ((r = poold_listen(pd, e)) != 0)
 		return r;
 	poold_verify_arm(pd);
 	poold_share_arm(pd);
-	pd->ready = true;
-	sd_notifyf(0, "READY=1\nSTATUS=%zu pools, %zu domains", pd->pools.n, pd->ndoms);
-	ro = pd->cfg.ctl_socket_ro != NULL && pd->cfg.ctl_socket_ro[0] != '\0';
-	log_notice("ready: %zu pools, %zu domains, backend %s, socket %s%s%s", pd->pools.n,
-	           pd->ndoms, pd->cfg.hv_backend,
-	           pd->activated ? "from systemd" : pd->cfg.ctl_socket,
-	           ro ? ", read-only socket " : "", ro ? pd->cfg.ctl_socket_ro : "");
+	pd->eng.ready = true;
+	sd_notifyf(0, "READY=1\nSTATUS=%zu pools, %zu domains", pd->eng.pools.n, pd->eng.ndoms);
+	ro = pd->eng.cfg.ctl_socket_ro != NULL && pd->eng.cfg.ctl_socket_ro[0] != '\0';
+	log_notice("ready: %zu pools, %zu domains, backend %s, socket %s%s%s", pd->eng.pools.n,
+	           pd->eng.ndoms, pd->eng.cfg.hv_backend,
+	           pd->activated ? "from systemd" : pd->eng.cfg.ctl_socket,
+	           ro ? ", read-only socket " : "", ro ? pd->eng.cfg.ctl_socket_ro : "");
 	return 0;
 }
 
 int poold_run(struct poold *pd)
 {
-	if (event_base_dispatch(pd->base) < 0)
+	if (event_base_dispatch(pd->eng.base) < 0)
 		return -EIO;
 	/* The loop also stops when xenstore is gone: that is a failure to restart from. */
-	return xsw_lost(pd->xs) ? -ECONNRESET : 0;
+	return xsw_lost(pd->eng.xs) ? -ECONNRESET : 0;
 }
 
 /* Frees an event that may not exist. */
@@ -393,25 +410,25 @@ static void poold_event_free(struct event **ev)
 void poold_fini(struct poold *pd)
 {
 	pd->ctl = ctl_server_free(pd->ctl);
-	reconcile_clear(pd);
-	pd->xs = xsw_close(pd->xs);
-	pd->hv = hv_close(pd->hv);
-	poold_event_free(&pd->rescan);
-	poold_event_free(&pd->retry);
-	poold_event_free(&pd->verify);
-	poold_event_free(&pd->share_timer);
+	reconcile_clear(&pd->eng);
+	pd->eng.xs = xsw_close(pd->eng.xs);
+	pd->eng.hv = hv_close(pd->eng.hv);
+	poold_event_free(&pd->eng.rescan);
+	poold_event_free(&pd->eng.retry);
+	poold_event_free(&pd->eng.verify);
+	poold_event_free(&pd->eng.share_timer);
 	poold_event_free(&pd->sigterm);
 	poold_event_free(&pd->sigint);
 	poold_event_free(&pd->sighup);
-	if (pd->base != NULL)
-		event_base_free(pd->base);
-	pd->base = NULL;
-	if (pd->pools.pools != NULL)
-		pool_table_fini(&pd->pools);
-	plan_fini(&pd->plan);
-	free(pd->topo);
-	pd->topo = NULL;
-	config_fini(&pd->cfg);
+	if (pd->eng.base != NULL)
+		event_base_free(pd->eng.base);
+	pd->eng.base = NULL;
+	if (pd->eng.pools.pools != NULL)
+		pool_table_fini(&pd->eng.pools);
+	plan_fini(&pd->eng.plan);
+	free(pd->eng.topo);
+	pd->eng.topo = NULL;
+	config_fini(&pd->eng.cfg);
 	config_fini(&pd->cli);
 }
 

@@ -4,7 +4,20 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "poold/poold.h"
+#include "poold/engine-int.h"
+
+struct ctl_server;
+
+/* The daemon: the engine, the control server wired to it, signals, and how it was started. */
+struct poold {
+	struct engine eng;
+	/* The command line's settings, applied again over poold.conf on SIGHUP. */
+	struct poold_config cli;
+	struct ctl_server *ctl;
+	struct event *sigterm, *sigint, *sighup;
+	/* The control socket came from systemd (socket activation). */
+	bool activated;
+};
 
 /*
  * Starts poold with cfg (copied) and cli (the command line, kept for

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "poold-protocol.h"
+#include "poold/engine-int.h"
 #include "poold/reconcile.h"
 #include "util/log.h"
 
@@ -20,22 +20,22 @@ struct snap {
 };
 
 /* Copies the pool table and the domains. */
-static int snap_take(const struct poold *pd, struct snap *s)
+static int snap_take(const struct engine *eng, struct snap *s)
 {
-	s->pools = pd->pools;
-	s->pools.pools = calloc(pd->pools.n + 1, sizeof(*s->pools.pools));
-	s->doms = calloc(pd->ndoms + 1, sizeof(*s->doms));
+	s->pools = eng->pools;
+	s->pools.pools = calloc(eng->pools.n + 1, sizeof(*s->pools.pools));
+	s->doms = calloc(eng->ndoms + 1, sizeof(*s->doms));
 	if (s->pools.pools == NULL || s->doms == NULL) {
 		free(s->pools.pools);
 		free(s->doms);
 		return -ENOMEM;
 	}
-	memcpy(s->pools.pools, pd->pools.pools, pd->pools.n * sizeof(*s->pools.pools));
-	s->pools.alloc = pd->pools.n + 1;
-	if (pd->ndoms > 0)
-		memcpy(s->doms, pd->doms, pd->ndoms * sizeof(*s->doms));
-	s->ndoms = pd->ndoms;
-	s->state_dirty = pd->state_dirty;
+	memcpy(s->pools.pools, eng->pools.pools, eng->pools.n * sizeof(*s->pools.pools));
+	s->pools.alloc = eng->pools.n + 1;
+	if (eng->ndoms > 0)
+		memcpy(s->doms, eng->doms, eng->ndoms * sizeof(*s->doms));
+	s->ndoms = eng->ndoms;
+	s->state_dirty = eng->state_dirty;
 	return 0;
 }
 
@@ -46,44 +46,45 @@ static void snap_drop(struct snap *s)
 }
 
 /* Puts the model back; nothing rescans between a snapshot and its restore. */
-static void snap_restore(struct poold *pd, struct snap *s)
+static void snap_restore(struct engine *eng, struct snap *s)
 {
-	free(pd->pools.pools);
-	pd->pools = s->pools;
-	memcpy(pd->doms, s->doms, s->ndoms * sizeof(*s->doms));
-	pd->state_dirty = s->state_dirty;
+	free(eng->pools.pools);
+	eng->pools = s->pools;
+	memcpy(eng->doms, s->doms, s->ndoms * sizeof(*s->doms));
+	eng->state_dirty = s->state_dirty;
 	free(s->doms);
 }
 
 /* Makes a model change durable, or undoes it (POOLD_E_STATE). */
-static int engine_commit(struct poold *pd, struct snap *s, struct perr *e)
+static int engine_commit(struct engine *eng, struct snap *s, struct perr *e)
 {
 	int r;
 
-	r = reconcile_save(pd, e);
+	r = reconcile_save(eng, e);
 	if (r != 0) {
 		log_warnx("%s", e != NULL ? e->msg : "state file not written");
-		snap_restore(pd, s);
+		snap_restore(eng, s);
 		/* The file may hold the refused change already (renamed, the directory
 		 * not synced): the next save must write the rolled-back model. */
-		pd->state_dirty = true;
+		eng->state_dirty = true;
 		return r;
 	}
 	snap_drop(s);
 	return 0;
 }
 
-static void engine_pool_event(struct poold *pd, const char *name, const char *action)
+static void engine_pool_event(struct engine *eng, const char *name, const char *action)
 {
-	reconcile_event(pd, POOLD_EV_POOL_CHANGED,
-	                json_pack("{s:s, s:s}", "pool", name, "action", action));
-	reconcile_status(pd);
+	reconcile_emit(eng, &(struct engine_event){.kind = ENGINE_EV_POOL_CHANGED,
+	                                           .pool_name = name,
+	                                           .action = action});
+	reconcile_status(eng);
 }
 
 /* Finds a pool, or says how to list them. */
-static struct pool *engine_pool_find(struct poold *pd, const char *name, struct perr *e)
+static struct pool *engine_pool_find(struct engine *eng, const char *name, struct perr *e)
 {
-	struct pool *p = pool_find(&pd->pools, name);
+	struct pool *p = pool_find(&eng->pools, name);
 
 	if (p == NULL)
 		perr_set(e, POOLD_E_NOTFOUND, "no pool named \"%.64s\": see poolctl pool-list",
@@ -91,7 +92,7 @@ static struct pool *engine_pool_find(struct poold *pd, const char *name, struct 
 	return p;
 }
 
-int engine_pool_create(struct poold *pd, const char *name, const struct pool_cpus_spec *spec,
+int engine_pool_create(struct engine *eng, const char *name, const struct pool_cpus_spec *spec,
                        unsigned cap, int share, struct perr *e)
 {
 	struct cpumap cpus;
@@ -103,32 +104,32 @@ int engine_pool_create(struct poold *pd, const char *name, const struct pool_cpu
 		return perr_set(
 		    e, POOLD_E_INVALID,
 		    "\"%.64s\" is not a valid pool name: use 1 to 64 of A-Z a-z 0-9 _ . -", name);
-	if (pool_find(&pd->pools, name) != NULL)
+	if (pool_find(&eng->pools, name) != NULL)
 		return perr_set(e, POOLD_E_EXISTS,
 		                "pool \"%s\" already exists: pick another name, or change it with "
 		                "pool-modify",
 		                name);
-	r = pool_resolve_cpus(&pd->pools, pd->topo, NULL, spec, &cpus, e);
+	r = pool_resolve_cpus(&eng->pools, eng->topo, NULL, spec, &cpus, e);
 	if (r != 0)
 		return r;
-	if ((r = snap_take(pd, &s)) < 0)
+	if ((r = snap_take(eng, &s)) < 0)
 		return perr_set(e, r, "out of memory");
-	r = pool_create(&pd->pools, name, &cpus, cap, &p, e);
+	r = pool_create(&eng->pools, name, &cpus, cap, &p, e);
 	if (r != 0) {
 		snap_drop(&s);
 		return r;
 	}
 	p->share_off = share == SHARE_OFF;
-	if ((r = engine_commit(pd, &s, e)) != 0)
+	if ((r = engine_commit(eng, &s, e)) != 0)
 		return r;
 	log_notice("pool %s created", name);
 	/* Misplaced domains that wanted this pool move in now. */
-	r = engine_reconcile(pd, e);
-	engine_pool_event(pd, name, "created");
+	r = engine_reconcile(eng, e);
+	engine_pool_event(eng, name, "created");
 	return r;
 }
 
-int engine_pool_modify(struct poold *pd, const char *name, const struct pool_cpus_spec *spec,
+int engine_pool_modify(struct engine *eng, const char *name, const struct pool_cpus_spec *spec,
                        int cap, int share, struct perr *e)
 {
 	struct cpumap cpus;
@@ -136,7 +137,7 @@ int engine_pool_modify(struct poold *pd, const char *name, const struct pool_cpu
 	struct snap s;
 	int r;
 
-	if ((p = engine_pool_find(pd, name, e)) == NULL)
+	if ((p = engine_pool_find(eng, name, e)) == NULL)
 		return POOLD_E_NOTFOUND;
 	if (spec == NULL && cap < 0 && share < 0)
 		return perr_set(e, POOLD_E_INVALID,
@@ -149,32 +150,32 @@ int engine_pool_modify(struct poold *pd, const char *name, const struct pool_cpu
 		    "pool0 can't be resized directly: it holds every pCPU no other pool "
 		    "has; create, resize or destroy other pools instead");
 	if (spec != NULL) {
-		r = pool_resolve_cpus(&pd->pools, pd->topo, p, spec, &cpus, e);
+		r = pool_resolve_cpus(&eng->pools, eng->topo, p, spec, &cpus, e);
 		if (r != 0)
 			return r;
 	}
-	if ((r = snap_take(pd, &s)) < 0)
+	if ((r = snap_take(eng, &s)) < 0)
 		return perr_set(e, r, "out of memory");
 	if (spec != NULL) {
-		r = pool_resize(&pd->pools, name, &cpus, engine_pool_members(pd, p->id), e);
+		r = pool_resize(&eng->pools, name, &cpus, engine_pool_members(eng, p->id), e);
 		if (r != 0) {
 			snap_drop(&s);
 			return r;
 		}
 	}
 	if (cap >= 0)
-		pool_find(&pd->pools, name)->cap = (unsigned)cap;
+		pool_find(&eng->pools, name)->cap = (unsigned)cap;
 	if (share >= 0)
-		pool_find(&pd->pools, name)->share_off = share == SHARE_OFF;
-	if ((r = engine_commit(pd, &s, e)) != 0)
+		pool_find(&eng->pools, name)->share_off = share == SHARE_OFF;
+	if ((r = engine_commit(eng, &s, e)) != 0)
 		return r;
 	log_notice("pool %s modified", name);
-	r = engine_reconcile(pd, e);
-	engine_pool_event(pd, name, "modified");
+	r = engine_reconcile(eng, e);
+	engine_pool_event(eng, name, "modified");
 	return r;
 }
 
-int engine_pool_destroy(struct poold *pd, const char *name, bool force, struct perr *e)
+int engine_pool_destroy(struct engine *eng, const char *name, bool force, struct perr *e)
 {
 	struct pool *p;
 	struct snap s;
@@ -182,45 +183,45 @@ int engine_pool_destroy(struct poold *pd, const char *name, bool force, struct p
 	uint32_t id;
 	int r;
 
-	if ((p = engine_pool_find(pd, name, e)) == NULL)
+	if ((p = engine_pool_find(eng, name, e)) == NULL)
 		return POOLD_E_NOTFOUND;
 	if (p->id == POOL0_ID)
 		return perr_set(e, POOLD_E_PROTECTED,
 		                "pool0 can't be destroyed: it holds dom0 and every free pCPU");
 	id = p->id;
-	members = engine_pool_members(pd, id);
+	members = engine_pool_members(eng, id);
 	if (members > 0 && !force)
 		return perr_set(e, POOLD_E_BUSY,
 		                "pool %s has %zu domain%s: move them with pool-migrate, or use "
 		                "--force to move them to pool0",
 		                name, members, members == 1 ? "" : "s");
-	if ((r = snap_take(pd, &s)) < 0)
+	if ((r = snap_take(eng, &s)) < 0)
 		return perr_set(e, r, "out of memory");
 	/* Wanting pool0 keeps them there even if a pool of this name comes back. */
-	for (size_t i = 0; i < pd->ndoms; i++)
-		if (pd->doms[i].pool_id == id)
-			snprintf(pd->doms[i].want, sizeof(pd->doms[i].want), "%s", POOL0_NAME);
-	r = pool_destroy(&pd->pools, name, 0, e);
+	for (size_t i = 0; i < eng->ndoms; i++)
+		if (eng->doms[i].pool_id == id)
+			snprintf(eng->doms[i].want, sizeof(eng->doms[i].want), "%s", POOL0_NAME);
+	r = pool_destroy(&eng->pools, name, 0, e);
 	if (r != 0) {
-		snap_restore(pd, &s);
+		snap_restore(eng, &s);
 		return r;
 	}
-	if ((r = engine_commit(pd, &s, e)) != 0)
+	if ((r = engine_commit(eng, &s, e)) != 0)
 		return r;
 	log_notice("pool %s destroyed%s", name, members > 0 ? ", its domains moved to pool0" : "");
-	r = engine_reconcile(pd, e);
-	engine_pool_event(pd, name, "destroyed");
+	r = engine_reconcile(eng, e);
+	engine_pool_event(eng, name, "destroyed");
 	return r;
 }
 
-int engine_domain_find(struct poold *pd, const char *ref, struct dom **out, struct perr *e)
+int engine_domain_find(struct engine *eng, const char *ref, struct dom **out, struct perr *e)
 {
 	bool numeric = ref[0] != '\0';
 
 	for (const char *c = ref; *c != '\0'; c++)
 		numeric &= isdigit((unsigned char)*c) != 0;
-	for (size_t i = 0; i < pd->ndoms; i++) {
-		struct dom *d = &pd->doms[i];
+	for (size_t i = 0; i < eng->ndoms; i++) {
+		struct dom *d = &eng->doms[i];
 
 		if ((numeric && strtoul(ref, NULL, 10) == d->domid && strlen(ref) < 11) ||
 		    (!numeric && strcmp(ref, d->name) == 0)) {
@@ -229,9 +230,9 @@ int engine_domain_find(struct poold *pd, const char *ref, struct dom **out, stru
 		}
 	}
 	/* A domain may be named with digits only; try the names too. */
-	for (size_t i = 0; numeric && i < pd->ndoms; i++) {
-		if (strcmp(ref, pd->doms[i].name) == 0) {
-			*out = &pd->doms[i];
+	for (size_t i = 0; numeric && i < eng->ndoms; i++) {
+		if (strcmp(ref, eng->doms[i].name) == 0) {
+			*out = &eng->doms[i];
 			return 0;
 		}
 	}
@@ -240,7 +241,7 @@ int engine_domain_find(struct poold *pd, const char *ref, struct dom **out, stru
 	                ref);
 }
 
-int engine_domain_migrate(struct poold *pd, const char *ref, const char *pool, struct perr *e)
+int engine_domain_migrate(struct engine *eng, const char *ref, const char *pool, struct perr *e)
 {
 	const struct pool *p;
 	struct dom *d;
@@ -248,34 +249,34 @@ int engine_domain_migrate(struct poold *pd, const char *ref, const char *pool, s
 	uint32_t domid;
 	int r;
 
-	if ((r = engine_domain_find(pd, ref, &d, e)) != 0)
+	if ((r = engine_domain_find(eng, ref, &d, e)) != 0)
 		return r;
 	if (d->domid == 0)
 		return perr_set(e, POOLD_E_PROTECTED, "domain 0 always stays in pool0");
-	if ((p = engine_pool_find(pd, pool, e)) == NULL)
+	if ((p = engine_pool_find(eng, pool, e)) == NULL)
 		return POOLD_E_NOTFOUND;
 	if (cpumap_empty(&p->cpus))
 		return perr_set(e, POOLD_E_NOCPU,
 		                "pool %s has no pCPUs: give it some first (poolctl pool-modify %s "
 		                "ncpu=N)",
 		                p->name, p->name);
-	if ((r = snap_take(pd, &s)) < 0)
+	if ((r = snap_take(eng, &s)) < 0)
 		return perr_set(e, r, "out of memory");
 	domid = d->domid;
 	snprintf(d->want, sizeof(d->want), "%s", pool);
-	if ((r = engine_commit(pd, &s, e)) != 0)
+	if ((r = engine_commit(eng, &s, e)) != 0)
 		return r;
 	log_notice("domain %" PRIu32 " (%s) migrates to %s", domid, d->name, pool);
-	return engine_reconcile(pd, e);
+	return engine_reconcile(eng, e);
 }
 
-int engine_domain_set(struct poold *pd, const char *ref, int weight, int cap, struct perr *e)
+int engine_domain_set(struct engine *eng, const char *ref, int weight, int cap, struct perr *e)
 {
 	struct dom *d;
 	struct snap s;
 	int r;
 
-	if ((r = engine_domain_find(pd, ref, &d, e)) != 0)
+	if ((r = engine_domain_find(eng, ref, &d, e)) != 0)
 		return r;
 	if (weight < 0 && cap < 0)
 		return perr_set(e, POOLD_E_INVALID,
@@ -289,33 +290,67 @@ int engine_domain_set(struct poold *pd, const char *ref, int weight, int cap, st
 		                "cap %d is out of range for %s (%u vCPUs): use 0 (no cap) to %u "
 		                "(%% of one pCPU)",
 		                cap, d->name, d->nr_vcpus, 100 * d->nr_vcpus);
-	if ((r = snap_take(pd, &s)) < 0)
+	if ((r = snap_take(eng, &s)) < 0)
 		return perr_set(e, r, "out of memory");
 	if (weight >= 0)
 		d->weight = (unsigned)weight;
 	if (cap >= 0)
 		d->cap = (unsigned)cap;
-	if ((r = engine_commit(pd, &s, e)) != 0)
+	if ((r = engine_commit(eng, &s, e)) != 0)
 		return r;
 	log_notice("domain %" PRIu32 " (%s): weight %u cap %u", d->domid, d->name, d->weight,
 	           d->cap);
-	return engine_reconcile(pd, e);
+	return engine_reconcile(eng, e);
 }
 
-size_t engine_pool_members(const struct poold *pd, uint32_t pool_id)
+size_t engine_pool_members(const struct engine *eng, uint32_t pool_id)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < pd->ndoms; i++)
-		n += pd->doms[i].pool_id == pool_id;
+	for (size_t i = 0; i < eng->ndoms; i++)
+		n += eng->doms[i].pool_id == pool_id;
 	return n;
 }
 
-enum sched_kind engine_pool_sched(const struct poold *pd, const struct pool *p)
+enum sched_kind engine_pool_sched(const struct engine *eng, const struct pool *p)
 {
 	/* Members report the scheduler of their Xen cpupool; a pool without any uses cpupool 0's. */
-	for (size_t i = 0; i < pd->ndoms; i++)
-		if (pd->doms[i].pool_id == p->id && pd->doms[i].sched != SCHED_UNKNOWN)
-			return pd->doms[i].sched;
-	return pd->sched0;
+	for (size_t i = 0; i < eng->ndoms; i++)
+		if (eng->doms[i].pool_id == p->id && eng->doms[i].sched != SCHED_UNKNOWN)
+			return eng->doms[i].sched;
+	return eng->sched0;
+}
+
+const struct pool_table *engine_pools(const struct engine *eng)
+{
+	return &eng->pools;
+}
+
+const struct topo *engine_topo(const struct engine *eng)
+{
+	return eng->topo;
+}
+
+const struct dom *engine_doms(const struct engine *eng, size_t *n)
+{
+	*n = eng->ndoms;
+	return eng->doms;
+}
+
+void engine_stats(const struct engine *eng, struct engine_stats *out)
+{
+	*out = (struct engine_stats){
+	    .backend = eng->cfg.hv_backend != NULL ? eng->cfg.hv_backend : "",
+	    .pools = eng->pools.n,
+	    .domains = eng->ndoms,
+	    .hv_writes = eng->hv_writes,
+	    .hv_reads = eng->hv_reads,
+	    .ready = eng->ready,
+	    .share_control = eng->cfg.share_control,
+	    .share_period_ms =
+	        eng->cfg.share_period_ms > 0 ? (unsigned)eng->cfg.share_period_ms : 0,
+	    .share_periods = eng->share_periods,
+	    .share_changes = eng->share_changes,
+	    .share_pass_us = eng->share_pass_us,
+	};
 }

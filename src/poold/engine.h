@@ -1,9 +1,64 @@
-/* What poold does on request: every change validated, made durable, then applied. */
+/*
+ * The engine's interface: what poold does on request (every change
+ * validated, made durable, then applied), what it reports, and the events it
+ * sends. The control server and the daemon see the engine only through
+ * this header; the engine never calls either of them (doc/design.md, "Seams").
+ */
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
-#include "poold/poold.h"
+#include "core/dom.h"
+#include "core/pool.h"
+#include "core/topo.h"
+#include "util/error.h"
+
+struct engine;
+
+/* A pool's or the host's say on the share controller (poold.conf share_control, pool share=). */
+enum { SHARE_OFF = 0, SHARE_AUTO = 1 };
+
+/* What the engine tells the outside world. */
+enum engine_event_kind {
+	ENGINE_EV_DOMAIN_PLACED, /* dom: new, or moved to another pool (or held misplaced) */
+	ENGINE_EV_DOMAIN_GONE,   /* dom: destroyed (its record as it was last) */
+	ENGINE_EV_POOL_CHANGED,  /* pool_name, action: "created", "modified", "destroyed" */
+	ENGINE_EV_STATUS,        /* the counts of pools, domains or writes moved */
+};
+
+struct engine_event {
+	enum engine_event_kind kind;
+	const struct dom *dom;   /* DOMAIN_* */
+	const struct pool *pool; /* DOMAIN_PLACED: the pool it is in now (NULL: none) */
+	const char *pool_name;   /* POOL_CHANGED */
+	const char *action;      /* POOL_CHANGED */
+};
+
+/* Where events go; the pointers in an event are valid during the call only. */
+struct engine_sink {
+	void (*event)(void *arg, const struct engine *eng, const struct engine_event *ev);
+	void *arg;
+};
+
+/* The figures `status` reports. */
+struct engine_stats {
+	const char *backend;
+	size_t pools, domains;
+	uint64_t hv_writes, hv_reads;
+	bool ready;
+	int share_control; /* SHARE_* */
+	unsigned share_period_ms;
+	uint64_t share_periods, share_changes, share_pass_us;
+};
+
+/* The model, read-only, for listings; valid until the engine next runs. */
+const struct pool_table *engine_pools(const struct engine *eng);
+const struct topo *engine_topo(const struct engine *eng);
+/* The live domains, by ascending domid. */
+const struct dom *engine_doms(const struct engine *eng, size_t *n);
+void engine_stats(const struct engine *eng, struct engine_stats *out);
 
 /*
  * Every mutating call: validates (POOLD_E_* with a message naming the fix),
@@ -17,24 +72,24 @@
  * cap: % of one pCPU for the whole pool, 0 = none. share: SHARE_AUTO or
  * SHARE_OFF, the pool's own say on the share controller; < 0 = auto.
  */
-int engine_pool_create(struct poold *pd, const char *name, const struct pool_cpus_spec *spec,
+int engine_pool_create(struct engine *eng, const char *name, const struct pool_cpus_spec *spec,
                        unsigned cap, int share, struct perr *e);
 /* spec NULL keeps the cpus; cap < 0 keeps the cap; share < 0 keeps the setting. */
-int engine_pool_modify(struct poold *pd, const char *name, const struct pool_cpus_spec *spec,
+int engine_pool_modify(struct engine *eng, const char *name, const struct pool_cpus_spec *spec,
                        int cap, int share, struct perr *e);
 /* force moves members to pool0 first; without it a pool with members is refused. */
-int engine_pool_destroy(struct poold *pd, const char *name, bool force, struct perr *e);
+int engine_pool_destroy(struct engine *eng, const char *name, bool force, struct perr *e);
 
 /* Finds a live domain by name or by decimal domid. */
-int engine_domain_find(struct poold *pd, const char *ref, struct dom **out, struct perr *e);
-int engine_domain_migrate(struct poold *pd, const char *ref, const char *pool, struct perr *e);
+int engine_domain_find(struct engine *eng, const char *ref, struct dom **out, struct perr *e);
+int engine_domain_migrate(struct engine *eng, const char *ref, const char *pool, struct perr *e);
 /* weight/cap < 0 keep the current value. */
-int engine_domain_set(struct poold *pd, const char *ref, int weight, int cap, struct perr *e);
+int engine_domain_set(struct engine *eng, const char *ref, int weight, int cap, struct perr *e);
 
 /* The members of a pool (placed there), for listings. */
-size_t engine_pool_members(const struct poold *pd, uint32_t pool_id);
+size_t engine_pool_members(const struct engine *eng, uint32_t pool_id);
 /* The scheduler of the Xen cpupool that holds a pool's pCPUs. */
-enum sched_kind engine_pool_sched(const struct poold *pd, const struct pool *p);
+enum sched_kind engine_pool_sched(const struct engine *eng, const struct pool *p);
 
 /* Rescans domains and xenstore, places, and writes what differs. */
-int engine_reconcile(struct poold *pd, struct perr *e);
+int engine_reconcile(struct engine *eng, struct perr *e);

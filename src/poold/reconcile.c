@@ -8,14 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <systemd/sd-daemon.h>
 #include <time.h>
 
 #include "core/plan.h"
 #include "core/weight.h"
-#include "ctl/server.h"
 #include "hv/hv.h"
-#include "poold-protocol.h"
 #include "poold/engine.h"
 #include "poold/shares.h"
 #include "poold/state.h"
@@ -27,7 +24,7 @@
 
 /* What one reconcile pass found and did. */
 struct pass {
-	struct poold *pd;
+	struct engine *eng;
 	bool changed; /* a domain came, went, moved or changed: status update */
 	bool full;    /* re-read every domain, trusting nothing remembered */
 	bool keys;    /* re-read every pool key: a xenstore event came */
@@ -37,21 +34,21 @@ struct pass {
 	uint64_t writes;
 };
 
-int reconcile_save(struct poold *pd, struct perr *e)
+int reconcile_save(struct engine *eng, struct perr *e)
 {
-	struct dom *all = pd->doms;
-	size_t n = pd->ndoms;
+	struct dom *all = eng->doms;
+	size_t n = eng->ndoms;
 	int r;
 
 	/* Records not matched yet (no pass has listed the domains) must survive. */
-	if (pd->nsaved > 0) {
-		all = calloc(pd->ndoms + pd->nsaved, sizeof(*all));
+	if (eng->nsaved > 0) {
+		all = calloc(eng->ndoms + eng->nsaved, sizeof(*all));
 		if (all == NULL)
 			return perr_set(e, POOLD_E_STATE, "state file not written: out of memory");
-		if (pd->ndoms > 0)
-			memcpy(all, pd->doms, pd->ndoms * sizeof(*all));
-		for (size_t i = 0; i < pd->nsaved; i++) {
-			const struct state_dom *rec = &pd->saved[i];
+		if (eng->ndoms > 0)
+			memcpy(all, eng->doms, eng->ndoms * sizeof(*all));
+		for (size_t i = 0; i < eng->nsaved; i++) {
+			const struct state_dom *rec = &eng->saved[i];
 			struct dom *d = &all[n++];
 
 			memcpy(d->uuid, rec->uuid, sizeof(d->uuid));
@@ -63,41 +60,37 @@ int reconcile_save(struct poold *pd, struct perr *e)
 			d->cap = rec->cap;
 		}
 	}
-	r = state_save(pd->cfg.state_file, &pd->pools, all, n, e);
-	if (all != pd->doms)
+	r = state_save(eng->cfg.state_file, &eng->pools, all, n, e);
+	if (all != eng->doms)
 		free(all);
-	pd->state_dirty = r != 0;
+	eng->state_dirty = r != 0;
 	return r;
 }
 
-void reconcile_event(struct poold *pd, const char *name, json_t *data)
+void reconcile_emit(struct engine *eng, const struct engine_event *ev)
 {
-	if (pd->ctl != NULL && data != NULL)
-		ctl_server_event(pd->ctl, name, data);
-	else
-		json_decref(data);
+	if (eng->sink.event != NULL)
+		eng->sink.event(eng->sink.arg, eng, ev);
 }
 
-void reconcile_status(struct poold *pd)
+void reconcile_status(struct engine *eng)
 {
-	if (!pd->ready)
-		return;
-	sd_notifyf(0, "STATUS=%zu pools, %zu domains, %" PRIu64 " hypervisor writes", pd->pools.n,
-	           pd->ndoms, pd->hv_writes);
+	if (eng->ready)
+		reconcile_emit(eng, &(struct engine_event){.kind = ENGINE_EV_STATUS});
 }
 
-void reconcile_clear(struct poold *pd)
+void reconcile_clear(struct engine *eng)
 {
-	for (size_t i = 0; pd->xs != NULL && i < pd->ndoms; i++)
-		xsw_unwatch_domain(pd->xs, pd->doms[i].domid);
-	free(pd->doms);
-	pd->doms = NULL;
-	free(pd->applied);
-	pd->applied = NULL;
-	pd->ndoms = pd->adoms = 0;
-	free(pd->saved);
-	pd->saved = NULL;
-	pd->nsaved = 0;
+	for (size_t i = 0; eng->xs != NULL && i < eng->ndoms; i++)
+		xsw_unwatch_domain(eng->xs, eng->doms[i].domid);
+	free(eng->doms);
+	eng->doms = NULL;
+	free(eng->applied);
+	eng->applied = NULL;
+	eng->ndoms = eng->adoms = 0;
+	free(eng->saved);
+	eng->saved = NULL;
+	eng->nsaved = 0;
 }
 
 /*
@@ -114,7 +107,7 @@ static void pass_fail(struct pass *ps, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (strcmp(msg, ps->pd->last_error) == 0)
+	if (strcmp(msg, ps->eng->last_error) == 0)
 		log_debug("still: %s", msg);
 	else
 		log_warnx("%s", msg);
@@ -128,7 +121,7 @@ static void pass_fail(struct pass *ps, int code, const char *fmt, ...)
  * Returns the scheduler of a cpupool, asking the hypervisor only the first
  * time after a full verify: a controller period then costs one listing.
  */
-static enum sched_kind pass_sched(struct poold *pd, struct poold_sched_cache *c, uint32_t cpupool)
+static enum sched_kind pass_sched(struct engine *eng, struct poold_sched_cache *c, uint32_t cpupool)
 {
 	enum sched_kind k = SCHED_UNKNOWN;
 	int r;
@@ -136,7 +129,7 @@ static enum sched_kind pass_sched(struct poold *pd, struct poold_sched_cache *c,
 	for (unsigned i = 0; i < c->n; i++)
 		if (c->cpupool[i] == cpupool)
 			return c->kind[i];
-	r = pd->hv->ops->cpupool_sched(pd->hv, cpupool, &k);
+	r = eng->hv->ops->cpupool_sched(eng->hv, cpupool, &k);
 	if (r < 0) {
 		log_warnx("cannot read the scheduler of cpupool %" PRIu32 ": %s", cpupool,
 		          strerror(-r));
@@ -149,18 +142,8 @@ static enum sched_kind pass_sched(struct poold *pd, struct poold_sched_cache *c,
 	return k;
 }
 
-/* Builds the data of a domain-placed event. */
-static json_t *dom_placed_json(const struct poold *pd, const struct dom *d)
-{
-	const struct pool *p = pool_find_id(&pd->pools, d->pool_id);
-
-	return json_pack("{s:I, s:s, s:s, s:b, s:s}", "domid", (json_int_t)d->domid, "name",
-	                 d->name, "pool", p != NULL ? p->name : "", "misplaced", d->misplaced,
-	                 "wanted", d->want);
-}
-
 /* Sets up a domain seen for the first time: its record, or what libxl gave it. */
-static void dom_new(struct poold *pd, struct dom *d, const struct hv_dominfo *info,
+static void dom_new(struct engine *eng, struct dom *d, const struct hv_dominfo *info,
                     enum sched_kind kind)
 {
 	const struct state_dom *rec = NULL;
@@ -176,11 +159,11 @@ static void dom_new(struct poold *pd, struct dom *d, const struct hv_dominfo *in
 	d->shutdown = info->shutdown;
 	d->sched = kind;
 	d->pool_id = POOL0_ID;
-	if (pd->xs != NULL && xsw_read_name(pd->xs, d->domid, d->name, sizeof(d->name)) < 0)
+	if (eng->xs != NULL && xsw_read_name(eng->xs, d->domid, d->name, sizeof(d->name)) < 0)
 		d->name[0] = '\0';
-	for (size_t i = 0; i < pd->nsaved; i++)
-		if (memcmp(pd->saved[i].uuid, d->uuid, sizeof(d->uuid)) == 0)
-			rec = &pd->saved[i];
+	for (size_t i = 0; i < eng->nsaved; i++)
+		if (memcmp(eng->saved[i].uuid, d->uuid, sizeof(d->uuid)) == 0)
+			rec = &eng->saved[i];
 	if (rec != NULL) {
 		memcpy(d->want, rec->want, sizeof(d->want));
 		memcpy(d->key_seen, rec->key_seen, sizeof(d->key_seen));
@@ -192,35 +175,34 @@ static void dom_new(struct poold *pd, struct dom *d, const struct hv_dominfo *in
 		/* libxl set these from the domain's config: keep the admin's choice. */
 		d->weight = DOM_WEIGHT_DEFAULT;
 		if (kind == SCHED_CREDIT || kind == SCHED_CREDIT2) {
-			r = pd->hv->ops->get_sched(pd->hv, d->domid, kind, &w, &c);
+			r = eng->hv->ops->get_sched(eng->hv, d->domid, kind, &w, &c);
 			if (r == 0 && w >= DOM_WEIGHT_MIN && w <= DOM_WEIGHT_MAX) {
 				d->weight = w;
 				d->cap = c;
 			}
 		}
 	}
-	if (pd->xs != NULL && xsw_watch_domain(pd->xs, d->domid) < 0)
+	if (eng->xs != NULL && xsw_watch_domain(eng->xs, d->domid) < 0)
 		log_warn("domain %" PRIu32 ": cannot watch its pool key", d->domid);
 	log_info("domain %" PRIu32 " (%s) appeared, %u vCPUs, %s", d->domid, d->name, d->nr_vcpus,
 	         sched_kind_name(kind));
 }
 
 /* Tells subscribers a domain is gone and stops watching it. */
-static void dom_gone(struct poold *pd, const struct dom *d)
+static void dom_gone(struct engine *eng, const struct dom *d)
 {
 	log_info("domain %" PRIu32 " (%s) is gone", d->domid, d->name);
-	if (pd->xs != NULL)
-		xsw_unwatch_domain(pd->xs, d->domid);
-	reconcile_event(pd, POOLD_EV_DOMAIN_GONE,
-	                json_pack("{s:I, s:s}", "domid", (json_int_t)d->domid, "name", d->name));
+	if (eng->xs != NULL)
+		xsw_unwatch_domain(eng->xs, d->domid);
+	reconcile_emit(eng, &(struct engine_event){.kind = ENGINE_EV_DOMAIN_GONE, .dom = d});
 }
 
 /*
- * Merges the hypervisor's list into pd->doms: keeps known domains (same domid
+ * Merges the hypervisor's list into eng->doms: keeps known domains (same domid
  * and uuid, since domids are reused), adds new ones, drops gone and dying
  * ones. New domains are marked in fresh[].
  */
-static int pass_merge(struct poold *pd, struct pass *ps, struct poold_sched_cache *sc,
+static int pass_merge(struct engine *eng, struct pass *ps, struct poold_sched_cache *sc,
                       const struct hv_dominfo *info, size_t n, bool **fresh)
 {
 	struct dom_applied *na;
@@ -239,52 +221,53 @@ static int pass_merge(struct poold *pd, struct pass *ps, struct poold_sched_cach
 	for (size_t i = 0; i < n; i++) {
 		enum sched_kind kind;
 
-		while (o < pd->ndoms && pd->doms[o].domid < info[i].domid) {
-			dom_gone(pd, &pd->doms[o++]);
+		while (o < eng->ndoms && eng->doms[o].domid < info[i].domid) {
+			dom_gone(eng, &eng->doms[o++]);
 			ps->changed = true;
 		}
 		if (info[i].dying)
 			continue;
-		kind = pass_sched(pd, sc, info[i].cpupool);
-		if (o < pd->ndoms && pd->doms[o].domid == info[i].domid &&
-		    memcmp(pd->doms[o].uuid, info[i].uuid, 16) == 0) {
-			if (pd->applied != NULL)
-				na[k] = pd->applied[o];
-			nd[k] = pd->doms[o++];
+		kind = pass_sched(eng, sc, info[i].cpupool);
+		if (o < eng->ndoms && eng->doms[o].domid == info[i].domid &&
+		    memcmp(eng->doms[o].uuid, info[i].uuid, 16) == 0) {
+			if (eng->applied != NULL)
+				na[k] = eng->applied[o];
+			nd[k] = eng->doms[o++];
 			nd[k].nr_vcpus = info[i].nr_vcpus;
 			nd[k].shutdown = info[i].shutdown;
 			nd[k].cpu_ns = info[i].cpu_time;
 			nd[k].sched = kind;
-			if (nd[k].name[0] == '\0' && pd->xs != NULL &&
-			    xsw_read_name(pd->xs, nd[k].domid, nd[k].name, sizeof(nd[k].name)) == 0)
-				pd->state_dirty = true;
+			if (nd[k].name[0] == '\0' && eng->xs != NULL &&
+			    xsw_read_name(eng->xs, nd[k].domid, nd[k].name, sizeof(nd[k].name)) ==
+			        0)
+				eng->state_dirty = true;
 		} else {
-			if (o < pd->ndoms && pd->doms[o].domid == info[i].domid)
-				dom_gone(pd, &pd->doms[o++]);
-			dom_new(pd, &nd[k], &info[i], kind);
+			if (o < eng->ndoms && eng->doms[o].domid == info[i].domid)
+				dom_gone(eng, &eng->doms[o++]);
+			dom_new(eng, &nd[k], &info[i], kind);
 			(*fresh)[k] = true;
 			ps->changed = true;
-			pd->state_dirty = true;
+			eng->state_dirty = true;
 		}
 		k++;
 	}
-	while (o < pd->ndoms) {
-		dom_gone(pd, &pd->doms[o++]);
+	while (o < eng->ndoms) {
+		dom_gone(eng, &eng->doms[o++]);
 		ps->changed = true;
 	}
 	/* Gone domains or dropped records change what the state file should say. */
-	if (ps->changed || pd->nsaved > 0)
-		pd->state_dirty = true;
-	free(pd->doms);
-	pd->doms = nd;
-	free(pd->applied);
-	pd->applied = na;
-	pd->ndoms = k;
-	pd->adoms = n + 1;
+	if (ps->changed || eng->nsaved > 0)
+		eng->state_dirty = true;
+	free(eng->doms);
+	eng->doms = nd;
+	free(eng->applied);
+	eng->applied = na;
+	eng->ndoms = k;
+	eng->adoms = n + 1;
 	/* Records of domains not alive at start are dropped (DESIGN.md §6). */
-	free(pd->saved);
-	pd->saved = NULL;
-	pd->nsaved = 0;
+	free(eng->saved);
+	eng->saved = NULL;
+	eng->nsaved = 0;
 	return 0;
 }
 
@@ -293,7 +276,8 @@ static int pass_merge(struct poold *pd, struct pass *ps, struct poold_sched_cach
  * key's watch fired) and places it; events when it moved. Keys change only
  * with a xenstore event, so other keys are placed from what was read.
  */
-static void pass_place(struct poold *pd, struct pass *ps, struct dom *d, bool fresh, bool read_key)
+static void pass_place(struct engine *eng, struct pass *ps, struct dom *d, bool fresh,
+                       bool read_key)
 {
 	/* Longer than a pool name, so that a too-long key shows up as misplaced (dom.c). */
 	char key[4 * POOL_NAME_MAX];
@@ -305,10 +289,10 @@ static void pass_place(struct poold *pd, struct pass *ps, struct dom *d, bool fr
 	 * writable by the guest) is ignored, so that a guest can never move
 	 * itself; an unreadable one changes nothing either.
 	 */
-	if (pd->xs != NULL && xsw_key_changed(pd->xs, d->domid))
+	if (eng->xs != NULL && xsw_key_changed(eng->xs, d->domid))
 		read_key = true;
-	if (d->domid != 0 && pd->xs != NULL && (read_key || fresh)) {
-		r = xsw_read_pool_key(pd->xs, d->domid, key, sizeof(key), &trusted);
+	if (d->domid != 0 && eng->xs != NULL && (read_key || fresh)) {
+		r = xsw_read_pool_key(eng->xs, d->domid, key, sizeof(key), &trusted);
 		if (r == 0 && !trusted) {
 			if (strncmp(key, d->key_ignored, sizeof(d->key_ignored) - 1) != 0) {
 				snprintf(d->key_ignored, sizeof(d->key_ignored), "%.64s", key);
@@ -325,11 +309,11 @@ static void pass_place(struct poold *pd, struct pass *ps, struct dom *d, bool fr
 		} else if (dom_take_key(d, r == 0 ? key : NULL)) {
 			log_info("domain %" PRIu32 " (%s): pool key says \"%s\"", d->domid, d->name,
 			         d->want);
-			pd->state_dirty = true;
+			eng->state_dirty = true;
 		}
 	}
-	if (dom_place(d, &pd->pools, pd->cfg.default_pool) || fresh) {
-		const struct pool *p = pool_find_id(&pd->pools, d->pool_id);
+	if (dom_place(d, &eng->pools, eng->cfg.default_pool) || fresh) {
+		const struct pool *p = pool_find_id(&eng->pools, d->pool_id);
 
 		if (d->misplaced)
 			log_notice("domain %" PRIu32 " (%s) wants pool %s, which does not exist: "
@@ -338,7 +322,8 @@ static void pass_place(struct poold *pd, struct pass *ps, struct dom *d, bool fr
 		else
 			log_info("domain %" PRIu32 " (%s) placed in %s", d->domid, d->name,
 			         p != NULL ? p->name : "?");
-		reconcile_event(pd, POOLD_EV_DOMAIN_PLACED, dom_placed_json(pd, d));
+		reconcile_emit(eng, &(struct engine_event){
+		                        .kind = ENGINE_EV_DOMAIN_PLACED, .dom = d, .pool = p});
 		ps->changed = true;
 	}
 }
@@ -350,18 +335,18 @@ static bool dom_died(int r)
 }
 
 /* Makes one op; on failure says which domain, vCPU and cpus. Returns the hv result. */
-static int pass_apply(struct poold *pd, struct pass *ps, const struct dom *d,
+static int pass_apply(struct engine *eng, struct pass *ps, const struct dom *d,
                       const struct plan_op *op)
 {
 	char cpus[CPUMAP_TEXT_MAX];
 	int r;
 
 	if (op->kind == PLAN_SET_AFFINITY)
-		r = pd->hv->ops->set_affinity(pd->hv, op->domid, op->vcpu, &op->cpus);
+		r = eng->hv->ops->set_affinity(eng->hv, op->domid, op->vcpu, &op->cpus);
 	else
-		r = pd->hv->ops->set_sched(pd->hv, op->domid, op->sched, op->weight, op->cap);
+		r = eng->hv->ops->set_sched(eng->hv, op->domid, op->sched, op->weight, op->cap);
 	if (r == 0) {
-		pd->hv_writes++;
+		eng->hv_writes++;
 		ps->writes++;
 		return 0;
 	}
@@ -405,10 +390,10 @@ static bool applied_same(const struct dom_applied *a, const struct dom *d,
  * stays costs one write for a new weight or cap. Drift made behind poold's
  * back is found by the next full verify.
  */
-static void pass_dom(struct poold *pd, struct pass *ps, struct dom *d,
+static void pass_dom(struct engine *eng, struct pass *ps, struct dom *d,
                      const struct sched_params *sp, struct dom_applied *ap)
 {
-	const struct pool *p = pool_find_id(&pd->pools, d->pool_id);
+	const struct pool *p = pool_find_id(&eng->pools, d->pool_id);
 	struct dom_desired want = {.domid = d->domid, .sched = *sp, .kind = d->sched};
 	struct dom_actual act = {.domid = d->domid, .nr_vcpus = d->nr_vcpus};
 	struct cpumap eff;
@@ -421,10 +406,10 @@ static void pass_dom(struct poold *pd, struct pass *ps, struct dom *d,
 	}
 	if (p == NULL || cpumap_empty(&p->cpus)) {
 		/* A pool whose pCPUs all went offline: its members run in pool0. */
-		p = &pd->pools.pools[0];
+		p = &eng->pools.pools[0];
 	}
 	want.cpus = p->cpus;
-	cpumap_and(&eff, &p->cpus, &pd->pools.online);
+	cpumap_and(&eff, &p->cpus, &eng->pools.online);
 	if (!ps->full && applied_same(ap, d, &eff, sp))
 		return;
 	if (!ps->full && sp->write && applied_pinned(ap, d, &eff)) {
@@ -439,7 +424,7 @@ static void pass_dom(struct poold *pd, struct pass *ps, struct dom *d,
 		                     .cap = sp->cap};
 
 		ap->valid = false;
-		r = pass_apply(pd, ps, d, &op);
+		r = pass_apply(eng, ps, d, &op);
 		if (r == 0) {
 			ap->valid = true;
 			ap->sched = *sp;
@@ -457,16 +442,16 @@ static void pass_dom(struct poold *pd, struct pass *ps, struct dom *d,
 		return;
 	}
 	for (unsigned v = 0; v < d->nr_vcpus && r == 0; v++) {
-		r = pd->hv->ops->get_affinity(pd->hv, d->domid, v, &act.hard[v]);
-		pd->hv_reads++;
+		r = eng->hv->ops->get_affinity(eng->hv, d->domid, v, &act.hard[v]);
+		eng->hv_reads++;
 		if (r < 0 && !dom_died(r))
 			pass_fail(ps, POOLD_E_HYPERVISOR,
 			          "domain %" PRIu32 " (%s) vCPU %u: reading affinity failed: %s",
 			          d->domid, d->name, v, strerror(-r));
 	}
 	if (r == 0 && sp->write && (d->sched == SCHED_CREDIT || d->sched == SCHED_CREDIT2)) {
-		r = pd->hv->ops->get_sched(pd->hv, d->domid, d->sched, &act.weight, &act.cap);
-		pd->hv_reads++;
+		r = eng->hv->ops->get_sched(eng->hv, d->domid, d->sched, &act.weight, &act.cap);
+		eng->hv_reads++;
 		if (r == 0)
 			act.sched_known = true;
 		else if (!dom_died(r))
@@ -475,15 +460,15 @@ static void pass_dom(struct poold *pd, struct pass *ps, struct dom *d,
 			          d->name, sched_kind_name(d->sched), strerror(-r));
 	}
 	if (r == 0) {
-		plan_reset(&pd->plan);
-		r = plan_diff(&pd->plan, &want, &act, &pd->pools.online);
+		plan_reset(&eng->plan);
+		r = plan_diff(&eng->plan, &want, &act, &eng->pools.online);
 		if (r < 0)
 			pass_fail(ps, r, "domain %" PRIu32 ": planning failed: %s", d->domid,
 			          strerror(-r));
 	}
 	/* After a failed op the domain waits for the next pass; others go on. */
-	for (size_t i = 0; r == 0 && i < pd->plan.n; i++)
-		r = pass_apply(pd, ps, d, &pd->plan.ops[i]);
+	for (size_t i = 0; r == 0 && i < eng->plan.n; i++)
+		r = pass_apply(eng, ps, d, &eng->plan.ops[i]);
 	if (dom_died(r))
 		log_debug("domain %" PRIu32 " died while being reconciled", d->domid);
 	if (r == 0) {
@@ -493,24 +478,24 @@ static void pass_dom(struct poold *pd, struct pass *ps, struct dom *d,
 		                           .cpus = eff,
 		                           .sched = *sp};
 	}
-	plan_reset(&pd->plan);
+	plan_reset(&eng->plan);
 	free(act.hard);
 }
 
 /* Logs a failed pass once per distinct message and schedules a retry. */
-static void pass_report(struct poold *pd, const struct pass *ps)
+static void pass_report(struct engine *eng, const struct pass *ps)
 {
 	static const struct timeval retry = {RECONCILE_RETRY_SEC, 0};
 
 	if (ps->err == 0) {
-		pd->last_error[0] = '\0';
+		eng->last_error[0] = '\0';
 		return;
 	}
 	/* After an error nothing remembered is sure: the next pass reads everything. */
-	pd->verify_all = true;
-	snprintf(pd->last_error, sizeof(pd->last_error), "%s", ps->e->msg);
-	if (pd->retry != NULL && !event_pending(pd->retry, EV_TIMEOUT, NULL))
-		event_add(pd->retry, &retry);
+	eng->verify_all = true;
+	snprintf(eng->last_error, sizeof(eng->last_error), "%s", ps->e->msg);
+	if (eng->retry != NULL && !event_pending(eng->retry, EV_TIMEOUT, NULL))
+		event_add(eng->retry, &retry);
 }
 
 /* Returns a monotonic clock reading in us, for the pass's debug line. */
@@ -522,11 +507,11 @@ static uint64_t pass_clock(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-int engine_reconcile(struct poold *pd, struct perr *e)
+int engine_reconcile(struct engine *eng, struct perr *e)
 {
 	struct perr local;
-	struct pass ps = {.pd = pd, .e = e != NULL ? e : &local};
-	struct poold_sched_cache *sc = &pd->sched_cache;
+	struct pass ps = {.eng = eng, .e = e != NULL ? e : &local};
+	struct poold_sched_cache *sc = &eng->sched_cache;
 	struct sched_params *sp = NULL;
 	struct hv_dominfo *info = NULL;
 	uint64_t t0 = pass_clock(), now_ns = 0, periods;
@@ -534,68 +519,68 @@ int engine_reconcile(struct poold *pd, struct perr *e)
 	size_t n = 0;
 	int r;
 
-	ps.full = pd->verify_all || pd->cfg.verify_interval <= 0;
-	ps.keys = ps.full || pd->keys_stale;
-	pd->verify_all = pd->keys_stale = false;
+	ps.full = eng->verify_all || eng->cfg.verify_interval <= 0;
+	ps.keys = ps.full || eng->keys_stale;
+	eng->verify_all = eng->keys_stale = false;
 	if (ps.full)
 		sc->n = 0;
-	period = pd->share_due;
-	pd->share_due = false;
+	period = eng->share_due;
+	eng->share_due = false;
 
-	r = pd->hv->ops->list_domains(pd->hv, &info, &n, &now_ns);
+	r = eng->hv->ops->list_domains(eng->hv, &info, &n, &now_ns);
 	if (r < 0) {
 		pass_fail(&ps, r, "listing domains failed: %s", strerror(-r));
-		pd->keys_stale |= ps.keys;
-		pass_report(pd, &ps);
+		eng->keys_stale |= ps.keys;
+		pass_report(eng, &ps);
 		return r;
 	}
-	r = pass_merge(pd, &ps, sc, info, n, &fresh);
+	r = pass_merge(eng, &ps, sc, info, n, &fresh);
 	free(info);
 	if (r < 0) {
-		pd->verify_all |= ps.full;
-		pd->keys_stale |= ps.keys;
+		eng->verify_all |= ps.full;
+		eng->keys_stale |= ps.keys;
 		return perr_set(ps.e, r, "out of memory");
 	}
-	pd->sched0 = pass_sched(pd, sc, 0);
+	eng->sched0 = pass_sched(eng, sc, 0);
 
-	for (size_t i = 0; i < pd->ndoms; i++)
-		pass_place(pd, &ps, &pd->doms[i], fresh[i], ps.keys);
+	for (size_t i = 0; i < eng->ndoms; i++)
+		pass_place(eng, &ps, &eng->doms[i], fresh[i], ps.keys);
 	free(fresh);
 
-	sp = calloc(pd->ndoms + 1, sizeof(*sp));
+	sp = calloc(eng->ndoms + 1, sizeof(*sp));
 	if (sp == NULL) {
 		/* The keys were read: only the verify is left to do. */
-		pd->verify_all |= ps.full;
+		eng->verify_all |= ps.full;
 		return perr_set(ps.e, -ENOMEM, "out of memory");
 	}
-	weight_compute(&pd->pools, pd->doms, pd->ndoms, sp);
-	periods = pd->share_periods;
-	shares_apply(pd, sp, now_ns, period);
-	period = pd->share_periods != periods;
-	for (size_t i = 0; i < pd->ndoms; i++) {
-		pd->doms[i].hv_weight = sp[i].write ? sp[i].weight : 0;
-		pd->doms[i].hv_cap = sp[i].write ? sp[i].cap : 0;
-		pass_dom(pd, &ps, &pd->doms[i], &sp[i], &pd->applied[i]);
+	weight_compute(&eng->pools, eng->doms, eng->ndoms, sp);
+	periods = eng->share_periods;
+	shares_apply(eng, sp, now_ns, period);
+	period = eng->share_periods != periods;
+	for (size_t i = 0; i < eng->ndoms; i++) {
+		eng->doms[i].hv_weight = sp[i].write ? sp[i].weight : 0;
+		eng->doms[i].hv_cap = sp[i].write ? sp[i].cap : 0;
+		pass_dom(eng, &ps, &eng->doms[i], &sp[i], &eng->applied[i]);
 	}
 	free(sp);
 
-	if (pd->state_dirty) {
+	if (eng->state_dirty) {
 		struct perr se;
 
-		if (reconcile_save(pd, &se) != 0)
+		if (reconcile_save(eng, &se) != 0)
 			log_warnx("domain records not saved (retried on the next change): %s",
 			          se.msg);
 	}
 	if (ps.changed)
-		reconcile_status(pd);
-	pass_report(pd, &ps);
+		reconcile_status(eng);
+	pass_report(eng, &ps);
 	t0 = pass_clock() - t0;
 	if (period)
-		pd->share_pass_us = t0;
+		eng->share_pass_us = t0;
 	log_debug("rescan%s: %zu domains, %zu read back, %" PRIu64 " writes, %" PRIu64 " us",
 	          ps.full  ? " (full verify)"
 	          : period ? " (share period)"
 	                   : "",
-	          pd->ndoms, ps.verified, ps.writes, t0);
+	          eng->ndoms, ps.verified, ps.writes, t0);
 	return ps.err;
 }

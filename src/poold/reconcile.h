@@ -3,16 +3,16 @@
 
 #include <jansson.h>
 
-#include "poold/poold.h"
+#include "poold/engine-int.h"
 
 /* Writes the pools and domain records durably; POOLD_E_STATE on failure. */
-int reconcile_save(struct poold *pd, struct perr *e);
+int reconcile_save(struct engine *eng, struct perr *e);
 
-/* Sends an event to subscribers (if the control socket is up); takes data. */
-void reconcile_event(struct poold *pd, const char *name, json_t *data);
+/* Hands an event to the engine's sink (the daemon wires it to subscribers and systemd). */
+void reconcile_emit(struct engine *eng, const struct engine_event *ev);
 
-/* Tells systemd what poold manages now, once it is ready. */
-void reconcile_status(struct poold *pd);
+/* Says the counts moved, once poold is ready (systemd's STATUS=). */
+void reconcile_status(struct engine *eng);
 
 /* Forgets every domain: unwatches them and frees the arrays (shutdown). */
-void reconcile_clear(struct poold *pd);
+void reconcile_clear(struct engine *eng);

@@ -8,9 +8,9 @@
 #include "core/share.h"
 #include "util/log.h"
 
-bool shares_enabled(const struct poold *pd, const struct pool *p)
+bool shares_enabled(const struct engine *eng, const struct pool *p)
 {
-	return pd->cfg.share_control == SHARE_AUTO && !p->share_off;
+	return eng->cfg.share_control == SHARE_AUTO && !p->share_off;
 }
 
 /* The % of one pCPU a domain used between its last sample and now; < 0 = unknown. */
@@ -32,15 +32,15 @@ static void sample(struct dom *d, uint64_t now_ns)
 }
 
 /* The pool a domain's caps are decided in, or NULL if the controller has no say. */
-static struct pool *dom_share_pool(struct poold *pd, const struct dom *d,
+static struct pool *dom_share_pool(struct engine *eng, const struct dom *d,
                                    const struct sched_params *sp)
 {
 	struct pool *p;
 
 	if (d->shutdown || !sp->write)
 		return NULL;
-	p = pool_find_id(&pd->pools, d->pool_id);
-	if (p == NULL || cpumap_empty(&p->cpus) || !shares_enabled(pd, p))
+	p = pool_find_id(&eng->pools, d->pool_id);
+	if (p == NULL || cpumap_empty(&p->cpus) || !shares_enabled(eng, p))
 		return NULL;
 	return p;
 }
@@ -67,7 +67,7 @@ static void member_fill(struct share_member *m, const struct dom *d, const struc
 }
 
 /* Runs the controller (period) or checks its caps still apply (between periods) in one pool. */
-static size_t pool_apply(struct poold *pd, struct pool *p, struct share_member *m, size_t n,
+static size_t pool_apply(struct engine *eng, struct pool *p, struct share_member *m, size_t n,
                          const struct share_tuning *t, bool period)
 {
 	unsigned ncpus = cpumap_count(&p->cpus);
@@ -82,11 +82,11 @@ static size_t pool_apply(struct poold *pd, struct pool *p, struct share_member *
 	return 0;
 }
 
-size_t shares_apply(struct poold *pd, struct sched_params *sp, uint64_t now_ns, bool period)
+size_t shares_apply(struct engine *eng, struct sched_params *sp, uint64_t now_ns, bool period)
 {
-	struct share_member *m = calloc(pd->ndoms + 1, sizeof(*m));
-	size_t *idx = calloc(pd->ndoms + 1, sizeof(*idx));
-	size_t *start = calloc(pd->pools.n + 1, sizeof(*start));
+	struct share_member *m = calloc(eng->ndoms + 1, sizeof(*m));
+	size_t *idx = calloc(eng->ndoms + 1, sizeof(*idx));
+	size_t *start = calloc(eng->pools.n + 1, sizeof(*start));
 	size_t changed = 0, k = 0;
 	struct share_tuning t;
 
@@ -97,20 +97,20 @@ size_t shares_apply(struct poold *pd, struct sched_params *sp, uint64_t now_ns, 
 	}
 	share_tuning_default(&t);
 	/* No time passed (a clock that only moves on request, as xensim's can): nothing to see. */
-	if (period && now_ns <= pd->share_now)
+	if (period && now_ns <= eng->share_now)
 		period = false;
 	/* Members grouped by pool, in table order: a counting sort of the domains. */
-	for (size_t i = 0; i < pd->ndoms; i++) {
-		struct pool *p = dom_share_pool(pd, &pd->doms[i], &sp[i]);
+	for (size_t i = 0; i < eng->ndoms; i++) {
+		struct pool *p = dom_share_pool(eng, &eng->doms[i], &sp[i]);
 
 		if (p != NULL)
-			start[p - pd->pools.pools + 1]++;
+			start[p - eng->pools.pools + 1]++;
 	}
-	for (size_t j = 0; j < pd->pools.n; j++)
+	for (size_t j = 0; j < eng->pools.n; j++)
 		start[j + 1] += start[j];
-	for (size_t i = 0; i < pd->ndoms; i++) {
-		struct dom *d = &pd->doms[i];
-		struct pool *p = dom_share_pool(pd, d, &sp[i]);
+	for (size_t i = 0; i < eng->ndoms; i++) {
+		struct dom *d = &eng->doms[i];
+		struct pool *p = dom_share_pool(eng, d, &sp[i]);
 		double use = -1;
 
 		if (period) {
@@ -130,23 +130,23 @@ size_t shares_apply(struct poold *pd, struct sched_params *sp, uint64_t now_ns, 
 			d->entitled = -1;
 			continue;
 		}
-		k = start[p - pd->pools.pools]++;
+		k = start[p - eng->pools.pools]++;
 		idx[k] = i;
 		member_fill(&m[k], d, p, &sp[i], use);
 	}
 	/* start[j] now ends pool j's members; each pool's run is [end of j-1, end of j). */
 	k = 0;
-	for (size_t j = 0; j < pd->pools.n; j++) {
-		struct pool *p = &pd->pools.pools[j];
+	for (size_t j = 0; j < eng->pools.n; j++) {
+		struct pool *p = &eng->pools.pools[j];
 		size_t n = start[j] - k;
 
-		if (!shares_enabled(pd, p) || cpumap_empty(&p->cpus)) {
+		if (!shares_enabled(eng, p) || cpumap_empty(&p->cpus)) {
 			memset(&p->share, 0, sizeof(p->share));
 			continue;
 		}
-		changed += pool_apply(pd, p, &m[k], n, &t, period);
+		changed += pool_apply(eng, p, &m[k], n, &t, period);
 		for (size_t q = k; q < start[j]; q++) {
-			struct dom *d = &pd->doms[idx[q]];
+			struct dom *d = &eng->doms[idx[q]];
 			unsigned user = cap_effective(d->cap, d->nr_vcpus, cpumap_count(&p->cpus));
 			unsigned cap = m[q].cap;
 
@@ -170,9 +170,9 @@ size_t shares_apply(struct poold *pd, struct sched_params *sp, uint64_t now_ns, 
 		k = start[j];
 	}
 	if (period) {
-		pd->share_now = now_ns;
-		pd->share_periods++;
-		pd->share_changes += changed;
+		eng->share_now = now_ns;
+		eng->share_periods++;
+		eng->share_changes += changed;
 	}
 out:
 	free(m);

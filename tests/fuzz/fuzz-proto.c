@@ -13,16 +13,16 @@
 /* Runs one input as a request line; every reply must encode as exactly one line. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct poold pd;
+	static struct engine eng;
 	static struct topo topo;
 	unsigned out;
 	json_t *reply;
 	size_t len;
 	char *buf;
 
-	fake_poold_init(&pd, &topo);
+	fake_poold_init(&eng, &topo);
 	log_init("fuzz-proto", LOG_LEVEL_ERR);
-	reply = ctl_handle_line(&pd, (const char *)data, size, &out);
+	reply = ctl_handle_line(&eng, (const char *)data, size, &out);
 	if (reply == NULL)
 		abort();
 	buf = ctl_encode(reply, &len);
@@ -33,6 +33,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	free(buf);
 	json_decref(reply);
-	fake_poold_fini(&pd);
+	fake_poold_fini(&eng);
 	return 0;
 }

@@ -33,12 +33,12 @@ static void add_pool(struct pool_table *t, uint32_t id, const char *name, const 
 		t->next_id = id + 1;
 }
 
-static void add_dom(struct poold *pd, uint32_t domid, const char *name, uint32_t pool)
+static void add_dom(struct engine *eng, uint32_t domid, const char *name, uint32_t pool)
 {
 	struct dom *d;
 
-	pd->doms = realloc(pd->doms, (pd->ndoms + 1) * sizeof(*pd->doms));
-	d = &pd->doms[pd->ndoms++];
+	eng->doms = realloc(eng->doms, (eng->ndoms + 1) * sizeof(*eng->doms));
+	d = &eng->doms[eng->ndoms++];
 	memset(d, 0, sizeof(*d));
 	d->domid = domid;
 	snprintf(d->name, sizeof(d->name), "%s", name);
@@ -48,37 +48,36 @@ static void add_dom(struct poold *pd, uint32_t domid, const char *name, uint32_t
 	d->hv_weight = DOM_WEIGHT_DEFAULT;
 }
 
-void fake_poold_init(struct poold *pd, struct topo *topo)
+void fake_poold_init(struct engine *eng, struct topo *topo)
 {
-	memset(pd, 0, sizeof(*pd));
+	memset(eng, 0, sizeof(*eng));
 	memset(topo, 0, sizeof(*topo));
 	memset(&fake, 0, sizeof(fake));
 	topo->nr_cpus = 16;
 	for (unsigned i = 0; i < 16; i++)
 		topo->cpu[i].online = true;
-	pd->topo = topo;
-	pd->cfg.hv_backend = "sim";
-	add_pool(&pd->pools, 0, "pool0", "0-7", 16);
-	add_pool(&pd->pools, 1, "pool1", "8-11", 16);
-	add_pool(&pd->pools, 2, "pool2", "12-15", 16);
-	add_dom(pd, 0, "Domain-0", 0);
-	add_dom(pd, 1, "web1", 1);
-	add_dom(pd, 2, "db", 0);
-	pd->doms[2].misplaced = true;
-	snprintf(pd->doms[2].want, sizeof(pd->doms[2].want), "pool9");
-	pd->hv_writes = 42;
-	pd->hv_reads = 4242;
+	eng->topo = topo;
+	add_pool(&eng->pools, 0, "pool0", "0-7", 16);
+	add_pool(&eng->pools, 1, "pool1", "8-11", 16);
+	add_pool(&eng->pools, 2, "pool2", "12-15", 16);
+	add_dom(eng, 0, "Domain-0", 0);
+	add_dom(eng, 1, "web1", 1);
+	add_dom(eng, 2, "db", 0);
+	eng->doms[2].misplaced = true;
+	snprintf(eng->doms[2].want, sizeof(eng->doms[2].want), "pool9");
+	eng->hv_writes = 42;
+	eng->hv_reads = 4242;
 }
 
-void fake_poold_fini(struct poold *pd)
+void fake_poold_fini(struct engine *eng)
 {
-	free(pd->pools.pools);
-	free(pd->doms);
-	pd->pools.pools = NULL;
-	pd->doms = NULL;
+	free(eng->pools.pools);
+	free(eng->doms);
+	eng->pools.pools = NULL;
+	eng->doms = NULL;
 }
 
-int engine_pool_create(struct poold *pd, const char *name, const struct pool_cpus_spec *spec,
+int engine_pool_create(struct engine *eng, const char *name, const struct pool_cpus_spec *spec,
                        unsigned cap, int share, struct perr *e)
 {
 	char cpus[CPUMAP_TEXT_MAX];
@@ -97,13 +96,13 @@ int engine_pool_create(struct poold *pd, const char *name, const struct pool_cpu
 			cpumap_set(&m, 4 + i);
 	}
 	cpumap_format(&m, cpus, sizeof(cpus));
-	add_pool(&pd->pools, pd->pools.next_id, name, cpus, pd->topo->nr_cpus);
-	pd->pools.pools[pd->pools.n - 1].cap = cap;
-	pd->pools.pools[pd->pools.n - 1].share_off = share == SHARE_OFF;
+	add_pool(&eng->pools, eng->pools.next_id, name, cpus, eng->topo->nr_cpus);
+	eng->pools.pools[eng->pools.n - 1].cap = cap;
+	eng->pools.pools[eng->pools.n - 1].share_off = share == SHARE_OFF;
 	return 0;
 }
 
-int engine_pool_modify(struct poold *pd, const char *name, const struct pool_cpus_spec *spec,
+int engine_pool_modify(struct engine *eng, const char *name, const struct pool_cpus_spec *spec,
                        int cap, int share, struct perr *e)
 {
 	struct pool *p;
@@ -116,7 +115,7 @@ int engine_pool_modify(struct poold *pd, const char *name, const struct pool_cpu
 	fake.share = share;
 	if (r != 0)
 		return r;
-	p = pool_find(&pd->pools, name);
+	p = pool_find(&eng->pools, name);
 	if (p == NULL)
 		return perr_set(e, POOLD_E_NOTFOUND, "no pool %s", name);
 	if (spec != NULL && !spec->by_count)
@@ -128,27 +127,27 @@ int engine_pool_modify(struct poold *pd, const char *name, const struct pool_cpu
 	return 0;
 }
 
-int engine_pool_destroy(struct poold *pd, const char *name, bool force, struct perr *e)
+int engine_pool_destroy(struct engine *eng, const char *name, bool force, struct perr *e)
 {
 	fake.force = force;
 	return record("pool_destroy", name, e);
 }
 
-int engine_domain_find(struct poold *pd, const char *ref, struct dom **out, struct perr *e)
+int engine_domain_find(struct engine *eng, const char *ref, struct dom **out, struct perr *e)
 {
 	char id[16];
 
-	for (size_t i = 0; i < pd->ndoms; i++) {
-		snprintf(id, sizeof(id), "%u", pd->doms[i].domid);
-		if (strcmp(pd->doms[i].name, ref) == 0 || strcmp(id, ref) == 0) {
-			*out = &pd->doms[i];
+	for (size_t i = 0; i < eng->ndoms; i++) {
+		snprintf(id, sizeof(id), "%u", eng->doms[i].domid);
+		if (strcmp(eng->doms[i].name, ref) == 0 || strcmp(id, ref) == 0) {
+			*out = &eng->doms[i];
 			return 0;
 		}
 	}
 	return perr_set(e, POOLD_E_NOTFOUND, "no domain %s", ref);
 }
 
-int engine_domain_migrate(struct poold *pd, const char *ref, const char *pool, struct perr *e)
+int engine_domain_migrate(struct engine *eng, const char *ref, const char *pool, struct perr *e)
 {
 	struct dom *d;
 	struct pool *p;
@@ -157,17 +156,17 @@ int engine_domain_migrate(struct poold *pd, const char *ref, const char *pool, s
 	snprintf(fake.pool, sizeof(fake.pool), "%s", pool);
 	if (r != 0)
 		return r;
-	r = engine_domain_find(pd, ref, &d, e);
+	r = engine_domain_find(eng, ref, &d, e);
 	if (r != 0)
 		return r;
-	p = pool_find(&pd->pools, pool);
+	p = pool_find(&eng->pools, pool);
 	if (p == NULL)
 		return perr_set(e, POOLD_E_NOTFOUND, "no pool %s", pool);
 	d->pool_id = p->id;
 	return 0;
 }
 
-int engine_domain_set(struct poold *pd, const char *ref, int weight, int cap, struct perr *e)
+int engine_domain_set(struct engine *eng, const char *ref, int weight, int cap, struct perr *e)
 {
 	struct dom *d;
 	int r = record("domain_set", ref, e);
@@ -176,7 +175,7 @@ int engine_domain_set(struct poold *pd, const char *ref, int weight, int cap, st
 	fake.cap = cap;
 	if (r != 0)
 		return r;
-	r = engine_domain_find(pd, ref, &d, e);
+	r = engine_domain_find(eng, ref, &d, e);
 	if (r != 0)
 		return r;
 	if (weight >= 0)
@@ -186,21 +185,48 @@ int engine_domain_set(struct poold *pd, const char *ref, int weight, int cap, st
 	return 0;
 }
 
-size_t engine_pool_members(const struct poold *pd, uint32_t pool_id)
+size_t engine_pool_members(const struct engine *eng, uint32_t pool_id)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < pd->ndoms; i++)
-		n += pd->doms[i].pool_id == pool_id;
+	for (size_t i = 0; i < eng->ndoms; i++)
+		n += eng->doms[i].pool_id == pool_id;
 	return n;
 }
 
-enum sched_kind engine_pool_sched(const struct poold *pd, const struct pool *p)
+enum sched_kind engine_pool_sched(const struct engine *eng, const struct pool *p)
 {
 	return p->id == 2 ? SCHED_CREDIT2 : SCHED_CREDIT;
 }
 
-int engine_reconcile(struct poold *pd, struct perr *e)
+int engine_reconcile(struct engine *eng, struct perr *e)
 {
 	return 0;
+}
+
+const struct pool_table *engine_pools(const struct engine *eng)
+{
+	return &eng->pools;
+}
+
+const struct topo *engine_topo(const struct engine *eng)
+{
+	return eng->topo;
+}
+
+const struct dom *engine_doms(const struct engine *eng, size_t *n)
+{
+	*n = eng->ndoms;
+	return eng->doms;
+}
+
+void engine_stats(const struct engine *eng, struct engine_stats *out)
+{
+	*out = (struct engine_stats){.backend = "sim",
+	                             .pools = eng->pools.n,
+	                             .domains = eng->ndoms,
+	                             .hv_writes = eng->hv_writes,
+	                             .hv_reads = eng->hv_reads,
+	                             .share_control = SHARE_AUTO,
+	                             .share_period_ms = 1000};
 }

@@ -4,7 +4,6 @@
 #include <stdbool.h>
 
 #include "poold/engine.h"
-#include "poold/poold.h"
 
 struct fake_engine {
 	int ret; /* what the next mutating call returns (its message below) */
@@ -21,9 +20,18 @@ struct fake_engine {
 	bool force;
 };
 
+/* The fake's own engine: a model the handlers read through engine.h, nothing else. */
+struct engine {
+	struct topo *topo;
+	struct pool_table pools;
+	struct dom *doms;
+	size_t ndoms;
+	uint64_t hv_writes, hv_reads;
+};
+
 /* Tests set and read this; the fake has no other state. */
 extern struct fake_engine fake;
 
 /* Builds a poold of 16 pCPUs: pool0 0-7 (domains 0, 2), pool1 8-11 (domain 1), pool2 12-15. */
-void fake_poold_init(struct poold *pd, struct topo *topo);
-void fake_poold_fini(struct poold *pd);
+void fake_poold_init(struct engine *eng, struct topo *topo);
+void fake_poold_fini(struct engine *eng);

@@ -16,18 +16,18 @@
 #include "fake-engine.h"
 #include "util/log.h"
 
-static struct poold pd;
+static struct engine eng;
 static struct topo topo;
 
 static int setup(void **state)
 {
-	fake_poold_init(&pd, &topo);
+	fake_poold_init(&eng, &topo);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	fake_poold_fini(&pd);
+	fake_poold_fini(&eng);
 	return 0;
 }
 
@@ -35,7 +35,7 @@ static int teardown(void **state)
 static json_t *run(const char *line, unsigned *out)
 {
 	unsigned o;
-	json_t *reply = ctl_handle_line(&pd, line, strlen(line), out != NULL ? out : &o);
+	json_t *reply = ctl_handle_line(&eng, line, strlen(line), out != NULL ? out : &o);
 
 	assert_non_null(reply);
 	return reply;
@@ -175,12 +175,12 @@ static void test_decode_direct(void **state)
 	assert_non_null(strstr(e.msg, "longer"));
 	ctl_request_fini(&req);
 	unsigned out;
-	json_t *reply = ctl_handle_line(&pd, big, len, &out);
+	json_t *reply = ctl_handle_line(&eng, big, len, &out);
 	assert_string_equal(err_class(reply), "ProtocolError");
 	assert_true(out & CTL_OUT_CLOSE);
 	json_decref(reply);
 	/* Exactly at the limit is fine. */
-	reply = ctl_handle_line(&pd, big, POOLD_LINE_MAX, &out);
+	reply = ctl_handle_line(&eng, big, POOLD_LINE_MAX, &out);
 	assert_null(err_class(reply));
 	assert_false(out & CTL_OUT_CLOSE);
 	json_decref(reply);
@@ -548,7 +548,7 @@ static void test_readonly_access(void **state)
 		/* No arguments: a mutating command is refused before they are looked at. */
 		snprintf(line, sizeof(line), "{\"execute\":\"%s\",\"id\":%zu}", c->name, i);
 		calls = fake.calls;
-		reply = ctl_handle_line_access(&pd, line, strlen(line), CTL_ACCESS_READONLY, &out);
+		reply = ctl_handle_line_access(&eng, line, strlen(line), CTL_ACCESS_READONLY, &out);
 		assert_non_null(reply);
 		assert_int_equal(json_integer_value(json_object_get(reply, "id")), (json_int_t)i);
 		if (mutating) {
@@ -564,7 +564,7 @@ static void test_readonly_access(void **state)
 		json_decref(reply);
 
 		/* The same line on a full connection is never PermissionDenied. */
-		reply = ctl_handle_line_access(&pd, line, strlen(line), CTL_ACCESS_FULL, &out);
+		reply = ctl_handle_line_access(&eng, line, strlen(line), CTL_ACCESS_FULL, &out);
 		assert_true(err_class(reply) == NULL ||
 		            strcmp(err_class(reply), "PermissionDenied") != 0);
 		json_decref(reply);
@@ -578,11 +578,11 @@ static void test_readonly_access(void **state)
 	assert_true(ctl_cmd_find("log-level")->flags & CTL_CMD_MUTATING);
 	/* A valid mutating request is refused too, and nothing reaches the engine. */
 	calls = fake.calls;
-	reply = ctl_handle_line_access(&pd, valid, strlen(valid), CTL_ACCESS_READONLY, &out);
+	reply = ctl_handle_line_access(&eng, valid, strlen(valid), CTL_ACCESS_READONLY, &out);
 	assert_string_equal(err_class(reply), "PermissionDenied");
 	assert_int_equal(fake.calls, calls);
 	json_decref(reply);
-	reply = ctl_handle_line_access(&pd, valid, strlen(valid), CTL_ACCESS_FULL, &out);
+	reply = ctl_handle_line_access(&eng, valid, strlen(valid), CTL_ACCESS_FULL, &out);
 	assert_null(err_class(reply));
 	assert_int_equal(fake.calls, calls + 1);
 	json_decref(reply);

@@ -31,7 +31,7 @@ struct tc {
 	bool reset; /* the connection ended with an error, not a clean EOF */
 };
 
-static struct poold pd;
+static struct engine eng;
 static struct topo topo;
 static struct event_base *base;
 static char dir[64];
@@ -40,7 +40,7 @@ static char ro_path[128];
 
 static int setup(void **state)
 {
-	fake_poold_init(&pd, &topo);
+	fake_poold_init(&eng, &topo);
 	base = event_base_new();
 	snprintf(dir, sizeof(dir), "/tmp/test-ctl-XXXXXX");
 	assert_non_null(mkdtemp(dir));
@@ -55,7 +55,7 @@ static int teardown(void **state)
 	unlink(ro_path);
 	rmdir(dir);
 	event_base_free(base);
-	fake_poold_fini(&pd);
+	fake_poold_fini(&eng);
 	return 0;
 }
 
@@ -176,7 +176,7 @@ static void test_requests(void **state)
 	struct tc c;
 	json_t *m;
 
-	assert_int_equal(ctl_server_new(&s, base, path, &pd), 0);
+	assert_int_equal(ctl_server_new(&s, base, path, &eng), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_true(S_ISSOCK(st.st_mode));
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -250,7 +250,7 @@ static void test_line_too_long(void **state)
 	size_t off = 0;
 	json_t *m;
 
-	assert_int_equal(ctl_server_new(&s, base, path, &pd), 0);
+	assert_int_equal(ctl_server_new(&s, base, path, &eng), 0);
 	assert_int_equal(tc_connect(&c), 0);
 	expect_greeting(&c);
 	memset(big, 'x', len);
@@ -293,7 +293,7 @@ static void test_too_many_clients(void **state)
 	struct tc *cs = calloc(POOLD_CLIENTS_MAX + 2, sizeof(*cs));
 	json_t *m;
 
-	assert_int_equal(ctl_server_new(&s, base, path, &pd), 0);
+	assert_int_equal(ctl_server_new(&s, base, path, &eng), 0);
 	for (int i = 0; i < POOLD_CLIENTS_MAX; i++) {
 		assert_int_equal(tc_connect(&cs[i]), 0);
 		expect_greeting(&cs[i]);
@@ -334,7 +334,7 @@ static void test_events(void **state)
 	/* No server: the event is just released. */
 	ctl_server_event(NULL, POOLD_EV_POOL_CHANGED, json_object());
 
-	assert_int_equal(ctl_server_new(&s, base, path, &pd), 0);
+	assert_int_equal(ctl_server_new(&s, base, path, &eng), 0);
 	assert_int_equal(tc_connect(&sub), 0);
 	assert_int_equal(tc_connect(&other), 0);
 	expect_greeting(&sub);
@@ -376,7 +376,7 @@ static void test_slow_reader_dropped(void **state)
 
 	memset(blob, 'e', 65536);
 	blob[65536] = '\0';
-	assert_int_equal(ctl_server_new(&s, base, path, &pd), 0);
+	assert_int_equal(ctl_server_new(&s, base, path, &eng), 0);
 	assert_int_equal(tc_connect(&c), 0);
 	expect_greeting(&c);
 	tc_send(&c, "{\"execute\":\"subscribe\"}\n");
@@ -422,13 +422,13 @@ static void test_socket_file(void **state)
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	close(fd);
-	assert_int_equal(ctl_server_new(&s, base, path, &pd), 0);
+	assert_int_equal(ctl_server_new(&s, base, path, &eng), 0);
 	assert_int_equal(tc_connect(&c), 0);
 	expect_greeting(&c);
 	tc_close(&c);
 
 	/* A live one is not: the first server keeps its socket. */
-	assert_int_equal(ctl_server_new(&s2, base, path, &pd), -EADDRINUSE);
+	assert_int_equal(ctl_server_new(&s2, base, path, &eng), -EADDRINUSE);
 	assert_null(s2);
 	assert_int_equal(tc_connect(&c), 0);
 	expect_greeting(&c);
@@ -439,7 +439,7 @@ static void test_socket_file(void **state)
 	fd = open(path, O_CREAT | O_WRONLY, 0600);
 	assert_true(fd >= 0);
 	close(fd);
-	assert_int_equal(ctl_server_new(&s, base, path, &pd), -EEXIST);
+	assert_int_equal(ctl_server_new(&s, base, path, &eng), -EEXIST);
 	assert_int_equal(stat(path, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
 	unlink(path);
@@ -448,13 +448,13 @@ static void test_socket_file(void **state)
 	char longpath[200];
 	memset(longpath, 'a', sizeof(longpath) - 1);
 	longpath[sizeof(longpath) - 1] = '\0';
-	assert_int_equal(ctl_server_new(&s, base, longpath, &pd), -ENAMETOOLONG);
+	assert_int_equal(ctl_server_new(&s, base, longpath, &eng), -ENAMETOOLONG);
 
 	/* An inherited socket (systemd) is served and not unlinked on free. */
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	assert_int_equal(listen(fd, 8), 0);
-	assert_int_equal(ctl_server_new_fd(&s, base, fd, &pd), 0);
+	assert_int_equal(ctl_server_new_fd(&s, base, fd, &eng), 0);
 	assert_int_equal(tc_connect(&c), 0);
 	expect_greeting(&c);
 	tc_close(&c);
@@ -485,7 +485,7 @@ static void test_readonly_socket(void **state)
 	int level;
 	json_t *m;
 
-	assert_int_equal(ctl_server_new(&s, base, path, &pd), 0);
+	assert_int_equal(ctl_server_new(&s, base, path, &eng), 0);
 	assert_int_equal(ctl_server_listen_ro(s, ro_path), 0);
 	/* The main socket stays root's; the read-only one is open to every user. */
 	assert_int_equal(stat(path, &st), 0);
@@ -553,7 +553,7 @@ static void test_readonly_socket(void **state)
 	assert_int_equal(stat(ro_path, &st), -1);
 
 	/* The main socket's path can't be the read-only one too. */
-	assert_int_equal(ctl_server_new(&s, base, path, &pd), 0);
+	assert_int_equal(ctl_server_new(&s, base, path, &eng), 0);
 	assert_int_equal(ctl_server_listen_ro(s, path), -EINVAL);
 	ctl_server_free(s);
 
@@ -564,7 +564,7 @@ static void test_readonly_socket(void **state)
 	strcpy(sa.sun_path, path);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	assert_int_equal(listen(fd, 8), 0);
-	assert_int_equal(ctl_server_new_fd(&s, base, fd, &pd), 0);
+	assert_int_equal(ctl_server_new_fd(&s, base, fd, &eng), 0);
 	assert_int_equal(ctl_server_listen_ro(s, ro_path), 0);
 	assert_int_equal(tc_connect_to(&ro, ro_path), 0);
 	expect_greeting(&ro);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl/server.h"
+#include "poold-protocol.h"
 #include "poold/reconcile.h"
 #include "xs/xsw.h"
 
@@ -204,35 +204,50 @@ bool fake_written(const struct fake_hv *f, uint32_t domid, unsigned v)
 	return false;
 }
 
-void fake_poold(struct poold *pd, struct fake_hv *f, struct xsw *xs, struct ctl_server *ctl,
+/* Records the name each event has on the wire; counts are not the subscribers' business. */
+static void fake_sink_event(void *arg, const struct engine *eng, const struct engine_event *ev)
+{
+	static const char *const names[] = {
+	    [ENGINE_EV_DOMAIN_PLACED] = POOLD_EV_DOMAIN_PLACED,
+	    [ENGINE_EV_DOMAIN_GONE] = POOLD_EV_DOMAIN_GONE,
+	    [ENGINE_EV_POOL_CHANGED] = POOLD_EV_POOL_CHANGED,
+	};
+	struct fake_sink *s = arg;
+
+	if (ev->kind == ENGINE_EV_STATUS || s->n >= FAKE_EVENTS)
+		return;
+	snprintf(s->names[s->n++], sizeof(s->names[0]), "%s", names[ev->kind]);
+}
+
+void fake_poold(struct engine *eng, struct fake_hv *f, struct xsw *xs, struct fake_sink *ctl,
                 const char *state_path)
 {
-	memset(pd, 0, sizeof(*pd));
+	memset(eng, 0, sizeof(*eng));
 	memset(xs, 0, sizeof(*xs));
 	memset(ctl, 0, sizeof(*ctl));
 	xs->hv = f;
-	pd->hv = &f->hv;
-	pd->xs = xs;
-	pd->ctl = ctl;
-	pd->topo = calloc(1, sizeof(*pd->topo));
-	*pd->topo = f->topo;
-	pool_table_init(&pd->pools, pd->topo);
-	pd->cfg.state_file = strdup(state_path);
-	pd->cfg.default_pool = strdup("pool0");
+	eng->hv = &f->hv;
+	eng->xs = xs;
+	eng->sink = (struct engine_sink){.event = fake_sink_event, .arg = ctl};
+	eng->topo = calloc(1, sizeof(*eng->topo));
+	*eng->topo = f->topo;
+	pool_table_init(&eng->pools, eng->topo);
+	eng->cfg.state_file = strdup(state_path);
+	eng->cfg.default_pool = strdup("pool0");
 }
 
-void fake_poold_fini(struct poold *pd)
+void fake_poold_fini(struct engine *eng)
 {
-	pd->xs = NULL;
-	reconcile_clear(pd);
-	pool_table_fini(&pd->pools);
-	plan_fini(&pd->plan);
-	free(pd->topo);
-	free(pd->cfg.state_file);
-	free(pd->cfg.default_pool);
+	eng->xs = NULL;
+	reconcile_clear(eng);
+	pool_table_fini(&eng->pools);
+	plan_fini(&eng->plan);
+	free(eng->topo);
+	free(eng->cfg.state_file);
+	free(eng->cfg.default_pool);
 }
 
-unsigned fake_events(const struct ctl_server *c, const char *name)
+unsigned fake_events(const struct fake_sink *c, const char *name)
 {
 	unsigned n = 0;
 
@@ -241,7 +256,7 @@ unsigned fake_events(const struct ctl_server *c, const char *name)
 	return n;
 }
 
-/* The seams: these replace src/xs/xsw.c and src/ctl/server.c in the test binary. */
+/* The seam: these replace src/xs/xsw.c in the test binary. */
 
 int xsw_watch_domain(struct xsw *x, uint32_t domid)
 {
@@ -286,13 +301,6 @@ int xsw_read_pool_key(struct xsw *x, uint32_t domid, char *buf, size_t len, bool
 	snprintf(buf, len, "%s", d->key);
 	*trusted = !d->guest_writable;
 	return 0;
-}
-
-void ctl_server_event(struct ctl_server *s, const char *name, json_t *data)
-{
-	if (s->n < FAKE_EVENTS)
-		snprintf(s->names[s->n++], sizeof(s->names[0]), "%s", name);
-	json_decref(data);
 }
 
 int fake_dir_new(char dir[64], char state[128], const char *name)

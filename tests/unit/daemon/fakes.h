@@ -1,11 +1,11 @@
-/* In-process fakes of the hypervisor, xenstore and the control socket for engine tests. */
+/* In-process fakes of the hypervisor and xenstore, and a sink of events, for engine tests. */
 #pragma once
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "hv/hv.h"
-#include "poold/poold.h"
+#include "poold/engine-int.h"
 
 #define FAKE_DOMS   8
 #define FAKE_VCPUS  16
@@ -52,7 +52,8 @@ struct xsw {
 	unsigned watches;
 };
 
-struct ctl_server {
+/* The engine's events, by their protocol names. */
+struct fake_sink {
 	char names[FAKE_EVENTS][32];
 	unsigned n;
 };
@@ -66,13 +67,13 @@ void fake_reset_counts(struct fake_hv *f);
 /* True when the last writes include exactly vCPU v of domid. */
 bool fake_written(const struct fake_hv *f, uint32_t domid, unsigned v);
 
-/* Wires the fakes into pd, with the state file at state_path. */
-void fake_poold(struct poold *pd, struct fake_hv *f, struct xsw *xs, struct ctl_server *ctl,
+/* Wires the fakes into eng, with the state file at state_path. */
+void fake_poold(struct engine *eng, struct fake_hv *f, struct xsw *xs, struct fake_sink *ctl,
                 const char *state_path);
-void fake_poold_fini(struct poold *pd);
+void fake_poold_fini(struct engine *eng);
 
 /* Makes a fresh /tmp/poold-test-NAME.XXXXXX in dir, and state as its state.json. 0 or -errno. */
 int fake_dir_new(char dir[64], char state[128], const char *name);
 /* Removes such a directory and everything in it; 0 on success. */
 int fake_dir_remove(const char *dir);
-unsigned fake_events(const struct ctl_server *c, const char *name);
+unsigned fake_events(const struct fake_sink *c, const char *name);

@@ -21,8 +21,8 @@ struct env {
 	char state[128];
 	struct fake_hv hv;
 	struct xsw xs;
-	struct ctl_server ctl;
-	struct poold pd;
+	struct fake_sink ctl;
+	struct engine eng;
 };
 
 static int env_setup(void **state)
@@ -39,7 +39,7 @@ static int env_teardown(void **state)
 {
 	struct env *t = *state;
 
-	fake_poold_fini(&t->pd);
+	fake_poold_fini(&t->eng);
 	assert_int_equal(fake_dir_remove(t->dir), 0);
 	free(t);
 	return 0;
@@ -48,14 +48,14 @@ static int env_teardown(void **state)
 /* Starts poold's model over the fake host. */
 static void env_start(struct env *t)
 {
-	fake_poold(&t->pd, &t->hv, &t->xs, &t->ctl, t->state);
+	fake_poold(&t->eng, &t->hv, &t->xs, &t->ctl, t->state);
 }
 
-static struct dom *dom_of(struct poold *pd, uint32_t domid)
+static struct dom *dom_of(struct engine *eng, uint32_t domid)
 {
-	for (size_t i = 0; i < pd->ndoms; i++)
-		if (pd->doms[i].domid == domid)
-			return &pd->doms[i];
+	for (size_t i = 0; i < eng->ndoms; i++)
+		if (eng->doms[i].domid == domid)
+			return &eng->doms[i];
 	fail_msg("domain %u not found", domid);
 	return NULL;
 }
@@ -105,17 +105,17 @@ static void test_converged_writes_nothing(void **state)
 	vm->hard[0] = vm->hard[1] = cpus("3");
 	env_start(t);
 
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 	assert_int_equal(t->hv.affinity_writes, 2);
 	assert_true(fake_written(&t->hv, 1, 0) && fake_written(&t->hv, 1, 1));
 	assert_pinned(t, 1, "0-3");
-	assert_int_equal(t->pd.hv_writes, 2);
+	assert_int_equal(t->eng.hv_writes, 2);
 
 	fake_reset_counts(&t->hv);
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 	assert_int_equal(t->hv.affinity_writes, 0);
 	assert_int_equal(t->hv.sched_writes, 0);
-	assert_int_equal(t->pd.hv_writes, 2);
+	assert_int_equal(t->eng.hv_writes, 2);
 	/* the first pass made the state file: first start */
 	assert_int_equal(access(t->state, R_OK), 0);
 }
@@ -131,34 +131,34 @@ static void test_new_pool_repins_exactly(void **state)
 	fake_add(&t->hv, 2, "vm2", 2, NULL);
 	env_start(t);
 
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
-	assert_true(dom_of(&t->pd, 1)->misplaced);
-	assert_string_equal(dom_of(&t->pd, 1)->want, "pool1");
-	assert_int_equal(dom_of(&t->pd, 1)->pool_id, POOL0_ID);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_true(dom_of(&t->eng, 1)->misplaced);
+	assert_string_equal(dom_of(&t->eng, 1)->want, "pool1");
+	assert_int_equal(dom_of(&t->eng, 1)->pool_id, POOL0_ID);
 	fake_reset_counts(&t->hv);
 	t->ctl.n = 0;
 
-	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, -1, &e), 0);
+	assert_int_equal(engine_pool_create(&t->eng, "pool1", &s, 0, -1, &e), 0);
 	/* vm1 moves in; pool0's members shrink to 0-3: every vCPU once, no weights (credit2) */
 	assert_int_equal(t->hv.affinity_writes, 6);
 	assert_int_equal(t->hv.sched_writes, 0);
 	assert_pinned(t, 1, "4-7");
 	assert_pinned(t, 0, "0-3");
 	assert_pinned(t, 2, "0-3");
-	assert_false(dom_of(&t->pd, 1)->misplaced);
+	assert_false(dom_of(&t->eng, 1)->misplaced);
 	assert_int_equal(fake_events(&t->ctl, POOLD_EV_POOL_CHANGED), 1);
 	assert_int_equal(fake_events(&t->ctl, POOLD_EV_DOMAIN_PLACED), 1);
 
 	/* migrating vm2 touches exactly vm2's vCPUs */
 	fake_reset_counts(&t->hv);
-	assert_int_equal(engine_domain_migrate(&t->pd, "vm2", "pool1", &e), 0);
+	assert_int_equal(engine_domain_migrate(&t->eng, "vm2", "pool1", &e), 0);
 	assert_int_equal(t->hv.affinity_writes, 2);
 	assert_true(fake_written(&t->hv, 2, 0) && fake_written(&t->hv, 2, 1));
 	assert_pinned(t, 2, "4-7");
-	assert_int_equal(engine_pool_members(&t->pd, pool_find(&t->pd.pools, "pool1")->id), 2);
+	assert_int_equal(engine_pool_members(&t->eng, pool_find(&t->eng.pools, "pool1")->id), 2);
 
 	fake_reset_counts(&t->hv);
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 	assert_int_equal(t->hv.affinity_writes + t->hv.sched_writes, 0);
 }
 
@@ -173,8 +173,8 @@ static void test_credit1_weights_written(void **state)
 	fake_add(&t->hv, 1, "vm1", 1, "pool1");
 	fake_add(&t->hv, 2, "vm2", 1, NULL);
 	env_start(t);
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
-	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, -1, &e), 0);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_int_equal(engine_pool_create(&t->eng, "pool1", &s, 0, -1, &e), 0);
 
 	/*
 	 * A = 3 vCPUs, N = 4 pCPUs, K = 256 * 3 / 4 = 192. pool0 (2 pCPUs, dom0 + vm2,
@@ -185,17 +185,17 @@ static void test_credit1_weights_written(void **state)
 	assert_int_equal(w[0], 192);
 	assert_int_equal(w[2], 192);
 	assert_int_equal(w[1], 384);
-	assert_int_equal(dom_of(&t->pd, 1)->hv_weight, 384);
+	assert_int_equal(dom_of(&t->eng, 1)->hv_weight, 384);
 	/* the user weight stays what the admin set */
-	assert_int_equal(dom_of(&t->pd, 1)->weight, 256);
+	assert_int_equal(dom_of(&t->eng, 1)->weight, 256);
 
 	fake_reset_counts(&t->hv);
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 	assert_int_equal(t->hv.affinity_writes + t->hv.sched_writes, 0);
 
 	/* a user weight change writes the rescaled weights of that pool only */
-	assert_int_equal(engine_domain_set(&t->pd, "vm2", 768, -1, &e), 0);
-	assert_int_equal(dom_of(&t->pd, 2)->weight, 768);
+	assert_int_equal(engine_domain_set(&t->eng, "vm2", 768, -1, &e), 0);
+	assert_int_equal(dom_of(&t->eng, 2)->weight, 768);
 	assert_int_equal(t->hv.affinity_writes, 0);
 	for (unsigned i = 0; i < 3; i++)
 		w[t->hv.doms[i].domid] = t->hv.doms[i].weight;
@@ -217,7 +217,7 @@ static void test_esrch_tolerated(void **state)
 	vm1->fail_set_affinity = ESRCH;
 	env_start(t);
 
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 	assert_pinned(t, 2, "0-3");
 	assert_int_equal(t->hv.affinity_writes, 2);
 }
@@ -234,7 +234,7 @@ static void test_hypervisor_error_reported(void **state)
 	vm1->fail_set_affinity = EPERM;
 	env_start(t);
 
-	assert_int_equal(engine_reconcile(&t->pd, &e), POOLD_E_HYPERVISOR);
+	assert_int_equal(engine_reconcile(&t->eng, &e), POOLD_E_HYPERVISOR);
 	assert_int_equal(e.code, POOLD_E_HYPERVISOR);
 	assert_non_null(strstr(e.msg, "domain 1 (vm1) vCPU 0"));
 	assert_non_null(strstr(e.msg, "cpus 0-3"));
@@ -243,7 +243,7 @@ static void test_hypervisor_error_reported(void **state)
 	assert_pinned(t, 2, "0-3");
 	/* and once Xen lets it, the next pass finishes the job */
 	vm1->fail_set_affinity = 0;
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 	assert_pinned(t, 1, "0-3");
 }
 
@@ -258,29 +258,29 @@ static void test_state_failure_rolls_back(void **state)
 	fake_init(&t->hv, 4, 1, SCHED_CREDIT2);
 	fake_add(&t->hv, 1, "vm1", 1, NULL);
 	env_start(t);
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 
 	/* a state file under a regular file can't be written, even by root */
 	snprintf(blocker, sizeof(blocker), "%s/blocker", t->dir);
 	f = fopen(blocker, "w");
 	assert_non_null(f);
 	fclose(f);
-	free(t->pd.cfg.state_file);
-	t->pd.cfg.state_file = malloc(160);
-	snprintf(t->pd.cfg.state_file, 160, "%s/state.json", blocker);
+	free(t->eng.cfg.state_file);
+	t->eng.cfg.state_file = malloc(160);
+	snprintf(t->eng.cfg.state_file, 160, "%s/state.json", blocker);
 
 	fake_reset_counts(&t->hv);
-	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, -1, &e), POOLD_E_STATE);
-	assert_non_null(strstr(e.msg, t->pd.cfg.state_file));
-	assert_null(pool_find(&t->pd.pools, "pool1"));
-	assert_int_equal(t->pd.pools.n, 1);
-	assert_true(cpumap_equal(&t->pd.pools.pools[0].cpus, &t->pd.pools.online));
+	assert_int_equal(engine_pool_create(&t->eng, "pool1", &s, 0, -1, &e), POOLD_E_STATE);
+	assert_non_null(strstr(e.msg, t->eng.cfg.state_file));
+	assert_null(pool_find(&t->eng.pools, "pool1"));
+	assert_int_equal(t->eng.pools.n, 1);
+	assert_true(cpumap_equal(&t->eng.pools.pools[0].cpus, &t->eng.pools.online));
 	assert_int_equal(t->hv.affinity_writes, 0);
 
-	assert_int_equal(engine_domain_set(&t->pd, "vm1", 512, -1, &e), POOLD_E_STATE);
-	assert_int_equal(dom_of(&t->pd, 1)->weight, 256);
-	assert_int_equal(engine_domain_migrate(&t->pd, "1", "pool0", &e), POOLD_E_STATE);
-	assert_string_equal(dom_of(&t->pd, 1)->want, "");
+	assert_int_equal(engine_domain_set(&t->eng, "vm1", 512, -1, &e), POOLD_E_STATE);
+	assert_int_equal(dom_of(&t->eng, 1)->weight, 256);
+	assert_int_equal(engine_domain_migrate(&t->eng, "1", "pool0", &e), POOLD_E_STATE);
+	assert_string_equal(dom_of(&t->eng, 1)->want, "");
 }
 
 static void test_destroy(void **state)
@@ -295,20 +295,20 @@ static void test_destroy(void **state)
 	fake_init(&t->hv, 4, 1, SCHED_CREDIT2);
 	fake_add(&t->hv, 1, "vm1", 2, "pool1");
 	env_start(t);
-	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, -1, &e), 0);
+	assert_int_equal(engine_pool_create(&t->eng, "pool1", &s, 0, -1, &e), 0);
 	assert_pinned(t, 1, "2-3");
 
-	assert_int_equal(engine_pool_destroy(&t->pd, "pool1", false, &e), POOLD_E_BUSY);
+	assert_int_equal(engine_pool_destroy(&t->eng, "pool1", false, &e), POOLD_E_BUSY);
 	assert_non_null(strstr(e.msg, "--force"));
-	assert_non_null(pool_find(&t->pd.pools, "pool1"));
-	assert_int_equal(engine_pool_destroy(&t->pd, "pool0", true, &e), POOLD_E_PROTECTED);
-	assert_int_equal(engine_pool_destroy(&t->pd, "nope", true, &e), POOLD_E_NOTFOUND);
+	assert_non_null(pool_find(&t->eng.pools, "pool1"));
+	assert_int_equal(engine_pool_destroy(&t->eng, "pool0", true, &e), POOLD_E_PROTECTED);
+	assert_int_equal(engine_pool_destroy(&t->eng, "nope", true, &e), POOLD_E_NOTFOUND);
 
-	assert_int_equal(engine_pool_destroy(&t->pd, "pool1", true, &e), 0);
-	assert_null(pool_find(&t->pd.pools, "pool1"));
+	assert_int_equal(engine_pool_destroy(&t->eng, "pool1", true, &e), 0);
+	assert_null(pool_find(&t->eng.pools, "pool1"));
 	assert_pinned(t, 1, "0-3");
-	assert_string_equal(dom_of(&t->pd, 1)->want, "pool0");
-	assert_false(dom_of(&t->pd, 1)->misplaced);
+	assert_string_equal(dom_of(&t->eng, 1)->want, "pool0");
+	assert_false(dom_of(&t->eng, 1)->misplaced);
 	assert_int_equal(fake_events(&t->ctl, POOLD_EV_POOL_CHANGED), 2);
 
 	/* durable: the file says so */
@@ -330,24 +330,24 @@ static void test_protected_and_refused(void **state)
 	fake_init(&t->hv, 4, 1, SCHED_CREDIT2);
 	fake_add(&t->hv, 1, "vm1", 2, NULL);
 	env_start(t);
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
-	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, -1, &e), 0);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_int_equal(engine_pool_create(&t->eng, "pool1", &s, 0, -1, &e), 0);
 	fake_reset_counts(&t->hv);
 
-	assert_int_equal(engine_domain_migrate(&t->pd, "0", "pool1", &e), POOLD_E_PROTECTED);
-	assert_int_equal(engine_domain_migrate(&t->pd, "vm9", "pool1", &e), POOLD_E_NOTFOUND);
-	assert_int_equal(engine_domain_migrate(&t->pd, "vm1", "pool9", &e), POOLD_E_NOTFOUND);
-	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, -1, &e), POOLD_E_EXISTS);
-	assert_int_equal(engine_pool_create(&t->pd, "bad name", &s, 0, -1, &e), POOLD_E_INVALID);
-	assert_int_not_equal(engine_pool_create(&t->pd, "pool2", &all, 0, -1, &e), 0);
-	assert_int_equal(engine_pool_modify(&t->pd, "pool0", &s, -1, -1, &e), POOLD_E_PROTECTED);
-	assert_int_equal(engine_pool_modify(&t->pd, "pool1", NULL, -1, -1, &e), POOLD_E_INVALID);
-	assert_int_equal(engine_domain_set(&t->pd, "vm1", 0, -1, &e), POOLD_E_INVALID);
+	assert_int_equal(engine_domain_migrate(&t->eng, "0", "pool1", &e), POOLD_E_PROTECTED);
+	assert_int_equal(engine_domain_migrate(&t->eng, "vm9", "pool1", &e), POOLD_E_NOTFOUND);
+	assert_int_equal(engine_domain_migrate(&t->eng, "vm1", "pool9", &e), POOLD_E_NOTFOUND);
+	assert_int_equal(engine_pool_create(&t->eng, "pool1", &s, 0, -1, &e), POOLD_E_EXISTS);
+	assert_int_equal(engine_pool_create(&t->eng, "bad name", &s, 0, -1, &e), POOLD_E_INVALID);
+	assert_int_not_equal(engine_pool_create(&t->eng, "pool2", &all, 0, -1, &e), 0);
+	assert_int_equal(engine_pool_modify(&t->eng, "pool0", &s, -1, -1, &e), POOLD_E_PROTECTED);
+	assert_int_equal(engine_pool_modify(&t->eng, "pool1", NULL, -1, -1, &e), POOLD_E_INVALID);
+	assert_int_equal(engine_domain_set(&t->eng, "vm1", 0, -1, &e), POOLD_E_INVALID);
 	assert_non_null(strstr(e.msg, "1..65535"));
-	assert_int_equal(engine_domain_set(&t->pd, "vm1", 70000, -1, &e), POOLD_E_INVALID);
-	assert_int_equal(engine_domain_set(&t->pd, "vm1", -1, 201, &e), POOLD_E_INVALID);
+	assert_int_equal(engine_domain_set(&t->eng, "vm1", 70000, -1, &e), POOLD_E_INVALID);
+	assert_int_equal(engine_domain_set(&t->eng, "vm1", -1, 201, &e), POOLD_E_INVALID);
 	assert_int_equal(t->hv.affinity_writes + t->hv.sched_writes, 0);
-	assert_int_equal(t->pd.pools.n, 2);
+	assert_int_equal(t->eng.pools.n, 2);
 }
 
 static void test_modify_resizes_live(void **state)
@@ -360,12 +360,12 @@ static void test_modify_resizes_live(void **state)
 	fake_init(&t->hv, 8, 1, SCHED_CREDIT2);
 	fake_add(&t->hv, 1, "vm1", 2, "pool1");
 	env_start(t);
-	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, -1, &e), 0);
+	assert_int_equal(engine_pool_create(&t->eng, "pool1", &s, 0, -1, &e), 0);
 	assert_pinned(t, 1, "4-7");
-	assert_int_equal(engine_pool_modify(&t->pd, "pool1", &smaller, 50, -1, &e), 0);
+	assert_int_equal(engine_pool_modify(&t->eng, "pool1", &smaller, 50, -1, &e), 0);
 	assert_pinned(t, 1, "6-7");
 	assert_pinned(t, 0, "0-5");
-	assert_int_equal(pool_find(&t->pd.pools, "pool1")->cap, 50);
+	assert_int_equal(pool_find(&t->eng.pools, "pool1")->cap, 50);
 }
 
 static void test_keys_trust_and_gone(void **state)
@@ -380,46 +380,46 @@ static void test_keys_trust_and_gone(void **state)
 	vm2->guest_writable = true;
 	vm1->weight = 512;
 	env_start(t);
-	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, -1, &e), 0);
+	assert_int_equal(engine_pool_create(&t->eng, "pool1", &s, 0, -1, &e), 0);
 	/* a key the guest could have written is ignored */
-	assert_int_equal(dom_of(&t->pd, 1)->pool_id, pool_find(&t->pd.pools, "pool1")->id);
-	assert_int_equal(dom_of(&t->pd, 2)->pool_id, POOL0_ID);
-	assert_false(dom_of(&t->pd, 2)->misplaced);
+	assert_int_equal(dom_of(&t->eng, 1)->pool_id, pool_find(&t->eng.pools, "pool1")->id);
+	assert_int_equal(dom_of(&t->eng, 2)->pool_id, POOL0_ID);
+	assert_false(dom_of(&t->eng, 2)->misplaced);
 	/* the weight libxl set is taken as the user's */
-	assert_int_equal(dom_of(&t->pd, 1)->weight, 512);
+	assert_int_equal(dom_of(&t->eng, 1)->weight, 512);
 	assert_int_equal(vm1->weight, 512);
 
 	/* a toolstack rewriting the key moves the domain */
 	snprintf(vm1->key, sizeof(vm1->key), "pool0");
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 	assert_pinned(t, 1, "0-1");
 
 	vm2->exists = false;
 	t->ctl.n = 0;
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
-	assert_int_equal(t->pd.ndoms, 2);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_int_equal(t->eng.ndoms, 2);
 	assert_int_equal(fake_events(&t->ctl, POOLD_EV_DOMAIN_GONE), 1);
 	/* a shut-down domain keeps its place and choices, and is left alone until it resumes */
-	assert_int_equal(engine_domain_migrate(&t->pd, "vm1", "pool1", &e), 0);
+	assert_int_equal(engine_domain_migrate(&t->eng, "vm1", "pool1", &e), 0);
 	assert_pinned(t, 1, "2-3");
 	vm1->shutdown = true;
 	vm1->hard[0] = cpus("0");
 	fake_reset_counts(&t->hv);
-	t->pd.verify_all = true;
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
-	assert_int_equal(t->pd.ndoms, 2);
+	t->eng.verify_all = true;
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_int_equal(t->eng.ndoms, 2);
 	assert_int_equal(t->hv.affinity_writes + t->hv.sched_writes, 0);
 	assert_int_equal(fake_events(&t->ctl, POOLD_EV_DOMAIN_GONE), 1);
 	vm1->shutdown = false;
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 	assert_pinned(t, 1, "2-3");
-	assert_string_equal(dom_of(&t->pd, 1)->want, "pool1");
+	assert_string_equal(dom_of(&t->eng, 1)->want, "pool1");
 	/* a dying domain is left alone and forgotten */
 	vm1->dying = true;
 	vm1->hard[0] = cpus("3");
 	fake_reset_counts(&t->hv);
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
-	assert_int_equal(t->pd.ndoms, 1);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_int_equal(t->eng.ndoms, 1);
 	assert_int_equal(t->hv.affinity_writes, 0);
 }
 
@@ -433,26 +433,26 @@ static void test_restart_restores_records(void **state)
 	fake_add(&t->hv, 1, "vm1", 1, NULL);
 	fake_add(&t->hv, 2, "vm2", 1, NULL);
 	env_start(t);
-	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, -1, &e), 0);
-	assert_int_equal(engine_domain_migrate(&t->pd, "vm2", "pool1", &e), 0);
-	assert_int_equal(engine_domain_set(&t->pd, "vm2", 1000, -1, &e), 0);
-	fake_poold_fini(&t->pd);
+	assert_int_equal(engine_pool_create(&t->eng, "pool1", &s, 0, -1, &e), 0);
+	assert_int_equal(engine_domain_migrate(&t->eng, "vm2", "pool1", &e), 0);
+	assert_int_equal(engine_domain_set(&t->eng, "vm2", 1000, -1, &e), 0);
+	fake_poold_fini(&t->eng);
 	/* vm1 dies while poold is down; its record must go */
 	t->hv.doms[1].exists = false;
 
 	/* a new poold: pools and records from the file, nothing to rewrite */
-	memset(&t->pd, 0, sizeof(t->pd));
-	fake_poold(&t->pd, &t->hv, &t->xs, &t->ctl, t->state);
-	pool_table_fini(&t->pd.pools);
-	assert_int_equal(state_load(t->state, &t->pd.pools, &t->pd.saved, &t->pd.nsaved, &e), 0);
-	assert_int_equal(t->pd.nsaved, 3);
+	memset(&t->eng, 0, sizeof(t->eng));
+	fake_poold(&t->eng, &t->hv, &t->xs, &t->ctl, t->state);
+	pool_table_fini(&t->eng.pools);
+	assert_int_equal(state_load(t->state, &t->eng.pools, &t->eng.saved, &t->eng.nsaved, &e), 0);
+	assert_int_equal(t->eng.nsaved, 3);
 	/* while the domains can't be listed, a change keeps every record */
 	t->hv.fail_list = EIO;
-	assert_int_equal(engine_pool_create(&t->pd, "pool2",
+	assert_int_equal(engine_pool_create(&t->eng, "pool2",
 	                                    &(struct pool_cpus_spec){.by_count = true, .ncpu = 1},
 	                                    0, -1, &e),
 	                 -EIO);
-	assert_non_null(pool_find(&t->pd.pools, "pool2"));
+	assert_non_null(pool_find(&t->eng.pools, "pool2"));
 	{
 		struct pool_table t2;
 		struct state_dom *recs = NULL;
@@ -463,20 +463,20 @@ static void test_restart_restores_records(void **state)
 		pool_table_fini(&t2);
 		free(recs);
 	}
-	assert_int_equal(engine_pool_destroy(&t->pd, "pool2", false, &e), -EIO);
+	assert_int_equal(engine_pool_destroy(&t->eng, "pool2", false, &e), -EIO);
 	t->hv.fail_list = 0;
 	fake_reset_counts(&t->hv);
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 	assert_int_equal(t->hv.affinity_writes + t->hv.sched_writes, 0);
-	assert_int_equal(t->pd.ndoms, 2);
-	assert_int_equal(dom_of(&t->pd, 2)->weight, 1000);
-	assert_string_equal(dom_of(&t->pd, 2)->want, "pool1");
-	assert_null(t->pd.saved);
-	pool_table_fini(&t->pd.pools);
-	free(t->pd.saved);
-	t->pd.saved = NULL;
-	assert_int_equal(state_load(t->state, &t->pd.pools, &t->pd.saved, &t->pd.nsaved, &e), 0);
-	assert_int_equal(t->pd.nsaved, 2);
+	assert_int_equal(t->eng.ndoms, 2);
+	assert_int_equal(dom_of(&t->eng, 2)->weight, 1000);
+	assert_string_equal(dom_of(&t->eng, 2)->want, "pool1");
+	assert_null(t->eng.saved);
+	pool_table_fini(&t->eng.pools);
+	free(t->eng.saved);
+	t->eng.saved = NULL;
+	assert_int_equal(state_load(t->state, &t->eng.pools, &t->eng.saved, &t->eng.nsaved, &e), 0);
+	assert_int_equal(t->eng.nsaved, 2);
 }
 
 int main(void)

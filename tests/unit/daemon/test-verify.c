@@ -32,8 +32,8 @@ struct env {
 	struct fake_hv hv;
 	struct counted c;
 	struct xsw xs;
-	struct ctl_server ctl;
-	struct poold pd;
+	struct fake_sink ctl;
+	struct engine eng;
 };
 
 static struct counted *counted_of(struct hv *hv)
@@ -126,7 +126,7 @@ static int env_teardown(void **state)
 {
 	struct env *t = *state;
 
-	fake_poold_fini(&t->pd);
+	fake_poold_fini(&t->eng);
 	assert_int_equal(fake_dir_remove(t->dir), 0);
 	free(t);
 	return 0;
@@ -135,13 +135,13 @@ static int env_teardown(void **state)
 /* Starts poold's model over the counting fake, verifying every `interval` seconds. */
 static void env_start(struct env *t, int interval)
 {
-	fake_poold(&t->pd, &t->hv, &t->xs, &t->ctl, t->state);
+	fake_poold(&t->eng, &t->hv, &t->xs, &t->ctl, t->state);
 	t->c.hv.ops = &counted_ops;
 	t->c.f = &t->hv;
-	t->pd.hv = &t->c.hv;
-	t->pd.cfg.verify_interval = interval;
+	t->eng.hv = &t->c.hv;
+	t->eng.cfg.verify_interval = interval;
 	/* As poold_init does: the first pass verifies everything. */
-	t->pd.verify_all = true;
+	t->eng.verify_all = true;
 }
 
 static void reset_reads(struct env *t)
@@ -192,7 +192,7 @@ static void converged_host(struct env *t, int interval)
 	fake_add(&t->hv, 1, "vm1", 2, NULL);
 	fake_add(&t->hv, 2, "vm2", 3, NULL);
 	env_start(t, interval);
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 	/* the first pass read everyone: 7 affinities and 3 weights */
 	assert_int_equal(t->c.get_affinity[0] + t->c.get_affinity[1] + t->c.get_affinity[2], 7);
 	assert_int_equal(t->c.get_sched[1], 2); /* dom_new's, then the verify's */
@@ -205,7 +205,7 @@ static void test_converged_rescan_reads_nothing(void **state)
 	struct perr e = {0};
 
 	converged_host(t, 60);
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 	assert_int_equal(t->c.lists, 1);
 	assert_int_equal(reads_total(t), 0);
 	assert_int_equal(t->hv.affinity_writes + t->hv.sched_writes, 0);
@@ -220,7 +220,7 @@ static void test_new_domain_reads_only_itself(void **state)
 	converged_host(t, 60);
 	vm3 = fake_add(&t->hv, 3, "vm3", 4, NULL);
 	vm3->hard[2] = cpus("1");
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 	assert_int_equal(t->c.get_affinity[3], 4);
 	assert_int_equal(reads_total(t), 4 + t->c.get_sched[3]);
 	assert_true(t->c.get_sched[3] >= 1);
@@ -237,17 +237,17 @@ static void test_changed_domain_reads_only_itself(void **state)
 
 	converged_host(t, 60);
 	/* A new weight of a domain verified before: one write, no read back. */
-	assert_int_equal(engine_domain_set(&t->pd, "vm2", 512, -1, &e), 0);
+	assert_int_equal(engine_domain_set(&t->eng, "vm2", 512, -1, &e), 0);
 	assert_int_equal(reads_total(t), 0);
 	assert_int_equal(t->hv.sched_writes, 1);
 	assert_int_equal(t->hv.affinity_writes, 0);
 	assert_int_equal(t->hv.doms[2].weight, 512);
 	/* A move reads back the domain moved only: its pinning changes. */
-	assert_int_equal(engine_pool_create(&t->pd, "p1",
+	assert_int_equal(engine_pool_create(&t->eng, "p1",
 	                                    &(struct pool_cpus_spec){.cpus = cpus("3")}, 0, -1, &e),
 	                 0);
 	reset_reads(t);
-	assert_int_equal(engine_domain_migrate(&t->pd, "vm2", "p1", &e), 0);
+	assert_int_equal(engine_domain_migrate(&t->eng, "vm2", "p1", &e), 0);
 	assert_int_equal(t->c.get_affinity[2], 3);
 	assert_int_equal(reads_total(t), 3 + t->c.get_sched[2]);
 	assert_true(pinned(t, &t->hv.doms[2], "3"));
@@ -266,24 +266,24 @@ static void test_drift_repaired_at_full_verify(void **state)
 	vm1->weight = 1000;
 
 	/* an ordinary rescan trusts what it verified */
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 	assert_false(pinned(t, vm1, "0-3"));
 	assert_int_equal(vm1->weight, 1000);
 
 	/* the timer (or SIGHUP) asks for a full verify: read back, repaired */
-	t->pd.verify_all = true;
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	t->eng.verify_all = true;
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 	assert_int_equal(t->c.get_affinity[0] + t->c.get_affinity[1] + t->c.get_affinity[2], 7);
 	assert_true(pinned(t, vm1, "0-3"));
 	assert_int_equal(vm1->weight, 256);
 	assert_int_equal(t->hv.affinity_writes, 1);
 	assert_true(fake_written(&t->hv, 1, 1));
 	assert_int_equal(t->hv.sched_writes, 1);
-	assert_false(t->pd.verify_all);
+	assert_false(t->eng.verify_all);
 
 	/* and the next ordinary rescan is quiet again */
 	reset_reads(t);
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 	assert_int_equal(reads_total(t) + t->hv.affinity_writes + t->hv.sched_writes, 0);
 }
 
@@ -299,18 +299,18 @@ static void test_error_makes_next_pass_full(void **state)
 	vm1->hard[0] = cpus("3");
 	vm1->fail_set_affinity = EPERM;
 	env_start(t, 60);
-	assert_int_equal(engine_reconcile(&t->pd, &e), POOLD_E_HYPERVISOR);
-	assert_true(t->pd.verify_all);
+	assert_int_equal(engine_reconcile(&t->eng, &e), POOLD_E_HYPERVISOR);
+	assert_true(t->eng.verify_all);
 
 	vm1->fail_set_affinity = 0;
 	reset_reads(t);
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 	/* every domain is read back, not only the one that failed */
 	assert_int_equal(t->c.get_affinity[0], 1);
 	assert_int_equal(t->c.get_affinity[1], 2);
 	assert_int_equal(t->c.get_affinity[2], 1);
 	assert_true(pinned(t, vm1, "0-3"));
-	assert_false(t->pd.verify_all);
+	assert_false(t->eng.verify_all);
 }
 
 static void test_interval_zero_verifies_every_pass(void **state)
@@ -319,12 +319,12 @@ static void test_interval_zero_verifies_every_pass(void **state)
 	struct perr e = {0};
 
 	converged_host(t, 0);
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 	assert_int_equal(t->c.get_affinity[0] + t->c.get_affinity[1] + t->c.get_affinity[2], 7);
 	assert_int_equal(t->hv.affinity_writes + t->hv.sched_writes, 0);
 	/* drift is repaired by the very next rescan */
 	t->hv.doms[2].hard[0] = cpus("0");
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 	assert_true(pinned(t, &t->hv.doms[2], "0-3"));
 }
 
@@ -339,23 +339,23 @@ static void test_keys_reread_on_xenstore_event(void **state)
 	vm1 = fake_add(&t->hv, 1, "vm1", 1, NULL);
 	vm2 = fake_add(&t->hv, 2, "vm2", 1, NULL);
 	env_start(t, 60);
-	assert_int_equal(engine_pool_create(&t->pd, "pool1", &s, 0, -1, &e), 0);
+	assert_int_equal(engine_pool_create(&t->eng, "pool1", &s, 0, -1, &e), 0);
 	assert_true(pinned(t, vm1, "0-1"));
 
 	/* a toolstack writes the key: until its watch fires, poold has no reason to look */
 	vm1->has_key = true;
 	snprintf(vm1->key, sizeof(vm1->key), "pool1");
-	assert_int_equal(engine_domain_set(&t->pd, "vm1", 300, -1, &e), 0);
+	assert_int_equal(engine_domain_set(&t->eng, "vm1", 300, -1, &e), 0);
 	assert_true(pinned(t, vm1, "0-1"));
 
 	/* another domain's key watch fires: vm1's key is still not looked at */
 	vm2->key_event = true;
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 	assert_true(pinned(t, vm1, "0-1"));
 
 	/* vm1's key watch fires: its key is read and acted on */
 	vm1->key_event = true;
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 	assert_true(pinned(t, vm1, "2-3"));
 	assert_false(vm1->key_event);
 
@@ -363,10 +363,10 @@ static void test_keys_reread_on_xenstore_event(void **state)
 	vm1->has_key = false;
 	vm2->has_key = true;
 	snprintf(vm2->key, sizeof(vm2->key), "pool1");
-	t->pd.keys_stale = true;
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	t->eng.keys_stale = true;
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 	assert_true(pinned(t, vm2, "2-3"));
-	assert_false(t->pd.keys_stale);
+	assert_false(t->eng.keys_stale);
 }
 
 /* Writes text to a temp file and reads it as poold.conf. */
@@ -427,8 +427,8 @@ static void share_period(struct env *t, struct fake_dom *a, unsigned ua, struct 
 	a->cpu_time += ua * 10000000ull;
 	b->cpu_time += ub * 10000000ull;
 	t->hv.now_ns += 1000000000ull;
-	t->pd.share_due = true;
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
+	t->eng.share_due = true;
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 }
 
 /*
@@ -447,19 +447,19 @@ static void test_share_periods(void **state)
 	a = fake_add(&t->hv, 1, "a", 1, "p1");
 	b = fake_add(&t->hv, 2, "b", 1, "p1");
 	env_start(t, 10);
-	t->pd.cfg.share_control = SHARE_AUTO;
+	t->eng.cfg.share_control = SHARE_AUTO;
 	t->hv.now_ns = 5000000000ull;
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
-	assert_int_equal(engine_pool_create(&t->pd, "p1", &s, 0, -1, &e), 0);
-	assert_int_equal(engine_domain_set(&t->pd, "a", 256, -1, &e), 0);
-	assert_int_equal(engine_domain_set(&t->pd, "b", 768, -1, &e), 0);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_int_equal(engine_pool_create(&t->eng, "p1", &s, 0, -1, &e), 0);
+	assert_int_equal(engine_domain_set(&t->eng, "a", 256, -1, &e), 0);
+	assert_int_equal(engine_domain_set(&t->eng, "b", 768, -1, &e), 0);
 	assert_true(pinned(t, a, "3") && pinned(t, b, "3"));
 
 	/* The first period only samples; the clock standing still is no period. */
 	share_period(t, a, 0, b, 0);
-	t->pd.share_due = true;
-	assert_int_equal(engine_reconcile(&t->pd, &e), 0);
-	assert_int_equal(t->pd.share_periods, 1);
+	t->eng.share_due = true;
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_int_equal(t->eng.share_periods, 1);
 	assert_int_equal(a->cap, 0);
 
 	/* Pinned credit1 splits 1:1: the pool is saturated, the caps make it 1:3. */
@@ -471,7 +471,7 @@ static void test_share_periods(void **state)
 	assert_int_equal(a->cap, 25);
 	assert_int_equal(b->cap, 75);
 	assert_int_equal(t->hv.sched_writes, 2);
-	assert_true(t->pd.pools.pools[1].share.active);
+	assert_true(t->eng.pools.pools[1].share.active);
 
 	/* They hold: nothing to write. */
 	reset_reads(t);
@@ -492,26 +492,26 @@ static void test_share_periods(void **state)
 	assert_int_equal(b->cap, 75);
 
 	/* A user cap bounds the controller's at once, without waiting for a period. */
-	assert_int_equal(engine_domain_set(&t->pd, "b", -1, 40, &e), 0);
+	assert_int_equal(engine_domain_set(&t->eng, "b", -1, 40, &e), 0);
 	assert_int_equal(b->cap, 40);
-	assert_int_equal(engine_domain_set(&t->pd, "b", -1, 0, &e), 0);
+	assert_int_equal(engine_domain_set(&t->eng, "b", -1, 0, &e), 0);
 
 	/* A pool cap put on between periods: the static split holds until the next one. */
-	assert_int_equal(engine_pool_modify(&t->pd, "p1", NULL, 40, -1, &e), 0);
+	assert_int_equal(engine_pool_modify(&t->eng, "p1", NULL, 40, -1, &e), 0);
 	assert_int_equal(a->cap, 10);
 	assert_int_equal(b->cap, 30);
-	assert_int_equal(engine_pool_modify(&t->pd, "p1", NULL, 0, -1, &e), 0);
+	assert_int_equal(engine_pool_modify(&t->eng, "p1", NULL, 0, -1, &e), 0);
 
 	/* share=off for the pool: its caps are lifted on the spot, and stay lifted. */
 	share_period(t, a, 10, b, 30);
 	share_period(t, a, 50, b, 50);
 	assert_int_equal(a->cap, 25);
-	assert_int_equal(engine_pool_modify(&t->pd, "p1", NULL, -1, SHARE_OFF, &e), 0);
+	assert_int_equal(engine_pool_modify(&t->eng, "p1", NULL, -1, SHARE_OFF, &e), 0);
 	assert_int_equal(a->cap, 0);
 	assert_int_equal(b->cap, 0);
 	share_period(t, a, 50, b, 50);
 	assert_int_equal(a->cap, 0);
-	assert_false(t->pd.pools.pools[1].share.active);
+	assert_false(t->eng.pools.pools[1].share.active);
 }
 
 int main(void)

@@ -1,4 +1,4 @@
-/* The daemon's context: one event base and everything poold knows, passed explicitly. */
+/* The engine's context: the model, the hypervisor and xenstore ports, the reconciler's memory. */
 #pragma once
 
 #include <stdbool.h>
@@ -9,36 +9,15 @@
 #include "core/plan.h"
 #include "core/pool.h"
 #include "core/topo.h"
+#include "poold/config.h"
+#include "poold/engine.h"
 #include "util/error.h"
 
 struct event;
 struct event_base;
 struct hv;
 struct xsw;
-struct ctl_server;
 struct state_dom;
-
-struct poold_config {
-	char *config_file;   /* poold.conf, xl syntax */
-	char *hv_backend;    /* "xen" or "sim" */
-	char *sim_socket;    /* xensim's hypervisor socket, for "sim" */
-	char *xenstore_path; /* exported as XENSTORED_PATH when set */
-	char *ctl_socket;
-	char *state_file;
-	char *default_pool; /* where domains without a known pool go */
-	int log_level;
-	/* Seconds between full verifies of every domain; 0 = at every rescan; -1 = unset. */
-	int verify_interval;
-	bool foreground;
-	bool check_only;     /* -n: check configuration and state, then exit */
-	char *ctl_socket_ro; /* the read-only control socket (0666); NULL: none */
-	/* The share controller: SHARE_AUTO or SHARE_OFF; -1 = unset. */
-	int share_control;
-	/* Milliseconds between its periods; -1 = unset. */
-	int share_period_ms;
-};
-
-enum { SHARE_OFF = 0, SHARE_AUTO = 1 };
 
 /* The scheduler of each Xen cpupool seen, kept until the next full verify. */
 struct poold_sched_cache {
@@ -60,12 +39,13 @@ struct dom_applied {
 	struct sched_params sched;
 };
 
-struct poold {
+struct engine {
 	struct event_base *base;
 	struct poold_config cfg;
 	struct hv *hv;
 	struct xsw *xs;
-	struct ctl_server *ctl;
+	/* Where events go: the daemon wires it to the control server and systemd. */
+	struct engine_sink sink;
 
 	struct topo *topo;
 	struct pool_table pools;
@@ -79,12 +59,9 @@ struct poold {
 
 	struct plan plan;
 	struct event *rescan; /* deferred: events only schedule a rescan */
-	struct event *sigterm, *sigint, *sighup;
-	uint64_t hv_writes; /* writes made since start, for status */
+	uint64_t hv_writes;   /* writes made since start, for status */
 	bool ready;
 
-	/* The command line's settings, applied again over poold.conf on SIGHUP. */
-	struct poold_config cli;
 	/* Domain records changed but not written yet (a failed write is retried). */
 	bool state_dirty;
 	/* The scheduler of Xen cpupool 0, for pools without members. */
@@ -93,8 +70,6 @@ struct poold {
 	struct event *retry;
 	/* The last reconcile failure logged, so a repeated one is logged once. */
 	char last_error[PERR_MSG_MAX];
-	/* The control socket came from systemd (socket activation). */
-	bool activated;
 
 	/* Parallel to doms: what each domain was last verified to have. */
 	struct dom_applied *applied;
