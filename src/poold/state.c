@@ -1,6 +1,7 @@
 /* The state file (DESIGN.md §6): load with full validation, save atomically. */
 #include "poold/state.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -354,8 +355,7 @@ fail:
 	return NULL;
 }
 
-/* Creates dir and its missing parents, 0700 for the ones made here. */
-static int state_mkdirs(const char *dir)
+int state_mkdirs(const char *dir)
 {
 	char buf[4096];
 	size_t len = strlen(dir);
@@ -374,6 +374,58 @@ static int state_mkdirs(const char *dir)
 		if (c == '\0')
 			return 0;
 	}
+}
+
+/* mkstemp()'s six characters, each one of [A-Za-z0-9] in glibc and musl. */
+#define STATE_TEMP_X "XXXXXX"
+
+bool state_is_temp(const char *base, const char *name)
+{
+	size_t n = strlen(base), x = strlen(STATE_TEMP_X);
+
+	if (name[0] != '.' || strncmp(name + 1, base, n) != 0 || name[n + 1] != '.' ||
+	    strlen(name + n + 2) != x)
+		return false;
+	for (const char *p = name + n + 2; *p != '\0'; p++)
+		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
+		    !(*p >= '0' && *p <= '9'))
+			return false;
+	return true;
+}
+
+int state_remove_temps(const char *path)
+{
+	const char *slash = strrchr(path, '/'), *base = slash != NULL ? slash + 1 : path;
+	char dir[4096];
+	struct dirent *de;
+	struct stat st;
+	int n = 0, dfd;
+	DIR *d;
+
+	if (slash == NULL)
+		strcpy(dir, ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	d = opendir(dir);
+	if (d == NULL)
+		return errno == ENOENT ? 0 : -errno;
+	dfd = dirfd(d);
+	while ((de = readdir(d)) != NULL) {
+		if (!state_is_temp(base, de->d_name))
+			continue;
+		/* Only files: a directory or a link of that name is not one of ours. */
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (unlinkat(dfd, de->d_name, 0) < 0) {
+			log_warn("cannot remove %s/%s, left by a save that was killed", dir,
+			         de->d_name);
+			continue;
+		}
+		log_notice("removed %s/%s, left by a save that was killed", dir, de->d_name);
+		n++;
+	}
+	closedir(d);
+	return n;
 }
 
 /* Writes all of buf or fails. */
@@ -411,7 +463,8 @@ int state_save(const char *path, const struct pool_table *t, const struct dom *d
 		strcpy(dir, "/");
 	else
 		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, slash ? slash + 1 : path);
+	/* state_is_temp() knows this name: keep the two in step. */
+	snprintf(tmp, sizeof(tmp), "%s/.%s." STATE_TEMP_X, dir, slash ? slash + 1 : path);
 
 	root = state_build(t, doms, n);
 	if (root != NULL)

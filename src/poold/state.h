@@ -1,6 +1,7 @@
 /* The state file: pools and domain records as one JSON document, replaced atomically. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,20 @@ int state_load(const char *path, struct pool_table *t, struct state_dom **doms, 
  */
 int state_save(const char *path, const struct pool_table *t, const struct dom *doms, size_t n,
                struct perr *e);
+
+/* Creates dir and its missing parents, 0700 for the ones made here; 0 or -errno. */
+int state_mkdirs(const char *dir);
+
+/* True when name is one of state_save()'s temp files for a state file named base. */
+bool state_is_temp(const char *base, const char *name);
+
+/*
+ * Removes the temp files that saves killed before their rename left beside
+ * path (only names state_is_temp() accepts, only regular files), logging
+ * each. Call it only while holding the lock (lock.h). Returns how many, or
+ * -errno when the directory can't be read.
+ */
+int state_remove_temps(const char *path);
 
 /* Formats a uuid in its 36-character form; buf has at least 37 bytes. */
 void state_uuid_format(const uint8_t uuid[16], char *buf);

@@ -306,6 +306,48 @@ static void test_accepts_pool_order_and_unknown_want(void **state)
 	pool_table_fini(&t);
 }
 
+/* Temp names as mkstemp makes them match, near misses don't; only matches are removed. */
+static void test_temps(void **state)
+{
+	struct env *v = *state;
+	static const char *const others[] = {
+	    ".state.json.AbC12", ".state.json.AbC1234", ".state.json.ab-123", ".other.json.AbC123",
+	    "state.json.AbC123", ".state.json.lock12x", ".state.jsonXAbC123", "state.json"};
+	char tmp[160], p[200];
+	struct stat st;
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s/.state.json.XXXXXX", v->dir);
+	for (int i = 0; i < 3; i++) {
+		fd = mkstemp(tmp);
+		assert_true(fd >= 0);
+		close(fd);
+		assert_true(state_is_temp("state.json", strrchr(tmp, '/') + 1));
+		memcpy(strrchr(tmp, '.') + 1, "XXXXXX", 6);
+	}
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		assert_false(state_is_temp("state.json", others[i]));
+		snprintf(p, sizeof(p), "%s/%s", v->dir, others[i]);
+		spit(p, "keep");
+	}
+	snprintf(p, sizeof(p), "%s/.state.json.dir123", v->dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	assert_false(state_is_temp("state.json", ".state.json."));
+	assert_false(state_is_temp("state.json", "."));
+
+	snprintf(p, sizeof(p), "%s/state.json", v->dir);
+	assert_int_equal(state_remove_temps(p), 3);
+	/* the others, the directory, and nothing else */
+	assert_int_equal(dir_entries(v->dir), sizeof(others) / sizeof(others[0]) + 1);
+	snprintf(p, sizeof(p), "%s/.state.json.dir123", v->dir);
+	assert_int_equal(stat(p, &st), 0);
+	snprintf(p, sizeof(p), "%s/state.json", v->dir);
+	assert_int_equal(state_remove_temps(p), 0);
+	/* a directory that does not exist has none */
+	snprintf(p, sizeof(p), "%s/nowhere/state.json", v->dir);
+	assert_int_equal(state_remove_temps(p), 0);
+}
+
 static void test_uuid(void **state)
 {
 	uint8_t u[16], w[16];
@@ -331,6 +373,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_refusals, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_accepts_pool_order_and_unknown_want, env_setup,
 	                                    env_teardown),
+	    cmocka_unit_test_setup_teardown(test_temps, env_setup, env_teardown),
 	    cmocka_unit_test(test_uuid),
 	};
 
