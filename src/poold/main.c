@@ -12,11 +12,15 @@
 #include "poold-protocol.h"
 #include "poold/config.h"
 #include "poold/daemon.h"
+#include "poold/lock.h"
 #include "util/log.h"
 
 #ifndef POOLD_VERSION
 #define POOLD_VERSION "0.1.0"
 #endif
+
+/* Exit statuses past 0 (ok), 1 (failed) and 2 (usage), as poold(8) lists them. */
+enum { EXIT_LOCKED = 3 /* another poold holds the state file's lock */ };
 
 enum {
 	OPT_STATE = 256,
@@ -48,8 +52,9 @@ static void main_usage(FILE *out)
 	        "             [--default-pool NAME] [--version]\n"
 	        "  -d                   stay in the foreground\n"
 	        "  -v                   more verbose (repeatable)\n"
-	        "  -n                   check the config and state files, then exit; with -v\n"
-	        "                       print the canonical config\n"
+	        "  -n                   check the config and state files, say whether a poold\n"
+	        "                       runs on the state file, then exit; with -v print the\n"
+	        "                       canonical config\n"
 	        "  -f CONFIG            config file (default %s)\n"
 	        "  -s SOCKET            control socket (default %s)\n"
 	        "  --socket-ro PATH     also a read-only control socket, open to every user\n"
@@ -255,7 +260,7 @@ int main(int argc, char **argv)
 	struct poold_config cli, cfg;
 	struct poold pd;
 	struct perr e = {0};
-	int r, ready_fd = -1, status = 0;
+	int r, ready_fd = -1, status = 0, lock_fd = -1;
 
 	log_init("poold", LOG_LEVEL_NOTICE);
 	config_init(&cli);
@@ -285,13 +290,25 @@ int main(int argc, char **argv)
 		if (verbose)
 			config_print(&cfg, stdout);
 		status = poold_check_state(&cfg, verbose, verbose ? stdout : stderr) != 0;
+		lock_report(cfg.state_file, verbose, stdout);
+		goto out;
+	}
+
+	/* One poold per state file: locked before anything reads the state (lock.c). */
+	r = lock_take(&lock_fd, cfg.state_file, &e);
+	if (r != 0) {
+		fprintf(stderr, "poold: %s\n", e.msg);
+		status = r == POOLD_E_BUSY ? EXIT_LOCKED : 1;
 		goto out;
 	}
 
 	/* Sockets closed by clients must not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);
-	if (!cfg.foreground)
+	if (!cfg.foreground) {
 		ready_fd = main_daemonize();
+		if (lock_set_pid(lock_fd) < 0)
+			log_warn("cannot write the daemon's pid into %s.lock", cfg.state_file);
+	}
 
 	memset(&pd, 0, sizeof(pd));
 	r = poold_init(&pd, &cfg, &cli, &e);
@@ -307,6 +324,8 @@ int main(int argc, char **argv)
 	}
 	poold_fini(&pd);
 out:
+	if (lock_fd >= 0)
+		close(lock_fd);
 	config_fini(&cli);
 	config_fini(&cfg);
 	return status;
