@@ -14,6 +14,12 @@
 #define POOL0_NAME    "pool0"
 #define POOL0_ID      0
 
+/* The scale a pool's credit1 weights were last computed with (core/weight.h), not saved. */
+struct pool_scale {
+	int step; /* on weight.h's grid: the scale is 2^(step / WEIGHT_SCALE_STEPS) */
+	bool set; /* false: none yet, the next weight_compute() takes the ideal's nearest */
+};
+
 struct pool {
 	uint32_t id; /* stable, never reused */
 	char name[POOL_NAME_MAX + 1];
@@ -21,6 +27,7 @@ struct pool {
 	unsigned cap;            /* % of one pCPU for the whole pool, 0 = none */
 	bool share_off;          /* the share controller leaves this pool alone */
 	struct share_pool share; /* the controller's state (not saved) */
+	struct pool_scale scale; /* credit1 weights' scale (not saved) */
 };
 
 /*

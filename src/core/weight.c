@@ -1,6 +1,8 @@
 /* The weight and cap poold writes for each domain, per scheduler. */
 #include "core/weight.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +68,16 @@ struct pool_sum {
 	uint64_t mass_credit1; /* sum u_d * a_d over credit1 members */
 	uint64_t mass_all;     /* the same over every member poold writes to */
 	bool has_credit1;
+	uint64_t scale_q; /* the credit1 scale in 32.32 fixed point */
+};
+
+/* What the credit1 scales are computed from: the pool sums and the host's totals. */
+struct host_sum {
+	struct pool_sum *sum; /* one per pool */
+	size_t *pidx;         /* each domain's pool index, SIZE_MAX for none */
+	unsigned total_vcpus; /* A */
+	unsigned total_cpus;  /* N */
+	unsigned credit_cpus; /* the pCPUs of credit1's credit total: all online ones */
 };
 
 static bool writes_sched(enum sched_kind k)
@@ -73,47 +85,216 @@ static bool writes_sched(enum sched_kind k)
 	return k == SCHED_CREDIT || k == SCHED_CREDIT2;
 }
 
-void weight_compute(const struct pool_table *t, const struct dom *doms, size_t n,
-                    struct sched_params *out)
+static void host_sum_fini(struct host_sum *h)
 {
-	struct pool_sum *sum = calloc(t->n ? t->n : 1, sizeof(*sum));
-	unsigned total_vcpus = 0, total_cpus = 0, online = cpumap_count(&t->online);
-	size_t *pidx = calloc(n ? n : 1, sizeof(*pidx));
+	free(h->sum);
+	free(h->pidx);
+}
 
-	if (sum == NULL || pidx == NULL) {
-		/* Without memory, write nothing rather than something wrong. */
-		for (size_t i = 0; i < n; i++)
-			out[i] = (struct sched_params){0};
-		free(sum);
-		free(pidx);
-		return;
+/* Sums masses per pool and counts A and N; -ENOMEM leaves nothing to free. */
+static int host_sum_init(struct host_sum *h, const struct pool_table *t, const struct dom *doms,
+                         size_t n)
+{
+	unsigned online = cpumap_count(&t->online);
+
+	memset(h, 0, sizeof(*h));
+	h->sum = calloc(t->n ? t->n : 1, sizeof(*h->sum));
+	h->pidx = calloc(n ? n : 1, sizeof(*h->pidx));
+	if (h->sum == NULL || h->pidx == NULL) {
+		host_sum_fini(h);
+		return -ENOMEM;
 	}
-
 	for (size_t i = 0; i < n; i++) {
 		const struct dom *d = &doms[i];
 		const struct pool *p = pool_find_id(t, d->pool_id);
 		uint64_t mass = (uint64_t)user_weight(d->weight) * d->nr_vcpus;
+		size_t j = p ? (size_t)(p - t->pools) : SIZE_MAX;
 
-		pidx[i] = p ? (size_t)(p - t->pools) : SIZE_MAX;
+		h->pidx[i] = j;
+		if (d->sched == SCHED_CREDIT)
+			h->total_vcpus += d->nr_vcpus;
 		if (p == NULL || !writes_sched(d->sched))
 			continue;
-		sum[pidx[i]].mass_all += mass;
+		h->sum[j].mass_all += mass;
 		if (d->sched == SCHED_CREDIT) {
-			sum[pidx[i]].mass_credit1 += mass;
-			sum[pidx[i]].has_credit1 = true;
+			h->sum[j].mass_credit1 += mass;
+			h->sum[j].has_credit1 = true;
 		}
 	}
-	for (size_t i = 0; i < n; i++)
-		if (doms[i].sched == SCHED_CREDIT)
-			total_vcpus += doms[i].nr_vcpus;
 	for (size_t j = 0; j < t->n; j++)
-		if (sum[j].has_credit1)
-			total_cpus += cpumap_count(&t->pools[j].cpus);
+		if (h->sum[j].has_credit1)
+			h->total_cpus += cpumap_count(&t->pools[j].cpus);
+	h->credit_cpus = online > h->total_cpus ? online : h->total_cpus;
+	return 0;
+}
+
+/* The ideal credit1 scale of pool j, K * n_P / U_P; 1 with nothing to scale against. */
+static double pool_ideal(const struct host_sum *h, const struct pool_table *t, size_t j)
+{
+	uint64_t mass = h->sum[j].mass_credit1;
+
+	if (mass == 0 || h->total_cpus == 0)
+		return 1.0;
+	return 256.0 * h->total_vcpus * cpumap_count(&t->pools[j].cpus) /
+	       ((double)h->total_cpus * (double)mass);
+}
+
+/* Where a scale lies on the grid, in steps, within the grid's ends. */
+static double scale_pos(double scale)
+{
+	double x;
+
+	if (!(scale > 0))
+		return WEIGHT_SCALE_STEP_MIN;
+	x = WEIGHT_SCALE_STEPS * log2(scale);
+	if (x < WEIGHT_SCALE_STEP_MIN)
+		return WEIGHT_SCALE_STEP_MIN;
+	return x > WEIGHT_SCALE_STEP_MAX ? WEIGHT_SCALE_STEP_MAX : x;
+}
+
+/* The scale of a grid step in 32.32 fixed point, so that weights are integer arithmetic. */
+static uint64_t scale_q(int step)
+{
+	return (uint64_t)llround(ldexp(exp2((double)step / WEIGHT_SCALE_STEPS), 32));
+}
+
+/* round(scale * u), rounded half up, clamped to 1..wmax. */
+static unsigned scaled_weight(uint64_t q, unsigned u, unsigned wmax)
+{
+	uint64_t w = (uint64_t)(((unsigned __int128)q * u + (1ull << 31)) >> 32);
+
+	if (w < DOM_WEIGHT_MIN)
+		w = DOM_WEIGHT_MIN;
+	return w > wmax ? wmax : (unsigned)w;
+}
+
+/* Keeps the held step while the ideal is in its band, else takes the ideal's nearest. */
+static int scale_choose(struct pool_scale *s, double ideal)
+{
+	double x = scale_pos(ideal);
+
+	if (!s->set || fabs(x - s->step) > WEIGHT_SCALE_BAND) {
+		s->step = (int)lround(x);
+		s->set = true;
+	}
+	return s->step;
+}
+
+bool weight_scale_adopt(double ideal, unsigned credit_cpus, const struct weight_seen *m, size_t n,
+                        int *step)
+{
+	double x = scale_pos(ideal);
+	int lo = (int)ceil(x - WEIGHT_SCALE_BAND), hi = (int)floor(x + WEIGHT_SCALE_BAND);
+	bool found = false;
+	int best = 0;
+
+	if (n == 0)
+		return false;
+	if (lo < WEIGHT_SCALE_STEP_MIN)
+		lo = WEIGHT_SCALE_STEP_MIN;
+	if (hi > WEIGHT_SCALE_STEP_MAX)
+		hi = WEIGHT_SCALE_STEP_MAX;
+	for (int k = lo; k <= hi; k++) {
+		uint64_t q = scale_q(k);
+		size_t i;
+
+		for (i = 0; i < n; i++)
+			if (scaled_weight(q, user_weight(m[i].user),
+			                  weight_credit1_max(credit_cpus, m[i].vcpus)) !=
+			    m[i].weight)
+				break;
+		/* Small weights can fit neighbouring steps alike: the ideal's nearest wins. */
+		if (i == n && (!found || fabs(k - x) < fabs(best - x))) {
+			best = k;
+			found = true;
+		}
+	}
+	if (found)
+		*step = best;
+	return found;
+}
+
+/* Whether doms[i] is a credit1 member of a pool whose weight was read back. */
+static bool adopt_counts(const struct host_sum *h, const struct dom *doms, const unsigned *seen,
+                         size_t i)
+{
+	return h->pidx[i] != SIZE_MAX && doms[i].sched == SCHED_CREDIT && seen[i] != 0;
+}
+
+size_t weight_adopt(struct pool_table *t, const struct dom *doms, size_t n, const unsigned *seen)
+{
+	struct host_sum h;
+	struct weight_seen *m = NULL;
+	size_t *start = NULL, *fill = NULL, adopted = 0;
+
+	if (host_sum_init(&h, t, doms, n) != 0)
+		return 0;
+	m = calloc(n ? n : 1, sizeof(*m));
+	start = calloc(t->n + 1, sizeof(*start));
+	fill = calloc(t->n ? t->n : 1, sizeof(*fill));
+	if (m == NULL || start == NULL || fill == NULL)
+		goto out;
+
+	/* The read members grouped by pool: pool j's are m[start[j]..start[j + 1]). */
+	for (size_t i = 0; i < n; i++)
+		if (adopt_counts(&h, doms, seen, i))
+			start[h.pidx[i] + 1]++;
+	for (size_t j = 0; j < t->n; j++)
+		start[j + 1] += start[j];
+	for (size_t i = 0; i < n; i++) {
+		size_t j = h.pidx[i];
+
+		if (adopt_counts(&h, doms, seen, i))
+			m[start[j] + fill[j]++] = (struct weight_seen){
+			    .user = doms[i].weight, .vcpus = doms[i].nr_vcpus, .weight = seen[i]};
+	}
+
+	for (size_t j = 0; j < t->n; j++) {
+		struct pool_scale *s = &t->pools[j].scale;
+		int step;
+
+		if (s->set || !h.sum[j].has_credit1)
+			continue;
+		if (weight_scale_adopt(pool_ideal(&h, t, j), h.credit_cpus, &m[start[j]],
+		                       start[j + 1] - start[j], &step)) {
+			*s = (struct pool_scale){.step = step, .set = true};
+			adopted++;
+		}
+	}
+out:
+	free(m);
+	free(start);
+	free(fill);
+	host_sum_fini(&h);
+	return adopted;
+}
+
+void weight_compute(struct pool_table *t, const struct dom *doms, size_t n,
+                    struct sched_params *out)
+{
+	struct host_sum h;
+
+	if (host_sum_init(&h, t, doms, n) != 0) {
+		/* Without memory, write nothing rather than something wrong. */
+		for (size_t i = 0; i < n; i++)
+			out[i] = (struct sched_params){0};
+		return;
+	}
+
+	for (size_t j = 0; j < t->n; j++) {
+		struct pool_scale *s = &t->pools[j].scale;
+
+		if (!h.sum[j].has_credit1) {
+			s->set = false;
+			continue;
+		}
+		h.sum[j].scale_q = scale_q(scale_choose(s, pool_ideal(&h, t, j)));
+	}
 
 	for (size_t i = 0; i < n; i++) {
 		const struct dom *d = &doms[i];
-		const struct pool *p = pidx[i] != SIZE_MAX ? &t->pools[pidx[i]] : NULL;
-		const struct pool_sum *ps = p ? &sum[pidx[i]] : NULL;
+		const struct pool *p = h.pidx[i] != SIZE_MAX ? &t->pools[h.pidx[i]] : NULL;
+		const struct pool_sum *ps = p ? &h.sum[h.pidx[i]] : NULL;
 		unsigned n_p = p ? cpumap_count(&p->cpus) : 0;
 		unsigned cap = d->cap;
 		struct sched_params *o = &out[i];
@@ -123,16 +304,13 @@ void weight_compute(const struct pool_table *t, const struct dom *doms, size_t n
 			continue;
 		o->write = true;
 
-		if (d->sched == SCHED_CREDIT2) {
+		if (d->sched == SCHED_CREDIT2)
 			o->weight = user_weight(d->weight);
-		} else {
-			unsigned w = weight_credit1(d->weight, n_p, ps ? ps->mass_credit1 : 0,
-			                            total_vcpus, total_cpus, d->nr_vcpus);
-			/* Xen's credit total counts every online pCPU, not only ours. */
-			unsigned wmax = weight_credit1_max(online, d->nr_vcpus);
-
-			o->weight = w > wmax ? wmax : w;
-		}
+		else
+			/* A domain in no pool has nothing to scale against: scale 1. */
+			o->weight =
+			    scaled_weight(ps ? ps->scale_q : scale_q(0), user_weight(d->weight),
+			                  weight_credit1_max(h.credit_cpus, d->nr_vcpus));
 
 		if (p && p->cap > 0 && ps->mass_all > 0) {
 			/* share <= p->cap, as a member's mass is part of mass_all. */
@@ -147,6 +325,5 @@ void weight_compute(const struct pool_table *t, const struct dom *doms, size_t n
 		}
 		o->cap = cap_effective(cap, d->nr_vcpus, n_p);
 	}
-	free(sum);
-	free(pidx);
+	host_sum_fini(&h);
 }

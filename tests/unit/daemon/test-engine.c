@@ -178,14 +178,16 @@ static void test_credit1_weights_written(void **state)
 
 	/*
 	 * A = 3 vCPUs, N = 4 pCPUs, K = 256 * 3 / 4 = 192. pool0 (2 pCPUs, dom0 + vm2,
-	 * U = 512): 192 * 2 * 256 / 512 = 192; pool1 (2 pCPUs, vm1 alone): 384.
+	 * U = 512): ideal scale 192 * 2 / 512 = 0.75, nearest grid step
+	 * round(16 * log2(0.75)) = -7: 256 * 2^(-7/16) = 189.0; pool1 (2 pCPUs, vm1
+	 * alone): 1.5, step round(9.36) = 9: 256 * 2^(9/16) = 377.8.
 	 */
 	for (unsigned i = 0; i < 3; i++)
 		w[t->hv.doms[i].domid] = t->hv.doms[i].weight;
-	assert_int_equal(w[0], 192);
-	assert_int_equal(w[2], 192);
-	assert_int_equal(w[1], 384);
-	assert_int_equal(dom_of(&t->eng, 1)->hv_weight, 384);
+	assert_int_equal(w[0], 189);
+	assert_int_equal(w[2], 189);
+	assert_int_equal(w[1], 378);
+	assert_int_equal(dom_of(&t->eng, 1)->hv_weight, 378);
 	/* the user weight stays what the admin set */
 	assert_int_equal(dom_of(&t->eng, 1)->weight, 256);
 
@@ -199,10 +201,13 @@ static void test_credit1_weights_written(void **state)
 	assert_int_equal(t->hv.affinity_writes, 0);
 	for (unsigned i = 0; i < 3; i++)
 		w[t->hv.doms[i].domid] = t->hv.doms[i].weight;
-	/* U = 256 + 768 = 1024: dom0 192 * 2 * 256 / 1024 = 96, vm2 288 */
-	assert_int_equal(w[0], 96);
-	assert_int_equal(w[2], 288);
-	assert_int_equal(w[1], 384);
+	/*
+	 * U = 256 + 768 = 1024: ideal 192 * 2 / 1024 = 0.375, out of the band of
+	 * step -7; step round(-22.64) = -23, 2^(-23/16) = 0.36921: dom0 94.5, vm2 283.6
+	 */
+	assert_int_equal(w[0], 95);
+	assert_int_equal(w[2], 284);
+	assert_int_equal(w[1], 378);
 }
 
 static void test_esrch_tolerated(void **state)
