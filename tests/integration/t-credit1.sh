@@ -12,6 +12,12 @@ ideal()
 	awk -v a="$1" -v n="$2" -v np="$3" -v u="$4" 'BEGIN { printf "%.17g\n", 256 * a / n * np / u }'
 }
 
+# pos IDEAL: where the ideal lies on the grid, 16 * log2(IDEAL).
+pos()
+{
+	awk -v s="$1" 'BEGIN { printf "%.17g\n", 16 * log(s) / log(2) }'
+}
+
 # step_of HELD IDEAL: the step a pool holds after a pass; HELD "" = none yet.
 step_of()
 {
@@ -71,4 +77,39 @@ step "a pool cap is split among members by weight"
 pc pool-modify pool1 cap=200
 assert_eq "g cap" 50 "$(hv_cap g)"
 assert_eq "h cap" 150 "$(hv_cap h)"
+pc pool-modify pool1 cap=0
+
+step "one more guest in a populated pool writes only its own affinity and weight"
+stop_poold
+M=40
+for ((i = 0; i < M; i++)); do
+	sim create "f$i" vcpus=1 pool=pool1 >/dev/null
+done
+start_poold
+wait_pinned "f$((M - 1))" "8-11"
+# A fresh start: each pool on the step nearest its ideal.
+A=$((V0 + 4 + M))
+U1=$((2048 + 256 * M))
+S0=$(step_of "" "$(ideal $A 16 12 $((256 * V0)))")
+S1=$(step_of "" "$(ideal $A 16 4 $U1)")
+wait_until "[ \"\$(hv_weight f0)\" = $(w_of "$S1" 256) ]"
+assert_eq "h weight" "$(w_of "$S1" 768)" "$(hv_weight h)"
+assert_eq "dom0 weight" "$(w_of "$S0" 256)" "$(hv_weight Domain-0)"
+# One more 1-vCPU guest moves both ideals by less than the band: no pool is rescaled.
+for p in "$S0 $(ideal $((A + 1)) 16 12 $((256 * V0)))" "$S1 $(ideal $((A + 1)) 16 4 $((U1 + 256)))"; do
+	set -- $p
+	awk -v k="$1" -v x="$(pos "$2")" 'BEGIN { exit !(x - k <= 1 && k - x <= 1) }' ||
+		fail "the test's premise: ideal $2 is out of the band of step $1"
+done
+view | jq -S '[.domains[] | {name, weight, cap}]' >"$T/weights.before"
+sim reset-counters
+sim create new vcpus=1 pool=pool1 >/dev/null
+wait_pinned new "8-11"
+wait_until "[ \"\$(hv_weight new)\" = $(w_of "$S1" 256) ]"
+counters=$(view | jq -c '.counters')
+assert_eq "set_affinity for the new guest's one vCPU" 1 "$(jq -r .set_affinity <<<"$counters")"
+assert_eq "set_sched for the new guest alone" 1 "$(jq -r .set_sched <<<"$counters")"
+assert_eq "hypervisor writes" 2 "$(jq -r .writes <<<"$counters")"
+view | jq -S '[.domains[] | select(.name != "new") | {name, weight, cap}]' |
+	diff -u "$T/weights.before" - || fail "another domain's weight or cap changed"
 echo "PASS"
