@@ -6,10 +6,11 @@
 # poold (`poolctl pool-list`, `domain-list`, which the read-only socket
 # serves too), through the same -s SOCKET or $POOLD_SOCKET as the command line.
 
-# Runs the poolctl being completed with the socket the command line names.
+# Runs the poolctl being completed with the socket the command line names. A TAB
+# must never hang: a poold that does not answer within a second offers nothing.
 _poolctl_run()
 {
-	"${_poolctl_argv0}" "${_poolctl_sock[@]}" "$@" 2>/dev/null
+	"${_poolctl_argv0}" --timeout 1 "${_poolctl_sock[@]}" "$@" 2>/dev/null
 }
 
 # Prints pool names: pool-list's first column, below its header.
@@ -72,6 +73,7 @@ _poolctl()
 			[ "$i" -lt "$COMP_CWORD" ] && _poolctl_sock=(-s "${COMP_WORDS[i]}")
 			;;
 		--socket=*) _poolctl_sock=(-s "${w#--socket=}") ;;
+		-t | --timeout) i=$((i + 1)) ;; # its value is not the command
 		-*) ;;
 		*)
 			cmd=$w
@@ -89,8 +91,8 @@ _poolctl()
 			;;
 		esac
 		if [ "${cur:0:1}" = "-" ]; then
-			mapfile -t COMPREPLY < <(compgen -W "-s --socket -j --json -h --help \
-				-V --version --commands" -- "$cur")
+			mapfile -t COMPREPLY < <(compgen -W "-s --socket -j --json -t --timeout \
+				-h --help -V --version --commands" -- "$cur")
 		else
 			mapfile -t COMPREPLY < <(compgen -W "$(_poolctl_run --commands)" -- "$cur")
 		fi

@@ -20,7 +20,9 @@ enum {
 	EXIT_UNREACHABLE = 3, /* no poold to talk to, or not one we understand */
 };
 
-#define REQUEST_ID 1
+#define REQUEST_ID         1
+/* How long poolctl waits for poold by default: connect, greeting and reply together. */
+#define TIMEOUT_DEFAULT_MS 5000
 
 /* Set by SIGINT/SIGTERM so that monitor ends with a clean status. */
 static volatile sig_atomic_t interrupted;
@@ -28,10 +30,10 @@ static volatile sig_atomic_t interrupted;
 static void usage_line(FILE *f, const struct parser_cmd *cmd)
 {
 	if (cmd != NULL)
-		fprintf(f, "usage: poolctl [-s SOCKET] [--json] %s%s%s\n", cmd->name,
-		        cmd->usage[0] ? " " : "", cmd->usage);
+		fprintf(f, "usage: poolctl [-s SOCKET] [--json] [--timeout SECS] %s%s%s\n",
+		        cmd->name, cmd->usage[0] ? " " : "", cmd->usage);
 	else
-		fprintf(f, "usage: poolctl [-s SOCKET] [--json] COMMAND [ARGS]\n");
+		fprintf(f, "usage: poolctl [-s SOCKET] [--json] [--timeout SECS] COMMAND [ARGS]\n");
 }
 
 /* Prints the usage with every command of the table. */
@@ -42,6 +44,9 @@ static void help(FILE *f)
 	           "  -s, --socket SOCKET  poold's control socket (default: $POOLD_SOCKET, "
 	           "else " POOLD_SOCKET_DEFAULT ")\n"
 	           "  -j, --json           print replies as JSON\n"
+	           "  -t, --timeout SECS   give up on a poold that does not answer within SECS\n"
+	           "                       (default 5; 0: wait for ever); monitor waits for\n"
+	           "                       events without limit\n"
 	           "  -h, --help           print this help\n"
 	           "  -V, --version        print the version\n"
 	           "  --commands [COMMAND] print the command names, or COMMAND's KEY= and --FLAG\n"
@@ -69,14 +74,31 @@ static void catch_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+/* Says what went wrong reading from poold, for the messages below. */
+static const char *why(int r, size_t max, char *buf, size_t len)
+{
+	switch (r) {
+	case -EPIPE:
+		return "it closed the connection";
+	case -EPROTO:
+		return "it closed the connection in the middle of a line";
+	case -EBADMSG:
+		return "it sent a line that is not a JSON object";
+	case -EMSGSIZE:
+		snprintf(buf, len, "it sent a line longer than %zu bytes", max);
+		return buf;
+	}
+	return strerror(-r);
+}
+
 /* Reads until the reply to our request, skipping events that come before it. */
-static int read_reply(struct client *cl, json_t **reply)
+static int read_reply(struct client *cl, json_t **reply, int64_t deadline)
 {
 	json_t *msg;
 	int r;
 
 	for (;;) {
-		r = client_recv(cl, &msg);
+		r = client_recv(cl, &msg, CLIENT_REPLY_MAX, deadline);
 		if (r < 0)
 			return r;
 		if (json_object_get(msg, "event") == NULL) {
@@ -87,21 +109,26 @@ static int read_reply(struct client *cl, json_t **reply)
 	}
 }
 
-/* Prints events until poold goes away or we are interrupted. */
-static int monitor(struct client *cl, const struct output *out)
+/* Prints events until poold goes away or we are interrupted: no timeout here. */
+static int monitor(struct client *cl, const char *path, const struct output *out)
 {
+	char buf[64];
 	json_t *msg;
 	int r;
 
 	catch_signals();
 	for (;;) {
-		r = client_recv(cl, &msg);
+		r = client_recv(cl, &msg, CLIENT_REPLY_MAX, CLIENT_NEVER);
 		if (interrupted)
 			return EXIT_OK;
-		if (r == -EBADMSG)
+		if (r == -EBADMSG) {
+			fprintf(stderr,
+			        "poolctl: skipped a line from poold that is not a JSON object\n");
 			continue;
+		}
 		if (r < 0) {
-			fprintf(stderr, "poolctl: poold closed the connection\n");
+			fprintf(stderr, "poolctl: lost poold at %s: %s\n", path,
+			        why(r, CLIENT_REPLY_MAX, buf, sizeof(buf)));
 			return EXIT_UNREACHABLE;
 		}
 		if (json_object_get(msg, "event") != NULL)
@@ -111,14 +138,24 @@ static int monitor(struct client *cl, const struct output *out)
 }
 
 /* Talks to poold: greeting, request, reply, and for monitor the events. */
-static int run(const char *path, struct parser_request *req, const struct output *out)
+static int run(const char *path, struct parser_request *req, const struct output *out,
+               unsigned timeout_ms)
 {
+	int64_t deadline = client_deadline(timeout_ms);
 	struct client cl;
 	json_t *msg = NULL, *e, *ret;
-	char err[512];
+	char err[512], buf[64];
 	int r, status;
 
-	r = client_connect(&cl, path);
+	r = client_connect(&cl, path, deadline);
+	if (r == -ETIMEDOUT) {
+		fprintf(stderr,
+		        "poolctl: %s did not accept the connection within %g s \u2014 is poold "
+		        "running and serving? (systemctl status poold; --timeout SECS waits "
+		        "longer)\n",
+		        path, timeout_ms / 1000.0);
+		return EXIT_UNREACHABLE;
+	}
 	if (r < 0) {
 		fprintf(stderr,
 		        "poolctl: cannot connect to %s: %s \u2014 is poold running? "
@@ -126,11 +163,19 @@ static int run(const char *path, struct parser_request *req, const struct output
 		        path, strerror(-r));
 		return EXIT_UNREACHABLE;
 	}
-	r = client_recv(&cl, &msg);
+	r = client_recv(&cl, &msg, POOLD_LINE_MAX, deadline);
 	if (r < 0 || client_check_greeting(msg, err, sizeof(err)) < 0) {
-		if (r < 0)
-			snprintf(err, sizeof(err), "no greeting from %s: %s", path,
-			         r == -EBADMSG ? "not JSON" : strerror(-r));
+		if (r == -ETIMEDOUT)
+			snprintf(
+			    err, sizeof(err),
+			    "no greeting from %s within %g s \u2014 is it poold's socket, and is "
+			    "poold running? (systemctl status poold)",
+			    path, timeout_ms / 1000.0);
+		else if (r < 0)
+			snprintf(err, sizeof(err),
+			         "no greeting from %s: %s \u2014 is it poold's "
+			         "socket? (systemctl status poold)",
+			         path, why(r, POOLD_LINE_MAX, buf, sizeof(buf)));
 		fprintf(stderr, "poolctl: %s\n", err);
 		json_decref(msg);
 		client_close(&cl);
@@ -143,27 +188,52 @@ static int run(const char *path, struct parser_request *req, const struct output
 	json_decref(msg);
 	msg = NULL;
 	if (r == 0)
-		r = read_reply(&cl, &msg);
+		r = read_reply(&cl, &msg, deadline);
+	if (r == -ETIMEDOUT) {
+		fprintf(stderr,
+		        "poolctl: no reply from poold at %s within %g s \u2014 is poold running? "
+		        "(systemctl status poold; --timeout SECS waits longer)\n",
+		        path, timeout_ms / 1000.0);
+		client_close(&cl);
+		return EXIT_UNREACHABLE;
+	}
 	if (r < 0) {
 		fprintf(stderr, "poolctl: lost poold at %s: %s\n", path,
-		        r == -EPIPE ? "connection closed" : strerror(-r));
+		        why(r, CLIENT_REPLY_MAX, buf, sizeof(buf)));
 		client_close(&cl);
 		return EXIT_UNREACHABLE;
 	}
 
 	e = json_object_get(msg, "error");
 	ret = json_object_get(msg, "return");
-	if (e != NULL) {
-		fprintf(stderr, "poolctl: %s (%s)\n",
-		        json_string_value(json_object_get(e, "desc")) ?: "no reason given",
-		        json_string_value(json_object_get(e, "class")) ?: "GenericError");
+	if (e != NULL && json_is_object(e)) {
+		/* Its own words, but nothing a terminal would act on. */
+		char *desc = output_clean(
+		    strdup(json_string_value(json_object_get(e, "desc")) ?: "no reason given"));
+		char *class = output_clean(
+		    strdup(json_string_value(json_object_get(e, "class")) ?: "GenericError"));
+
+		fprintf(stderr, "poolctl: %s (%s)\n", desc ?: "?", class ?: "?");
+		free(desc);
+		free(class);
 		status = EXIT_REFUSED;
-	} else if (ret != NULL) {
-		out->result(stdout, req->cmd, req->args, ret);
-		fflush(stdout);
-		status = req->cmd->show == SHOW_MONITOR ? monitor(&cl, out) : EXIT_OK;
+	} else if (e == NULL && json_is_object(ret)) {
+		if (out->result(stdout, req->cmd, req->args, ret, err, sizeof(err)) < 0) {
+			fprintf(
+			    stderr,
+			    "poolctl: poold at %s sent a reply poolctl can't show: %s (poold and "
+			    "poolctl of different versions? --json shows it as it came)\n",
+			    path, err);
+			status = EXIT_UNREACHABLE;
+		} else {
+			fflush(stdout);
+			status = req->cmd->show == SHOW_MONITOR ? monitor(&cl, path, out) : EXIT_OK;
+		}
 	} else {
-		fprintf(stderr, "poolctl: poold sent a reply with neither return nor error\n");
+		fprintf(stderr,
+		        "poolctl: poold at %s sent a reply with neither a return object nor an "
+		        "error object\n",
+		        path);
 		status = EXIT_UNREACHABLE;
 	}
 	json_decref(msg);
@@ -171,24 +241,43 @@ static int run(const char *path, struct parser_request *req, const struct output
 	return status;
 }
 
+/* Parses --timeout SECS (0 to a day, fractions allowed) into ms; -1 if it is not one. */
+static long parse_timeout(const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !(v >= 0 && v <= 86400))
+		return -1;
+	/* A positive value never rounds down to 0, which means no limit. */
+	return v > 0 && v < 0.001 ? 1 : (long)(v * 1000 + 0.5);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"socket", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
-	    {"commands", no_argument, NULL, 'C'},     {NULL, 0, NULL, 0},
+	    {"socket", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"commands", no_argument, NULL, 'C'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {NULL, 0, NULL, 0},
 	};
 	const struct output *out = &output_text;
 	struct parser_request req;
 	const char *path = getenv("POOLD_SOCKET");
 	char err[512];
 	int opt, status;
+	long timeout_ms = TIMEOUT_DEFAULT_MS;
 	bool commands = false;
 
 	if (path == NULL || path[0] == '\0')
 		path = POOLD_SOCKET_DEFAULT;
 	/* '+': options end at the command, so that its own words (--force) reach the parser. */
-	while ((opt = getopt_long(argc, argv, "+s:jhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+s:jhVt:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			path = optarg;
@@ -204,6 +293,16 @@ int main(int argc, char **argv)
 			return EXIT_OK;
 		case 'C':
 			commands = true;
+			break;
+		case 't':
+			timeout_ms = parse_timeout(optarg);
+			if (timeout_ms < 0) {
+				fprintf(stderr,
+				        "poolctl: --timeout %s: give seconds, 0 to 86400 (0: "
+				        "no limit)\n",
+				        optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		default:
 			usage_line(stderr, NULL);
@@ -226,7 +325,7 @@ int main(int argc, char **argv)
 		parser_request_fini(&req);
 		return EXIT_USAGE;
 	}
-	status = run(path, &req, out);
+	status = run(path, &req, out, (unsigned)timeout_ms);
 	parser_request_fini(&req);
 	return status;
 }

@@ -1,6 +1,7 @@
 /* poolctl's output back-ends, text for people and JSON for scripts, behind one table. */
 #include "poolctl/output.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -39,13 +40,27 @@ void output_table(FILE *f, size_t ncols, const char *const *head, const unsigned
 	free(w);
 }
 
-/* Formats a JSON scalar as a cell: strings as they are, numbers in decimal. */
+/* Xen's DOMID_FIRST_RESERVED - 1: no domain has a larger id. */
+#define OUTPUT_DOMID_MAX 0x7fef
+
+char *output_clean(char *s)
+{
+	for (unsigned char *p = (unsigned char *)s; s != NULL && *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			p[0] = p[1] = '?';
+	}
+	return s;
+}
+
+/* Formats any JSON value as a cell: strings as they are, numbers in decimal. */
 static char *cell(json_t *v)
 {
 	char *s;
 
 	if (json_is_string(v))
-		return strdup(json_string_value(v));
+		return output_clean(strdup(json_string_value(v)));
 	if (json_is_integer(v)) {
 		if (asprintf(&s, "%" JSON_INTEGER_FORMAT, json_integer_value(v)) < 0)
 			return NULL;
@@ -53,25 +68,150 @@ static char *cell(json_t *v)
 	}
 	if (v == NULL || json_is_null(v))
 		return strdup("-");
-	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	return output_clean(json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY));
 }
 
-/* Joins the integers of an array with commas; "-" when empty. */
-static char *join_ids(json_t *a)
+/* Names what a JSON value is, for a reply of the wrong shape. */
+static const char *kind(json_t *v)
 {
-	size_t len = 0, i;
-	char *s = malloc(json_array_size(a) * 12 + 2);
+	if (v == NULL)
+		return "missing";
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "an integer";
+	case JSON_REAL:
+		return "a real number";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "a boolean";
+	case JSON_NULL:
+		break;
+	}
+	return "null";
+}
+
+/* Refuses to show a reply: what is at where is not what the text needs. */
+static int bad(char *err, size_t len, const char *where, json_t *v, const char *want)
+{
+	if (json_is_integer(v))
+		snprintf(err, len, "%s is %" JSON_INTEGER_FORMAT ", not %s", where,
+		         json_integer_value(v), want);
+	else
+		snprintf(err, len, "%s is %s, not %s", where, kind(v), want);
+	return -1;
+}
+
+/* What a column holds: the type its member must have. */
+enum col_type {
+	COL_STR,
+	COL_INT,
+	COL_DOMID,
+	COL_PERCENT, /* a number, or null when poold has none */
+};
+
+struct col {
+	const char *head;
+	const char *key;
+	enum col_type type;
+};
+
+/* Formats v, found at at, as a cell of type t (*out NULL only when out of memory); -1 if mistyped. */
+static int typed_cell(json_t *v, enum col_type t, const char *at, char **out, char *err, size_t len)
+{
+	static const char *const want[] = {"a string", "an integer", "a domain id (0-32751)",
+	                                   "a number or null"};
+	bool ok = false;
+
+	*out = NULL;
+	switch (t) {
+	case COL_STR:
+		ok = json_is_string(v);
+		break;
+	case COL_INT:
+		ok = json_is_integer(v);
+		break;
+	case COL_DOMID:
+		ok = json_is_integer(v) && json_integer_value(v) >= 0 &&
+		     json_integer_value(v) <= OUTPUT_DOMID_MAX;
+		break;
+	case COL_PERCENT:
+		ok = json_is_number(v) || json_is_null(v);
+		if (json_is_number(v) && asprintf(out, "%.1f", json_number_value(v)) < 0)
+			*out = NULL;
+		if (json_is_number(v))
+			return 0;
+		break;
+	}
+	if (!ok)
+		return bad(err, len, at, v, want[t]);
+	*out = cell(v);
+	return 0;
+}
+
+/* Formats o's member c->key as a cell; -1 with err if it is missing or mistyped. */
+static int col_cell(json_t *o, const char *where, const struct col *c, char **out, char *err,
+                    size_t len)
+{
+	char at[128];
+
+	snprintf(at, sizeof(at), "%s.%s", where, c->key);
+	return typed_cell(json_object_get(o, c->key), c->type, at, out, err, len);
+}
+
+/* Gets the array member key of ret, the rows of a listing; NULL with err if it is not one. */
+static json_t *rows(json_t *ret, const char *key, char *err, size_t len)
+{
+	json_t *a = json_object_get(ret, key);
+
+	if (!json_is_array(a)) {
+		bad(err, len, key, a, "an array");
+		return NULL;
+	}
+	return a;
+}
+
+/* Joins the domain ids of an array with commas; "-" when empty; -1 for one that is not an id. */
+static int join_ids(json_t *a, const char *where, char **out, char *err, size_t len)
+{
+	char at[128], *s = NULL, *c;
+	size_t n = 0, i;
+	FILE *f;
 	json_t *v;
 
-	if (s == NULL)
-		return NULL;
-	s[0] = '\0';
-	json_array_foreach (a, i, v)
-		len += sprintf(s + len, "%s%" JSON_INTEGER_FORMAT, i ? "," : "",
-		               json_integer_value(v));
-	if (len == 0)
-		strcpy(s, "-");
-	return s;
+	*out = NULL;
+	snprintf(at, sizeof(at), "%s.domains", where);
+	if (!json_is_array(a))
+		return bad(err, len, at, a, "an array");
+	/* Sized as it grows: each id is checked, and its text never sized by guess. */
+	f = open_memstream(&s, &n);
+	if (f == NULL)
+		return 0;
+	json_array_foreach (a, i, v) {
+		snprintf(at, sizeof(at), "%s.domains[%zu]", where, i);
+		if (typed_cell(v, COL_DOMID, at, &c, err, len) < 0) {
+			fclose(f);
+			free(s);
+			return -1;
+		}
+		fprintf(f, "%s%s", i ? "," : "", c != NULL ? c : "?");
+		free(c);
+	}
+	if (fclose(f) != 0) {
+		free(s);
+		return 0;
+	}
+	if (n == 0) {
+		free(s);
+		s = strdup("-");
+	}
+	*out = s;
+	return 0;
 }
 
 static void free_cells(char **cells, size_t n)
@@ -81,164 +221,241 @@ static void free_cells(char **cells, size_t n)
 	free(cells);
 }
 
-/* Shows pools in the seed's layout, with the share controller: off, auto, or capping now. */
-static void text_pool_list(FILE *f, json_t *ret)
+/* Gets row i of a listing as an object; NULL with err if it is not one. */
+static json_t *row(json_t *a, const char *key, size_t i, char *where, size_t wlen, char *err,
+                   size_t len)
 {
-	static const char *const head[] = {"pool", "cpus", "sched", "share", "domains"};
-	json_t *pools = json_object_get(ret, "pools"), *p;
-	size_t n = json_array_size(pools), i;
-	char **cells = calloc(n * 5 + 1, sizeof(*cells));
+	json_t *o = json_array_get(a, i);
 
-	if (cells == NULL)
-		return;
-	json_array_foreach (pools, i, p) {
-		cells[i * 5] = cell(json_object_get(p, "name"));
-		cells[i * 5 + 1] = cell(json_object_get(p, "cpus"));
-		cells[i * 5 + 2] = cell(json_object_get(p, "sched"));
-		cells[i * 5 + 3] = json_is_true(json_object_get(p, "share_active"))
-		                       ? strdup("capping")
-		                       : cell(json_object_get(p, "share"));
-		cells[i * 5 + 4] = join_ids(json_object_get(p, "domains"));
+	snprintf(where, wlen, "%s[%zu]", key, i);
+	if (!json_is_object(o)) {
+		bad(err, len, where, o, "an object");
+		return NULL;
 	}
-	for (i = 0; i < n * 5; i++)
-		if (cells[i] == NULL)
-			cells[i] = strdup("?");
-	output_table(f, 5, head, pool_widths, cells, n);
-	free_cells(cells, n * 5);
+	return o;
 }
 
-/* Formats a % figure of one pCPU with one decimal; "-" when poold has none. */
-static char *percent(json_t *v)
+/* Shows pools in the seed's layout, with the share controller: off, auto, or capping now. */
+static int text_pool_list(FILE *f, json_t *ret, char *err, size_t len)
 {
-	char *s;
+	static const char *const head[] = {"pool", "cpus", "sched", "share", "domains"};
+	static const struct col cols[] = {
+	    {"pool", "name", COL_STR}, {"cpus", "cpus", COL_STR}, {"sched", "sched", COL_STR}};
+	json_t *pools = rows(ret, "pools", err, len), *p, *active;
+	size_t n = json_array_size(pools), i;
+	char **cells, where[64];
+	int r = 0;
 
-	if (!json_is_number(v))
-		return strdup("-");
-	if (asprintf(&s, "%.1f", json_number_value(v)) < 0)
-		return NULL;
-	return s;
+	if (pools == NULL)
+		return -1;
+	cells = calloc(n * 5 + 1, sizeof(*cells));
+	if (cells == NULL)
+		return 0;
+	for (i = 0; i < n && r == 0; i++) {
+		if ((p = row(pools, "pools", i, where, sizeof(where), err, len)) == NULL) {
+			r = -1;
+			break;
+		}
+		for (size_t k = 0; k < 3 && r == 0; k++)
+			r = col_cell(p, where, &cols[k], &cells[i * 5 + k], err, len);
+		active = json_object_get(p, "share_active");
+		if (r == 0 && !json_is_boolean(active)) {
+			snprintf(where + strlen(where), sizeof(where) - strlen(where),
+			         ".share_active");
+			r = bad(err, len, where, active, "a boolean");
+		} else if (r == 0 && json_is_true(active)) {
+			cells[i * 5 + 3] = strdup("capping");
+		} else if (r == 0) {
+			struct col share = {"share", "share", COL_STR};
+
+			r = col_cell(p, where, &share, &cells[i * 5 + 3], err, len);
+		}
+		if (r == 0)
+			r = join_ids(json_object_get(p, "domains"), where, &cells[i * 5 + 4], err,
+			             len);
+	}
+	if (r == 0) {
+		for (i = 0; i < n * 5; i++)
+			if (cells[i] == NULL)
+				cells[i] = strdup("?");
+		output_table(f, 5, head, pool_widths, cells, n);
+	}
+	free_cells(cells, n * 5);
+	return r;
 }
 
 /* Shows domains, a misplaced one with the pool it wants. */
-static void text_domain_list(FILE *f, json_t *ret)
+static int text_domain_list(FILE *f, json_t *ret, char *err, size_t len)
 {
-	static const char *const head[] = {"domid", "name",      "pool",   "vcpus", "weight",
-	                                   "cap",   "hv-weight", "hv-cap", "used%", "entitled%"};
-	static const char *const keys[] = {"domid", "name",      "pool",   "vcpus", "weight",
-	                                   "cap",   "hv_weight", "hv_cap", "used",  "entitled"};
-	enum { NCOL = sizeof(head) / sizeof(head[0]) };
-	json_t *doms = json_object_get(ret, "domains"), *d;
+	static const struct col cols[] = {
+	    {"domid", "domid", COL_DOMID},       {"name", "name", COL_STR},
+	    {"pool", "pool", COL_STR},           {"vcpus", "vcpus", COL_INT},
+	    {"weight", "weight", COL_INT},       {"cap", "cap", COL_INT},
+	    {"hv-weight", "hv_weight", COL_INT}, {"hv-cap", "hv_cap", COL_INT},
+	    {"used%", "used", COL_PERCENT},      {"entitled%", "entitled", COL_PERCENT}};
+	enum { NCOL = sizeof(cols) / sizeof(cols[0]) };
+	static const struct col wanted = {"", "wanted", COL_STR};
+	const char *head[NCOL];
+	json_t *doms = rows(ret, "domains", err, len), *d, *mis;
 	size_t n = json_array_size(doms), i;
-	char **cells = calloc(n * NCOL + 1, sizeof(*cells));
-	char *s;
+	char **cells, where[64], *w, *s;
+	int r = 0;
 
+	if (doms == NULL)
+		return -1;
+	cells = calloc(n * NCOL + 1, sizeof(*cells));
 	if (cells == NULL)
-		return;
-	json_array_foreach (doms, i, d) {
-		for (size_t k = 0; k < NCOL; k++)
-			cells[i * NCOL + k] = k < 8 ? cell(json_object_get(d, keys[k]))
-			                            : percent(json_object_get(d, keys[k]));
-		if (json_is_true(json_object_get(d, "misplaced")) &&
-		    asprintf(&s, "%s (wants %s)", json_string_value(json_object_get(d, "pool")),
-		             json_string_value(json_object_get(d, "wanted"))) >= 0) {
+		return 0;
+	for (i = 0; i < n && r == 0; i++) {
+		if ((d = row(doms, "domains", i, where, sizeof(where), err, len)) == NULL) {
+			r = -1;
+			break;
+		}
+		for (size_t k = 0; k < NCOL && r == 0; k++)
+			r = col_cell(d, where, &cols[k], &cells[i * NCOL + k], err, len);
+		mis = json_object_get(d, "misplaced");
+		if (r == 0 && !json_is_boolean(mis)) {
+			snprintf(where + strlen(where), sizeof(where) - strlen(where),
+			         ".misplaced");
+			r = bad(err, len, where, mis, "a boolean");
+		}
+		if (r != 0 || !json_is_true(mis))
+			continue;
+		r = col_cell(d, where, &wanted, &w, err, len);
+		if (r == 0 && cells[i * NCOL + 2] != NULL && w != NULL &&
+		    asprintf(&s, "%s (wants %s)", cells[i * NCOL + 2], w) >= 0) {
 			free(cells[i * NCOL + 2]);
 			cells[i * NCOL + 2] = s;
 		}
+		free(w);
 	}
-	for (i = 0; i < n * NCOL; i++)
-		if (cells[i] == NULL)
-			cells[i] = strdup("?");
-	output_table(f, NCOL, head, NULL, cells, n);
+	if (r == 0) {
+		for (size_t k = 0; k < NCOL; k++)
+			head[k] = cols[k].head;
+		for (i = 0; i < n * NCOL; i++)
+			if (cells[i] == NULL)
+				cells[i] = strdup("?");
+		output_table(f, NCOL, head, NULL, cells, n);
+	}
 	free_cells(cells, n * NCOL);
+	return r;
 }
 
-/* Shows status as aligned "key value" lines. */
+/* Shows status as aligned "key value" lines: whatever poold reports, made printable. */
 static void text_status(FILE *f, json_t *ret)
 {
 	const char *key;
 	size_t width = 12;
 	json_t *v;
-	char *s;
+	char *s, *name;
 
-	/* One column for the values, two spaces past the longest key. */
+	/* One column for the values, two spaces past the longest key (up to 30). */
 	json_object_foreach (ret, key, v)
 		if (strlen(key) + 2 > width)
 			width = strlen(key) + 2 < 32 ? strlen(key) + 2 : 32;
 	json_object_foreach (ret, key, v) {
-		char name[32];
-
+		name = output_clean(strdup(key));
 		/* Hyphens, as in the other listings' headers (hv-weight). */
-		snprintf(name, sizeof(name), "%s", key);
-		for (char *p = name; *p != '\0'; p++)
+		for (char *p = name; p != NULL && *p != '\0'; p++)
 			if (*p == '_')
 				*p = '-';
 		s = cell(v);
-		fprintf(f, "%-*s%s\n", (int)width, name, s != NULL ? s : "?");
+		fprintf(f, "%-*s%s\n", (int)width, name != NULL ? name : "?", s != NULL ? s : "?");
+		free(name);
 		free(s);
 	}
 }
 
-/* Gets a string member for a confirmation line; "?" if poold left it out. */
-static const char *str(json_t *o, const char *a, const char *b)
+/*
+ * Gets the members of ret's object member obj that a confirmation line
+ * shows, as cells (vals[i], freed by the caller); -1 with err when one is
+ * missing or mistyped.
+ */
+static int confirm_cells(json_t *ret, const char *obj, const struct col *cols, size_t n,
+                         char **vals, char *err, size_t len)
 {
-	const char *s =
-	    json_string_value(json_object_get(b ? json_object_get(o, a) : o, b ? b : a));
+	json_t *o = obj != NULL ? json_object_get(ret, obj) : ret;
+	int r = 0;
+
+	memset(vals, 0, n * sizeof(*vals));
+	if (!json_is_object(o))
+		return bad(err, len, obj, o, "an object");
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = col_cell(o, obj != NULL ? obj : "return", &cols[i], &vals[i], err, len);
+	for (size_t i = 0; i < n; i++)
+		if (vals[i] == NULL)
+			vals[i] = strdup("?");
+	return r;
+}
+
+/* Gets a string member of the request we sent, for a confirmation line. */
+static const char *arg(json_t *args, const char *key)
+{
+	const char *s = json_string_value(json_object_get(args, key));
 
 	return s != NULL ? s : "?";
 }
 
-/* Gets an integer member of an object member. */
-static json_int_t num(json_t *o, const char *a, const char *b)
+static int text_result(FILE *f, const struct parser_cmd *cmd, json_t *args, json_t *ret, char *err,
+                       size_t len)
 {
-	return json_integer_value(json_object_get(json_object_get(o, a), b));
-}
+	static const struct col pool[] = {
+	    {"", "name", COL_STR}, {"", "cpus", COL_STR}, {"", "cap", COL_INT}};
+	static const struct col dom[] = {{"", "name", COL_STR},
+	                                 {"", "domid", COL_DOMID},
+	                                 {"", "pool", COL_STR},
+	                                 {"", "weight", COL_INT},
+	                                 {"", "cap", COL_INT}};
+	static const struct col level[] = {{"", "level", COL_STR}};
+	char *v[5] = {NULL};
+	int r = 0;
 
-static void text_result(FILE *f, const struct parser_cmd *cmd, json_t *args, json_t *ret)
-{
 	switch (cmd->show) {
 	case SHOW_POOL_LIST:
-		text_pool_list(f, ret);
-		break;
+		return text_pool_list(f, ret, err, len);
 	case SHOW_DOMAIN_LIST:
-		text_domain_list(f, ret);
-		break;
+		return text_domain_list(f, ret, err, len);
 	case SHOW_STATUS:
 		text_status(f, ret);
-		break;
+		return 0;
 	case SHOW_POOL_CREATED:
 	case SHOW_POOL_MODIFIED:
-		fprintf(f, "%s %s: cpus %s", str(ret, "pool", "name"),
-		        cmd->show == SHOW_POOL_CREATED ? "created" : "modified",
-		        str(ret, "pool", "cpus"));
-		if (num(ret, "pool", "cap") != 0)
-			fprintf(f, ", cap %" JSON_INTEGER_FORMAT "%%", num(ret, "pool", "cap"));
+		if ((r = confirm_cells(ret, "pool", pool, 3, v, err, len)) != 0)
+			break;
+		fprintf(f, "%s %s: cpus %s", v[0],
+		        cmd->show == SHOW_POOL_CREATED ? "created" : "modified", v[1]);
+		if (strcmp(v[2], "0") != 0)
+			fprintf(f, ", cap %s%%", v[2]);
 		fputc('\n', f);
 		break;
 	case SHOW_POOL_DESTROYED:
-		fprintf(f, "%s destroyed%s\n", str(args, "name", NULL),
+		fprintf(f, "%s destroyed%s\n", arg(args, "name"),
 		        json_is_true(json_object_get(args, "force"))
 		            ? " (its domains moved to pool0)"
 		            : "");
 		break;
 	case SHOW_MIGRATED:
-		fprintf(f, "%s (domid %" JSON_INTEGER_FORMAT ") moved to %s\n",
-		        str(ret, "domain", "name"), num(ret, "domain", "domid"),
-		        str(ret, "domain", "pool"));
+		if ((r = confirm_cells(ret, "domain", dom, 3, v, err, len)) != 0)
+			break;
+		fprintf(f, "%s (domid %s) moved to %s\n", v[0], v[1], v[2]);
 		break;
 	case SHOW_DOMAIN_SET:
-		fprintf(f,
-		        "%s (domid %" JSON_INTEGER_FORMAT "): weight %" JSON_INTEGER_FORMAT
-		        ", cap %" JSON_INTEGER_FORMAT " in %s\n",
-		        str(ret, "domain", "name"), num(ret, "domain", "domid"),
-		        num(ret, "domain", "weight"), num(ret, "domain", "cap"),
-		        str(ret, "domain", "pool"));
+		if ((r = confirm_cells(ret, "domain", dom, 5, v, err, len)) != 0)
+			break;
+		fprintf(f, "%s (domid %s): weight %s, cap %s in %s\n", v[0], v[1], v[3], v[4],
+		        v[2]);
 		break;
 	case SHOW_LOG_LEVEL:
-		fprintf(f, "log level: %s\n", str(ret, "level", NULL));
+		if ((r = confirm_cells(ret, NULL, level, 1, v, err, len)) != 0)
+			break;
+		fprintf(f, "log level: %s\n", v[0]);
 		break;
 	case SHOW_MONITOR:
 		break; /* events follow; the empty reply says nothing */
 	}
+	for (size_t i = 0; i < 5; i++)
+		free(v[i]);
+	return r;
 }
 
 /* Shows an event as "time name key=value ...". */
@@ -253,22 +470,30 @@ static void text_event(FILE *f, json_t *ev)
 
 	if (localtime_r(&t, &tm) == NULL || strftime(when, sizeof(when), "%F %T", &tm) == 0)
 		strcpy(when, "?");
-	fprintf(f, "%s %s", when, str(ev, "event", NULL));
+	s = cell(json_object_get(ev, "event"));
+	fprintf(f, "%s %s", when, s != NULL ? s : "?");
+	free(s);
 	json_object_foreach (json_object_get(ev, "data"), key, v) {
+		char *k = output_clean(strdup(key));
+
 		s = cell(v);
-		fprintf(f, " %s=%s", key, s != NULL ? s : "?");
+		fprintf(f, " %s=%s", k != NULL ? k : "?", s != NULL ? s : "?");
+		free(k);
 		free(s);
 	}
 	fputc('\n', f);
 	fflush(f);
 }
 
-static void json_result(FILE *f, const struct parser_cmd *cmd, json_t *args, json_t *ret)
+/* poold's reply as it came, valid JSON whatever its shape: nothing to check. */
+static int json_result(FILE *f, const struct parser_cmd *cmd, json_t *args, json_t *ret, char *err,
+                       size_t len)
 {
 	if (cmd->show == SHOW_MONITOR)
-		return;
+		return 0;
 	json_dumpf(ret, f, JSON_INDENT(2));
 	fputc('\n', f);
+	return 0;
 }
 
 /* One event per line, so that scripts can read the stream line by line. */

@@ -8,14 +8,25 @@
 #include "poolctl/parser.h"
 
 struct output {
-	/* Shows a command's "return" object; args are what was sent. */
-	void (*result)(FILE *f, const struct parser_cmd *cmd, json_t *args, json_t *ret);
+	/*
+	 * Shows a command's "return" object; args are what was sent. Returns 0,
+	 * or -1 with err saying what in ret is not what the back-end can show
+	 * (a member missing or of the wrong type); then nothing was printed.
+	 */
+	int (*result)(FILE *f, const struct parser_cmd *cmd, json_t *args, json_t *ret, char *err,
+	              size_t errlen);
 	/* Shows one event of `monitor`. */
 	void (*event)(FILE *f, json_t *ev);
 };
 
 extern const struct output output_text;
 extern const struct output output_json;
+
+/*
+ * Makes server text safe for a terminal, in place: C0 and C1 control
+ * characters (escape sequences, carriage returns) become '?'. NULL is fine.
+ */
+char *output_clean(char *s);
 
 /* Writes rows of text cells as left-aligned columns, each at least min[i] wide. */
 void output_table(FILE *f, size_t ncols, const char *const *head, const unsigned *min, char **cells,

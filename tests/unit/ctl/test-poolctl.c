@@ -163,7 +163,8 @@ static char *render(const char *cmd, const char *args, const char *ret)
 	assert_non_null(a);
 	assert_non_null(r);
 	assert_int_equal(parse(cmd, &req, err, sizeof(err)), 0);
-	output_text.result(f, req.cmd, a, r);
+	if (output_text.result(f, req.cmd, a, r, err, sizeof(err)) != 0)
+		fail_msg("%s: %s", cmd, err);
 	fclose(f);
 	parser_request_fini(&req);
 	json_decref(a);
@@ -254,6 +255,70 @@ static void test_text_others(void **state)
 	free(s);
 }
 
+/* Renders a reply the text back-end must refuse; returns what it printed (nothing). */
+static char *refuse(const char *cmd, const char *ret, const char *why)
+{
+	struct parser_request req;
+	char err[256], *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+	json_t *r = json_loads(ret, 0, NULL);
+
+	assert_non_null(r);
+	assert_int_equal(parse(cmd, &req, err, sizeof(err)), 0);
+	err[0] = '\0';
+	assert_int_equal(output_text.result(f, req.cmd, req.args, r, err, sizeof(err)), -1);
+	if (strstr(err, why) == NULL)
+		fail_msg("%s: \"%s\" lacks \"%s\"", cmd, err, why);
+	fclose(f);
+	parser_request_fini(&req);
+	json_decref(r);
+	assert_string_equal(buf, "");
+	return buf;
+}
+
+#define POOL(dom)                                                                                  \
+	"{\"pools\":[{\"name\":\"p\",\"cpus\":\"0\",\"sched\":\"credit\",\"share\":\"auto\","      \
+	"\"share_active\":false,\"domains\":[" dom "]}]}"
+
+/* Ids past any domain's, and members of the wrong type, are refused with where they are. */
+static void test_text_hostile(void **state)
+{
+	char *s;
+
+	free(refuse("pool-list", POOL("1,9007199254740993"),
+	            "pools[0].domains[1] is 9007199254740993, not a domain id"));
+	free(refuse("pool-list", POOL("-1"), "pools[0].domains[0] is -1, not a domain id"));
+	free(refuse("pool-list", POOL("9223372036854775807,1"), "pools[0].domains[0] is 922"));
+	free(refuse("pool-list", POOL("\"1\""), "pools[0].domains[0] is a string"));
+	free(refuse("pool-list", "{\"pools\":{}}", "pools is an object, not an array"));
+	free(refuse("pool-list", "{\"pools\":[7]}", "pools[0] is 7, not an object"));
+	free(refuse("pool-list",
+	            "{\"pools\":[{\"name\":1,\"cpus\":\"0\",\"sched\":\"credit\",\"share\":"
+	            "\"auto\",\"share_active\":false,\"domains\":[]}]}",
+	            "pools[0].name is 1, not a string"));
+	free(refuse("pool-list",
+	            "{\"pools\":[{\"name\":\"p\",\"cpus\":\"0\",\"sched\":\"credit\",\"share\":"
+	            "\"auto\",\"share_active\":\"yes\",\"domains\":[]}]}",
+	            "pools[0].share_active is a string, not a boolean"));
+	free(refuse("domain-list", "{\"domains\":[{\"domid\":70000}]}",
+	            "domains[0].domid is 70000, not a domain id"));
+	free(refuse("domain-list",
+	            "{\"domains\":[{\"domid\":1,\"name\":\"a\",\"pool\":\"p\",\"vcpus\":1,"
+	            "\"weight\":1,\"cap\":0,\"hv_weight\":1,\"hv_cap\":0,\"used\":\"x\","
+	            "\"entitled\":null,\"misplaced\":false}]}",
+	            "domains[0].used is a string, not a number or null"));
+	free(refuse("pool-migrate 1 p", "{\"domain\":{\"name\":\"a\",\"domid\":-5,\"pool\":\"p\"}}",
+	            "domain.domid is -5"));
+	free(refuse("pool-create p ncpu=1", "{\"pool\":[]}", "pool is an array, not an object"));
+	free(refuse("log-level info", "{\"level\":null}", "return.level is null, not a string"));
+
+	/* Control characters from poold never reach the terminal. */
+	s = render("log-level info", "{}", "{\"level\":\"in\\u001b[2Jfo\\u009b\\r\"}");
+	assert_string_equal(s, "log level: in?[2Jfo???\n");
+	free(s);
+}
+
 static void test_greeting(void **state)
 {
 	char err[256];
@@ -285,7 +350,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_seed_syntax),  cmocka_unit_test(test_prefixes),
 	    cmocka_unit_test(test_usage_errors), cmocka_unit_test(test_text_pool_list),
-	    cmocka_unit_test(test_text_others),  cmocka_unit_test(test_greeting),
+	    cmocka_unit_test(test_text_others),  cmocka_unit_test(test_text_hostile),
+	    cmocka_unit_test(test_greeting),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
