@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -98,6 +99,18 @@ double median(double *v, size_t n)
 {
 	qsort(v, n, sizeof(*v), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double percentile(double *v, size_t n, double p)
+{
+	size_t rank;
+
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_double);
+	/* The smallest value that at least p % of the samples do not exceed. */
+	rank = (size_t)(p / 100 * (double)n + 0.999999);
+	return v[rank == 0 ? 0 : rank > n ? n - 1 : rank - 1];
 }
 
 /* Starts argv with stdout and stderr appended to log; returns the pid. */
@@ -338,6 +351,65 @@ uint64_t rig_poolctl(struct rig *r, const char *a1, const char *a2, const char *
 	return now_us() - t0;
 }
 
+int rig_ctl_connect(struct rig *r)
+{
+	/* poold listens only after its first pass, which takes seconds at 10000 domains. */
+	int fd = unix_connect(r->path[P_CTL], WAIT_MAX_MS);
+	json_t *greet;
+
+	read_line(r, fd);
+	greet = json_loadb(r->buf, r->len, 0, NULL);
+	if (json_object_get(greet, "poold") == NULL)
+		die("no greeting from poold: %s", r->buf);
+	json_decref(greet);
+	return fd;
+}
+
+void rig_notify_open(struct rig *r)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+	if (r->notify >= 0)
+		close(r->notify);
+	unlink(r->path[P_NOTIFY]);
+	if (strlen(r->path[P_NOTIFY]) >= sizeof(sa.sun_path))
+		die("%s: path too long for a socket", r->path[P_NOTIFY]);
+	memcpy(sa.sun_path, r->path[P_NOTIFY], strlen(r->path[P_NOTIFY]) + 1);
+	r->notify = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (r->notify < 0 || bind(r->notify, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("sd_notify socket %s: %s", r->path[P_NOTIFY], strerror(errno));
+	setenv("NOTIFY_SOCKET", r->path[P_NOTIFY], 1);
+}
+
+uint64_t rig_notify_wait(struct rig *r, const char *line, unsigned wait_ms)
+{
+	uint64_t end = now_us() + wait_ms * 1000ull;
+	size_t len = strlen(line);
+	char msg[4096];
+
+	for (;;) {
+		struct pollfd p = {.fd = r->notify, .events = POLLIN};
+		uint64_t now = now_us();
+		ssize_t n;
+
+		if (now >= end)
+			return 0;
+		if (poll(&p, 1, (int)((end - now) / 1000 + 1)) <= 0)
+			continue;
+		n = recv(r->notify, msg, sizeof(msg) - 1, MSG_DONTWAIT);
+		if (n <= 0)
+			continue;
+		now = now_us();
+		msg[n] = '\0';
+		/* One assignment per line. */
+		for (char *p0 = msg; p0 != NULL; p0 = strchr(p0, '\n')) {
+			p0 += *p0 == '\n';
+			if (strncmp(p0, line, len) == 0 && (p0[len] == '\n' || p0[len] == '\0'))
+				return now;
+		}
+	}
+}
+
 void rig_proc_mem(pid_t pid, long *rss, long *hwm)
 {
 	char path[64], line[256];
@@ -357,24 +429,30 @@ void rig_proc_mem(pid_t pid, long *rss, long *hwm)
 
 void rig_open(struct rig *r, const char *conf)
 {
-	static const char *const names[] = {"hv.sock", "xenstore.sock", "poold.sock", "state.json",
-	                                    "poold.conf"};
-	FILE *f;
+	static const char *const names[] = {"hv.sock",    "xenstore.sock", "poold.sock",
+	                                    "state.json", "poold.conf",    "notify.sock"};
 
 	memset(r, 0, sizeof(*r));
-	r->hv = r->ctl = -1;
+	r->hv = r->ctl = r->notify = -1;
 	snprintf(r->dir, sizeof(r->dir), "%s/poold-bench.XXXXXX",
 	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (mkdtemp(r->dir) == NULL)
 		die("mkdtemp: %s", strerror(errno));
 	current = r;
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 6; i++)
 		snprintf(r->path[i], sizeof(r->path[i]), "%s/%s", r->dir, names[i]);
-	f = fopen(r->path[P_CONF], "w");
+	rig_write_conf(r, conf);
+}
+
+void rig_write_conf(struct rig *r, const char *conf)
+{
+	FILE *f = fopen(r->path[P_CONF], "w");
+
 	if (f == NULL)
 		die("%s: %s", r->path[P_CONF], strerror(errno));
 	fputs(conf, f);
-	fclose(f);
+	if (fclose(f) != 0)
+		die("%s: %s", r->path[P_CONF], strerror(errno));
 }
 
 void rig_xensim_start(struct rig *r, const struct rig_host *host)
@@ -392,8 +470,13 @@ void rig_xensim_start(struct rig *r, const struct rig_host *host)
 
 void rig_poold_start(struct rig *r, const char *poold_exe)
 {
+	rig_poold_spawn(r, poold_exe);
+	rig_poold_connect(r);
+}
+
+void rig_poold_spawn(struct rig *r, const char *poold_exe)
+{
 	char log[128], *argv[20];
-	json_t *greet;
 	size_t n = 0;
 
 	argv[n++] = (char *)poold_exe;
@@ -413,12 +496,11 @@ void rig_poold_start(struct rig *r, const char *poold_exe)
 	argv[n] = NULL;
 	snprintf(log, sizeof(log), "%s/poold.log", r->dir);
 	r->poold = spawn(argv, log);
-	r->ctl = unix_connect(r->path[P_CTL], 10000);
-	read_line(r, r->ctl);
-	greet = json_loadb(r->buf, r->len, 0, NULL);
-	if (json_object_get(greet, "poold") == NULL)
-		die("no greeting from poold: %s", r->buf);
-	json_decref(greet);
+}
+
+void rig_poold_connect(struct rig *r)
+{
+	r->ctl = rig_ctl_connect(r);
 }
 
 void rig_poold_stop(struct rig *r)
@@ -467,7 +549,9 @@ void rig_stop(struct rig *r)
 		close(r->ctl);
 	if (r->hv >= 0)
 		close(r->hv);
-	r->ctl = r->hv = -1;
+	if (r->notify >= 0)
+		close(r->notify);
+	r->ctl = r->hv = r->notify = -1;
 	rig_poold_stop(r);
 	if (r->xensim > 0) {
 		kill(r->xensim, SIGTERM);

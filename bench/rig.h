@@ -14,16 +14,17 @@
 
 struct rig {
 	char dir[64];
-	char path[5][128]; /* hv, xenstore, poold socket, state, conf */
+	char path[6][128]; /* hv, xenstore, poold socket, state, conf, sd_notify socket */
 	pid_t xensim, poold;
-	int hv;  /* xensim's hypervisor socket */
-	int ctl; /* poold's control socket, greeting read */
+	int hv;     /* xensim's hypervisor socket */
+	int ctl;    /* poold's control socket, greeting read */
+	int notify; /* where poold's sd_notify messages arrive, once rig_notify_open ran */
 	struct xs_handle *xs;
 	char *buf;
 	size_t len, alloc;
 };
 
-enum { P_HV, P_XS, P_CTL, P_STATE, P_CONF };
+enum { P_HV, P_XS, P_CTL, P_STATE, P_CONF, P_NOTIFY };
 
 /* The simulated host xensim is started with. */
 struct rig_host {
@@ -52,6 +53,8 @@ void rig_signals(void);
 uint64_t now_us(void);
 void sleep_us(unsigned us);
 double median(double *v, size_t n);
+/* The p-th percentile (0..100) of v by nearest rank; sorts v. */
+double percentile(double *v, size_t n, double p);
 
 /* Sends a JSON request (taken) on fd as one line and parses the reply line. */
 json_t *rig_call(struct rig *r, int fd, json_t *req);
@@ -74,15 +77,29 @@ uint64_t rig_wait_pinned(struct rig *r, const char *prefix, const char *cpus, si
 void rig_pool_cpus(struct rig *r, const char *pool, char *out, size_t len);
 /* Runs poolctl with arguments; returns its wall time in us, dies unless it exits 0. */
 uint64_t rig_poolctl(struct rig *r, const char *a1, const char *a2, const char *a3);
+/* Opens another connection to poold's control socket and reads the greeting; returns the fd. */
+int rig_ctl_connect(struct rig *r);
+/*
+ * Listens for sd_notify messages on a fresh datagram socket in the temp dir and puts it in
+ * NOTIFY_SOCKET, for the daemons started after; messages from before are gone.
+ */
+void rig_notify_open(struct rig *r);
+/* Waits for a message with the line `line` (e.g. "READY=1"); returns when, in us, or 0. */
+uint64_t rig_notify_wait(struct rig *r, const char *line, unsigned wait_ms);
 /* Reads VmRSS and VmHWM of pid, in KiB (-1 if unknown). */
 void rig_proc_mem(pid_t pid, long *rss, long *hwm);
 
 /* A fresh temp dir with conf as poold.conf; the rig is the one cleaned up on exit. */
 void rig_open(struct rig *r, const char *conf);
+/* Rewrites poold.conf (a running poold reads it again on SIGHUP). */
+void rig_write_conf(struct rig *r, const char *conf);
 /* Starts xensim on the host and connects to its hypervisor socket. */
 void rig_xensim_start(struct rig *r, const struct rig_host *host);
 /* Starts poold (the binary poold_exe) and reads its greeting on the control socket. */
 void rig_poold_start(struct rig *r, const char *poold_exe);
+/* rig_poold_start in two halves: start poold, then connect r->ctl and read the greeting. */
+void rig_poold_spawn(struct rig *r, const char *poold_exe);
+void rig_poold_connect(struct rig *r);
 /* Stops poold with SIGTERM; a status other than 0 is reported and fails the benchmark. */
 void rig_poold_stop(struct rig *r);
 /* rig_open, xensim, poold, and a xenstore connection to xensim in r->xs. */
