@@ -53,6 +53,22 @@ static void poold_xs_changed(void *arg)
 	poold_schedule_rescan(arg);
 }
 
+/* The next batch of the dirty set, after the loop served what was waiting. */
+static void poold_work_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct poold *pd = arg;
+
+	engine_work(&pd->eng);
+}
+
+/* Domain records a rescan changed, saved together a moment later. */
+static void poold_save_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct poold *pd = arg;
+
+	reconcile_save_due(&pd->eng);
+}
+
 static void poold_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
 	poold_schedule_rescan(arg);
@@ -222,6 +238,10 @@ static int poold_events(struct poold *pd)
 	pd->eng.retry = evtimer_new(pd->eng.base, poold_retry_cb, pd);
 	pd->eng.verify = event_new(pd->eng.base, -1, EV_PERSIST, poold_verify_cb, pd);
 	pd->eng.share_timer = event_new(pd->eng.base, -1, EV_PERSIST, poold_share_cb, pd);
+	pd->eng.work = evtimer_new(pd->eng.base, poold_work_cb, pd);
+	pd->eng.save = evtimer_new(pd->eng.base, poold_save_cb, pd);
+	if (pd->eng.work == NULL || pd->eng.save == NULL)
+		return -ENOMEM;
 	if (pd->eng.rescan == NULL || pd->eng.retry == NULL || pd->eng.verify == NULL ||
 	    pd->eng.share_timer == NULL)
 		return -ENOMEM;
@@ -410,6 +430,9 @@ static void poold_event_free(struct event **ev)
 void poold_fini(struct poold *pd)
 {
 	pd->ctl = ctl_server_free(pd->ctl);
+	/* Domain records waiting for the save timer are written before they are forgotten. */
+	if (pd->eng.save != NULL && event_pending(pd->eng.save, EV_TIMEOUT, NULL))
+		reconcile_save_due(&pd->eng);
 	reconcile_clear(&pd->eng);
 	pd->eng.xs = xsw_close(pd->eng.xs);
 	pd->eng.hv = hv_close(pd->eng.hv);
@@ -417,6 +440,8 @@ void poold_fini(struct poold *pd)
 	poold_event_free(&pd->eng.retry);
 	poold_event_free(&pd->eng.verify);
 	poold_event_free(&pd->eng.share_timer);
+	poold_event_free(&pd->eng.work);
+	poold_event_free(&pd->eng.save);
 	poold_event_free(&pd->sigterm);
 	poold_event_free(&pd->sigint);
 	poold_event_free(&pd->sighup);

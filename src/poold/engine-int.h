@@ -9,6 +9,7 @@
 #include "core/plan.h"
 #include "core/pool.h"
 #include "core/topo.h"
+#include "core/weight.h"
 #include "poold/config.h"
 #include "poold/engine.h"
 #include "util/error.h"
@@ -31,7 +32,16 @@ struct poold_sched_cache {
  * trusts it and asks the hypervisor again only when the domain is new, what
  * it should have changed, or a full verify is due (reconcile.c).
  */
+/* What the reconciler still has to do for a domain: its dirty set, as flags. */
+enum {
+	DIRTY_APPLY = 0x1, /* what it should have may differ from what it has: first */
+	DIRTY_READ = 0x2,  /* read it back, trusting nothing remembered (the verify sweep) */
+	DIRTY_KEY = 0x4,   /* read its pool key again (the sweep) */
+};
+
 struct dom_applied {
+	uint8_t dirty;            /* DIRTY_* */
+	struct sched_params want; /* what the last plan decided it should have */
 	bool valid;
 	unsigned nr_vcpus;
 	enum sched_kind kind;
@@ -79,6 +89,12 @@ struct engine {
 	bool keys_stale;
 	/* Sets verify_all every cfg.verify_interval seconds. */
 	struct event *verify;
+	/* Continues the dirty set's work from the loop, batch by batch. */
+	struct event *work;
+	/* Writes the state file a moment after a rescan changed domain records. */
+	struct event *save;
+	/* When the running verify sweep started (us, monotonic); 0: none running. */
+	uint64_t sweep_start;
 	/* Hypervisor reads of affinity and weights since start (verification cost). */
 	uint64_t hv_reads;
 

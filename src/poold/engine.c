@@ -124,7 +124,7 @@ int engine_pool_create(struct engine *eng, const char *name, const struct pool_c
 		return r;
 	log_notice("pool %s created", name);
 	/* Misplaced domains that wanted this pool move in now. */
-	r = engine_reconcile(eng, e);
+	r = engine_settle(eng, e);
 	engine_pool_event(eng, name, "created");
 	return r;
 }
@@ -170,7 +170,7 @@ int engine_pool_modify(struct engine *eng, const char *name, const struct pool_c
 	if ((r = engine_commit(eng, &s, e)) != 0)
 		return r;
 	log_notice("pool %s modified", name);
-	r = engine_reconcile(eng, e);
+	r = engine_settle(eng, e);
 	engine_pool_event(eng, name, "modified");
 	return r;
 }
@@ -209,7 +209,7 @@ int engine_pool_destroy(struct engine *eng, const char *name, bool force, struct
 	if ((r = engine_commit(eng, &s, e)) != 0)
 		return r;
 	log_notice("pool %s destroyed%s", name, members > 0 ? ", its domains moved to pool0" : "");
-	r = engine_reconcile(eng, e);
+	r = engine_settle(eng, e);
 	engine_pool_event(eng, name, "destroyed");
 	return r;
 }
@@ -267,7 +267,7 @@ int engine_domain_migrate(struct engine *eng, const char *ref, const char *pool,
 	if ((r = engine_commit(eng, &s, e)) != 0)
 		return r;
 	log_notice("domain %" PRIu32 " (%s) migrates to %s", domid, d->name, pool);
-	return engine_reconcile(eng, e);
+	return engine_settle(eng, e);
 }
 
 int engine_domain_set(struct engine *eng, const char *ref, int weight, int cap, struct perr *e)
@@ -300,7 +300,7 @@ int engine_domain_set(struct engine *eng, const char *ref, int weight, int cap, 
 		return r;
 	log_notice("domain %" PRIu32 " (%s): weight %u cap %u", d->domid, d->name, d->weight,
 	           d->cap);
-	return engine_reconcile(eng, e);
+	return engine_settle(eng, e);
 }
 
 size_t engine_pool_members(const struct engine *eng, uint32_t pool_id)
@@ -352,5 +352,6 @@ void engine_stats(const struct engine *eng, struct engine_stats *out)
 	    .share_periods = eng->share_periods,
 	    .share_changes = eng->share_changes,
 	    .share_pass_us = eng->share_pass_us,
+	    .pending = reconcile_pending(eng),
 	};
 }

@@ -51,6 +51,7 @@ struct engine_stats {
 	int share_control; /* SHARE_* */
 	unsigned share_period_ms;
 	uint64_t share_periods, share_changes, share_pass_us;
+	size_t pending; /* domains the reconciler has still to apply or read back */
 };
 
 /* The model, read-only, for listings; valid until the engine next runs. */
@@ -91,5 +92,13 @@ size_t engine_pool_members(const struct engine *eng, uint32_t pool_id);
 /* The scheduler of the Xen cpupool that holds a pool's pCPUs. */
 enum sched_kind engine_pool_sched(const struct engine *eng, const struct pool *p);
 
-/* Rescans domains and xenstore, places, and writes what differs. */
+/*
+ * For the daemon. engine_reconcile() rescans: one domain listing, placement,
+ * the plan of what each domain should have, then one batch of the dirty set
+ * (a few ms); the rest continues from the loop (engine_work()), clients
+ * served between batches. engine_settle() plans from the model without a
+ * listing and does what must change at once (what a request changed).
+ */
 int engine_reconcile(struct engine *eng, struct perr *e);
+int engine_settle(struct engine *eng, struct perr *e);
+void engine_work(struct engine *eng);

@@ -20,15 +20,23 @@
 #include "xs/xsw.h"
 
 /* How long a reconcile the hypervisor refused waits before trying again. */
-#define RECONCILE_RETRY_SEC 10
+#define RECONCILE_RETRY_SEC     10
+/* One batch of the dirty set works this long, then the loop serves clients (us). */
+#define RECONCILE_BUDGET_US     4000
+/* ... having done at least this many domains, so that the work always moves. */
+#define RECONCILE_BATCH_MIN     4
+/* Domain records found by a rescan are saved this long after, together (ms). */
+#define RECONCILE_SAVE_DELAY_MS 50
 
 /* What one reconcile pass found and did. */
 struct pass {
 	struct engine *eng;
-	bool changed; /* a domain came, went, moved or changed: status update */
-	bool full;    /* re-read every domain, trusting nothing remembered */
-	bool keys;    /* re-read every pool key: a xenstore event came */
-	int err;      /* first POOLD_E_HYPERVISOR or -errno met */
+	bool changed;  /* a domain came, went, moved or changed: status update */
+	bool period;   /* a share controller period ran */
+	bool more;     /* the dirty set is not empty: the loop continues it */
+	int err;       /* first POOLD_E_HYPERVISOR or -errno met */
+	size_t marked; /* domains the plan marked dirty */
+	size_t done;   /* domains worked */
 	struct perr *e;
 	size_t verified; /* domains read back from the hypervisor */
 	uint64_t writes;
@@ -390,9 +398,10 @@ static bool applied_same(const struct dom_applied *a, const struct dom *d,
  * stays costs one write for a new weight or cap. Drift made behind poold's
  * back is found by the next full verify.
  */
-static void pass_dom(struct engine *eng, struct pass *ps, struct dom *d,
-                     const struct sched_params *sp, struct dom_applied *ap)
+static void pass_dom(struct engine *eng, struct pass *ps, struct dom *d, struct dom_applied *ap,
+                     bool verify)
 {
+	const struct sched_params *sp = &ap->want;
 	const struct pool *p = pool_find_id(&eng->pools, d->pool_id);
 	struct dom_desired want = {.domid = d->domid, .sched = *sp, .kind = d->sched};
 	struct dom_actual act = {.domid = d->domid, .nr_vcpus = d->nr_vcpus};
@@ -410,9 +419,9 @@ static void pass_dom(struct engine *eng, struct pass *ps, struct dom *d,
 	}
 	want.cpus = p->cpus;
 	cpumap_and(&eff, &p->cpus, &eng->pools.online);
-	if (!ps->full && applied_same(ap, d, &eff, sp))
+	if (!verify && applied_same(ap, d, &eff, sp))
 		return;
-	if (!ps->full && sp->write && applied_pinned(ap, d, &eff)) {
+	if (!verify && sp->write && applied_pinned(ap, d, &eff)) {
 		/*
 		 * Only the weight or cap moved (a share period, domain-set): what
 		 * was verified needs no read again, the one write will do.
@@ -472,11 +481,11 @@ static void pass_dom(struct engine *eng, struct pass *ps, struct dom *d,
 	if (dom_died(r))
 		log_debug("domain %" PRIu32 " died while being reconciled", d->domid);
 	if (r == 0) {
-		*ap = (struct dom_applied){.valid = true,
-		                           .nr_vcpus = d->nr_vcpus,
-		                           .kind = d->sched,
-		                           .cpus = eff,
-		                           .sched = *sp};
+		ap->valid = true;
+		ap->nr_vcpus = d->nr_vcpus;
+		ap->kind = d->sched;
+		ap->cpus = eff;
+		ap->sched = *sp;
 	}
 	plan_reset(&eng->plan);
 	free(act.hard);
@@ -498,7 +507,7 @@ static void pass_report(struct engine *eng, const struct pass *ps)
 		event_add(eng->retry, &retry);
 }
 
-/* Returns a monotonic clock reading in us, for the pass's debug line. */
+/* Returns a monotonic clock reading in us, for budgets and the debug lines. */
 static uint64_t pass_clock(void)
 {
 	struct timespec ts;
@@ -507,22 +516,183 @@ static uint64_t pass_clock(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* Writes the state file now, or soon when the loop runs: placements never wait for a fsync. */
+static void save_soon(struct engine *eng)
+{
+	static const struct timeval soon = {0, RECONCILE_SAVE_DELAY_MS * 1000};
+	struct perr se;
+
+	if (!eng->state_dirty)
+		return;
+	if (eng->save != NULL) {
+		if (!event_pending(eng->save, EV_TIMEOUT, NULL))
+			event_add(eng->save, &soon);
+		return;
+	}
+	if (reconcile_save(eng, &se) != 0)
+		log_warnx("domain records not saved (retried on the next change): %s", se.msg);
+}
+
+void reconcile_save_due(struct engine *eng)
+{
+	struct perr se;
+
+	if (eng->state_dirty && reconcile_save(eng, &se) != 0)
+		log_warnx("domain records not saved (retried on the next change): %s", se.msg);
+}
+
+/*
+ * Places every domain (keys read where new or changed), computes what each
+ * should have (weights, the pool-cap split, the controller's caps) and marks
+ * where that differs from what was applied: the work the reconciler then
+ * does. A pass over memory only, O(domains): no hypervisor call.
+ */
+static int pass_plan(struct engine *eng, struct pass *ps, const bool *fresh, bool keys,
+                     uint64_t now_ns, bool period)
+{
+	struct sched_params *sp;
+	size_t marked = 0;
+
+	for (size_t i = 0; i < eng->ndoms; i++)
+		pass_place(eng, ps, &eng->doms[i], fresh != NULL && fresh[i], keys);
+	sp = calloc(eng->ndoms + 1, sizeof(*sp));
+	if (sp == NULL)
+		return -ENOMEM;
+	weight_compute(&eng->pools, eng->doms, eng->ndoms, sp);
+	shares_apply(eng, sp, now_ns, period);
+	for (size_t i = 0; i < eng->ndoms; i++) {
+		struct dom *d = &eng->doms[i];
+		struct dom_applied *ap = &eng->applied[i];
+		const struct pool *p = pool_find_id(&eng->pools, d->pool_id);
+		struct cpumap eff;
+
+		d->hv_weight = sp[i].write ? sp[i].weight : 0;
+		d->hv_cap = sp[i].write ? sp[i].cap : 0;
+		ap->want = sp[i];
+		if (p == NULL || cpumap_empty(&p->cpus))
+			p = &eng->pools.pools[0];
+		cpumap_and(&eff, &p->cpus, &eng->pools.online);
+		if (!d->shutdown && !applied_same(ap, d, &eff, &sp[i])) {
+			ap->dirty |= DIRTY_APPLY;
+			marked++;
+		}
+	}
+	free(sp);
+	ps->marked = marked;
+	return 0;
+}
+
+/* Marks every domain to be read back (and its key read again): the verify sweep. */
+static void mark_verify(struct engine *eng)
+{
+	for (size_t i = 0; i < eng->ndoms; i++)
+		eng->applied[i].dirty |= DIRTY_READ | DIRTY_KEY;
+	eng->sweep_start = pass_clock();
+}
+
+/*
+ * Works the dirty set: first what must change (new domains, new pools,
+ * weights, caps), then what a verify reads back. With a budget it stops
+ * after budget_us (having done at least RECONCILE_BATCH_MIN domains) and
+ * continues from the loop, so that clients are served between batches.
+ */
+static void pass_work(struct engine *eng, struct pass *ps, uint64_t budget_us, bool apply_only)
+{
+	uint64_t t0 = pass_clock();
+	size_t done = 0;
+	bool replan = false;
+
+	ps->more = false;
+	for (int cls = 0; cls < 2 && !ps->more; cls++) {
+		unsigned mask = cls == 0 ? DIRTY_APPLY : DIRTY_READ;
+
+		if (cls == 1 && apply_only)
+			break;
+		for (size_t i = 0; i < eng->ndoms; i++) {
+			struct dom_applied *ap = &eng->applied[i];
+			struct dom *d = &eng->doms[i];
+			uint32_t pool = d->pool_id;
+
+			if (!(ap->dirty & mask))
+				continue;
+			if (budget_us > 0 && done >= RECONCILE_BATCH_MIN &&
+			    pass_clock() - t0 >= budget_us) {
+				ps->more = true;
+				break;
+			}
+			if (ap->dirty & DIRTY_KEY) {
+				/* The sweep re-reads the key: drift of xenstore behind a lost watch. */
+				pass_place(eng, ps, d, false, true);
+				if (d->pool_id != pool) {
+					replan = true;
+					ap->dirty &= (uint8_t)~DIRTY_KEY;
+					continue; /* the plan below redoes it with its new pool */
+				}
+			}
+			pass_dom(eng, ps, d, ap, (ap->dirty & DIRTY_READ) != 0);
+			ap->dirty = 0;
+			done++;
+		}
+	}
+	ps->done = done;
+	if (replan && pass_plan(eng, ps, NULL, false, 0, false) == 0)
+		ps->more = true;
+	if (ps->more && eng->work != NULL) {
+		static const struct timeval now = {0, 0};
+
+		event_add(eng->work, &now);
+	} else if (ps->more) {
+		/* Without a loop (tests) the work is done in one go. */
+		pass_work(eng, ps, 0, apply_only);
+	}
+}
+
+size_t reconcile_pending(const struct engine *eng)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < eng->ndoms; i++)
+		n += eng->applied[i].dirty != 0;
+	return n;
+}
+
+/* Ends a pass: saves soon, reports the counts and failures, logs what it did. */
+static int pass_end(struct engine *eng, struct pass *ps, uint64_t t0, const char *what)
+{
+	save_soon(eng);
+	if (ps->changed)
+		reconcile_status(eng);
+	pass_report(eng, ps);
+	t0 = pass_clock() - t0;
+	if (ps->period)
+		eng->share_pass_us = t0;
+	log_debug("%s: %zu domains, %zu marked, %zu done, %zu read back, %" PRIu64
+	          " writes%s, %" PRIu64 " us",
+	          what, eng->ndoms, ps->marked, ps->done, ps->verified, ps->writes,
+	          ps->more ? ", more to do" : "", t0);
+	if (!ps->more && eng->sweep_start != 0 && reconcile_pending(eng) == 0) {
+		log_debug("verify sweep done in %" PRIu64 " ms",
+		          (pass_clock() - eng->sweep_start) / 1000);
+		eng->sweep_start = 0;
+	}
+	return ps->err;
+}
+
 int engine_reconcile(struct engine *eng, struct perr *e)
 {
 	struct perr local;
 	struct pass ps = {.eng = eng, .e = e != NULL ? e : &local};
 	struct poold_sched_cache *sc = &eng->sched_cache;
-	struct sched_params *sp = NULL;
 	struct hv_dominfo *info = NULL;
 	uint64_t t0 = pass_clock(), now_ns = 0, periods;
-	bool *fresh = NULL, period;
+	bool *fresh = NULL, period, full, keys;
 	size_t n = 0;
 	int r;
 
-	ps.full = eng->verify_all || eng->cfg.verify_interval <= 0;
-	ps.keys = ps.full || eng->keys_stale;
+	full = eng->verify_all || eng->cfg.verify_interval <= 0;
+	keys = eng->keys_stale;
 	eng->verify_all = eng->keys_stale = false;
-	if (ps.full)
+	if (full)
 		sc->n = 0;
 	period = eng->share_due;
 	eng->share_due = false;
@@ -530,57 +700,63 @@ int engine_reconcile(struct engine *eng, struct perr *e)
 	r = eng->hv->ops->list_domains(eng->hv, &info, &n, &now_ns);
 	if (r < 0) {
 		pass_fail(&ps, r, "listing domains failed: %s", strerror(-r));
-		eng->keys_stale |= ps.keys;
+		eng->keys_stale |= keys;
+		eng->verify_all |= full;
 		pass_report(eng, &ps);
 		return r;
 	}
 	r = pass_merge(eng, &ps, sc, info, n, &fresh);
 	free(info);
 	if (r < 0) {
-		eng->verify_all |= ps.full;
-		eng->keys_stale |= ps.keys;
+		eng->verify_all |= full;
+		eng->keys_stale |= keys;
 		return perr_set(ps.e, r, "out of memory");
 	}
 	eng->sched0 = pass_sched(eng, sc, 0);
+	if (full)
+		mark_verify(eng);
 
-	for (size_t i = 0; i < eng->ndoms; i++)
-		pass_place(eng, &ps, &eng->doms[i], fresh[i], ps.keys);
-	free(fresh);
-
-	sp = calloc(eng->ndoms + 1, sizeof(*sp));
-	if (sp == NULL) {
-		/* The keys were read: only the verify is left to do. */
-		eng->verify_all |= ps.full;
-		return perr_set(ps.e, -ENOMEM, "out of memory");
-	}
-	weight_compute(&eng->pools, eng->doms, eng->ndoms, sp);
 	periods = eng->share_periods;
-	shares_apply(eng, sp, now_ns, period);
-	period = eng->share_periods != periods;
-	for (size_t i = 0; i < eng->ndoms; i++) {
-		eng->doms[i].hv_weight = sp[i].write ? sp[i].weight : 0;
-		eng->doms[i].hv_cap = sp[i].write ? sp[i].cap : 0;
-		pass_dom(eng, &ps, &eng->doms[i], &sp[i], &eng->applied[i]);
+	r = pass_plan(eng, &ps, fresh, keys, now_ns, period);
+	free(fresh);
+	if (r < 0) {
+		eng->verify_all |= full;
+		return perr_set(ps.e, r, "out of memory");
 	}
-	free(sp);
+	ps.period = eng->share_periods != periods;
+	pass_work(eng, &ps, RECONCILE_BUDGET_US, false);
+	return pass_end(eng, &ps, t0,
+	                full        ? "rescan (verify sweep starts)"
+	                : ps.period ? "rescan (share period)"
+	                            : "rescan");
+}
 
-	if (eng->state_dirty) {
-		struct perr se;
+int engine_settle(struct engine *eng, struct perr *e)
+{
+	struct perr local;
+	struct pass ps = {.eng = eng, .e = e != NULL ? e : &local};
+	uint64_t t0 = pass_clock();
+	int r;
 
-		if (reconcile_save(eng, &se) != 0)
-			log_warnx("domain records not saved (retried on the next change): %s",
-			          se.msg);
+	r = pass_plan(eng, &ps, NULL, false, 0, false);
+	if (r < 0)
+		return perr_set(ps.e, r, "out of memory");
+	/* What the request changed is done before it is answered; a sweep goes on in batches. */
+	pass_work(eng, &ps, 0, true);
+	if (reconcile_pending(eng) > 0 && eng->work != NULL &&
+	    !event_pending(eng->work, EV_TIMEOUT, NULL)) {
+		static const struct timeval now = {0, 0};
+
+		event_add(eng->work, &now);
 	}
-	if (ps.changed)
-		reconcile_status(eng);
-	pass_report(eng, &ps);
-	t0 = pass_clock() - t0;
-	if (period)
-		eng->share_pass_us = t0;
-	log_debug("rescan%s: %zu domains, %zu read back, %" PRIu64 " writes, %" PRIu64 " us",
-	          ps.full  ? " (full verify)"
-	          : period ? " (share period)"
-	                   : "",
-	          eng->ndoms, ps.verified, ps.writes, t0);
-	return ps.err;
+	return pass_end(eng, &ps, t0, "settle");
+}
+
+void engine_work(struct engine *eng)
+{
+	struct perr local;
+	struct pass ps = {.eng = eng, .e = &local};
+
+	pass_work(eng, &ps, RECONCILE_BUDGET_US, false);
+	pass_end(eng, &ps, pass_clock(), "batch");
 }

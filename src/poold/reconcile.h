@@ -16,3 +16,8 @@ void reconcile_status(struct engine *eng);
 
 /* Forgets every domain: unwatches them and frees the arrays (shutdown). */
 void reconcile_clear(struct engine *eng);
+
+/* Domains with work left in the dirty set. */
+size_t reconcile_pending(const struct engine *eng);
+/* Writes the domain records a rescan changed (the save timer's callback). */
+void reconcile_save_due(struct engine *eng);

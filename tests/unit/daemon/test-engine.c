@@ -51,6 +51,16 @@ static void env_start(struct env *t)
 	fake_poold(&t->eng, &t->hv, &t->xs, &t->ctl, t->state);
 }
 
+/* Starts it as poold_init does: a first rescan that finds the domains, then requests. */
+static void env_start_ready(struct env *t)
+{
+	struct perr e = {0};
+
+	env_start(t);
+	t->eng.verify_all = true;
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+}
+
 static struct dom *dom_of(struct engine *eng, uint32_t domid)
 {
 	for (size_t i = 0; i < eng->ndoms; i++)
@@ -299,7 +309,7 @@ static void test_destroy(void **state)
 
 	fake_init(&t->hv, 4, 1, SCHED_CREDIT2);
 	fake_add(&t->hv, 1, "vm1", 2, "pool1");
-	env_start(t);
+	env_start_ready(t);
 	assert_int_equal(engine_pool_create(&t->eng, "pool1", &s, 0, -1, &e), 0);
 	assert_pinned(t, 1, "2-3");
 
@@ -364,7 +374,7 @@ static void test_modify_resizes_live(void **state)
 
 	fake_init(&t->hv, 8, 1, SCHED_CREDIT2);
 	fake_add(&t->hv, 1, "vm1", 2, "pool1");
-	env_start(t);
+	env_start_ready(t);
 	assert_int_equal(engine_pool_create(&t->eng, "pool1", &s, 0, -1, &e), 0);
 	assert_pinned(t, 1, "4-7");
 	assert_int_equal(engine_pool_modify(&t->eng, "pool1", &smaller, 50, -1, &e), 0);
@@ -384,7 +394,7 @@ static void test_keys_trust_and_gone(void **state)
 	struct fake_dom *vm2 = fake_add(&t->hv, 2, "vm2", 1, "pool1");
 	vm2->guest_writable = true;
 	vm1->weight = 512;
-	env_start(t);
+	env_start_ready(t);
 	assert_int_equal(engine_pool_create(&t->eng, "pool1", &s, 0, -1, &e), 0);
 	/* a key the guest could have written is ignored */
 	assert_int_equal(dom_of(&t->eng, 1)->pool_id, pool_find(&t->eng.pools, "pool1")->id);
@@ -437,7 +447,7 @@ static void test_restart_restores_records(void **state)
 	fake_init(&t->hv, 4, 1, SCHED_CREDIT2);
 	fake_add(&t->hv, 1, "vm1", 1, NULL);
 	fake_add(&t->hv, 2, "vm2", 1, NULL);
-	env_start(t);
+	env_start_ready(t);
 	assert_int_equal(engine_pool_create(&t->eng, "pool1", &s, 0, -1, &e), 0);
 	assert_int_equal(engine_domain_migrate(&t->eng, "vm2", "pool1", &e), 0);
 	assert_int_equal(engine_domain_set(&t->eng, "vm2", 1000, -1, &e), 0);
@@ -451,12 +461,16 @@ static void test_restart_restores_records(void **state)
 	pool_table_fini(&t->eng.pools);
 	assert_int_equal(state_load(t->state, &t->eng.pools, &t->eng.saved, &t->eng.nsaved, &e), 0);
 	assert_int_equal(t->eng.nsaved, 3);
-	/* while the domains can't be listed, a change keeps every record */
+	/*
+	 * While the domains can't be listed, a change keeps every record. A
+	 * request works from the model, without a listing, so it succeeds.
+	 */
 	t->hv.fail_list = EIO;
+	assert_int_equal(engine_reconcile(&t->eng, &e), -EIO);
 	assert_int_equal(engine_pool_create(&t->eng, "pool2",
 	                                    &(struct pool_cpus_spec){.by_count = true, .ncpu = 1},
 	                                    0, -1, &e),
-	                 -EIO);
+	                 0);
 	assert_non_null(pool_find(&t->eng.pools, "pool2"));
 	{
 		struct pool_table t2;
@@ -468,7 +482,7 @@ static void test_restart_restores_records(void **state)
 		pool_table_fini(&t2);
 		free(recs);
 	}
-	assert_int_equal(engine_pool_destroy(&t->eng, "pool2", false, &e), -EIO);
+	assert_int_equal(engine_pool_destroy(&t->eng, "pool2", false, &e), 0);
 	t->hv.fail_list = 0;
 	fake_reset_counts(&t->hv);
 	assert_int_equal(engine_reconcile(&t->eng, &e), 0);

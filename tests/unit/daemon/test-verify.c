@@ -339,6 +339,7 @@ static void test_keys_reread_on_xenstore_event(void **state)
 	vm1 = fake_add(&t->hv, 1, "vm1", 1, NULL);
 	vm2 = fake_add(&t->hv, 2, "vm2", 1, NULL);
 	env_start(t, 60);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0); /* as poold_init does */
 	assert_int_equal(engine_pool_create(&t->eng, "pool1", &s, 0, -1, &e), 0);
 	assert_true(pinned(t, vm1, "0-1"));
 
