@@ -26,6 +26,7 @@ static int cmd_domain_list(struct engine *eng, json_t *args, json_t **ret, struc
 
 const struct ctl_cmd ctl_cmd_domain_list = {
     .name = "domain-list",
+    .flags = CTL_CMD_CACHEABLE,
     .fn = cmd_domain_list,
     .help = "list domains: pool, vCPUs, weight and cap (user and written)",
     .synopsis = "",

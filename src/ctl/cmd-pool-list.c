@@ -26,6 +26,7 @@ static int cmd_pool_list(struct engine *eng, json_t *args, json_t **ret, struct 
 
 const struct ctl_cmd ctl_cmd_pool_list = {
     .name = "pool-list",
+    .flags = CTL_CMD_CACHEABLE,
     .fn = cmd_pool_list,
     .help = "list pools: pCPUs, scheduler, cap, domains",
     .synopsis = "",

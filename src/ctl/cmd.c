@@ -22,6 +22,24 @@ const struct ctl_cmd *const ctl_cmd_table[] = {
     &ctl_cmd_log_level,    &ctl_cmd_subscribe,   &ctl_cmd_query_commands, NULL,
 };
 
+size_t ctl_cmd_count(void)
+{
+	size_t n = 0;
+
+	while (ctl_cmd_table[n] != NULL)
+		n++;
+	return n;
+}
+
+size_t ctl_cmd_index(const struct ctl_cmd *c)
+{
+	size_t i = 0;
+
+	while (ctl_cmd_table[i] != NULL && ctl_cmd_table[i] != c)
+		i++;
+	return i;
+}
+
 const struct ctl_cmd *ctl_cmd_find(const char *name)
 {
 	for (size_t i = 0; ctl_cmd_table[i] != NULL; i++)

@@ -31,6 +31,11 @@ struct ctl_arg {
 #define CTL_CMD_MUTATING  0x1
 /* On success the client starts receiving events. */
 #define CTL_CMD_SUBSCRIBE 0x2
+/*
+ * The reply is the model's only, arguments none: while engine_generation()
+ * stays, the encoded reply is served again without running the handler.
+ */
+#define CTL_CMD_CACHEABLE 0x4
 
 /*
  * A handler gets arguments already checked against `args` (names, types,
@@ -51,6 +56,10 @@ struct ctl_cmd {
 /* Every command, NULL-terminated, in the order help lists them. */
 extern const struct ctl_cmd *const ctl_cmd_table[];
 
+/* The number of commands in ctl_cmd_table[]. */
+size_t ctl_cmd_count(void);
+/* The index of c in ctl_cmd_table[]. */
+size_t ctl_cmd_index(const struct ctl_cmd *c);
 /* Finds a command by its exact name; NULL if there is none. */
 const struct ctl_cmd *ctl_cmd_find(const char *name);
 /* Finds an argument of c by name; NULL if c takes no such argument. */

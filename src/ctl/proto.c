@@ -10,6 +10,7 @@
 
 #include "poold-protocol.h"
 #include "ctl/cmd.h"
+#include "poold/engine.h"
 #include "util/log.h"
 
 /* The one table from internal codes to the stable class names clients see. */
@@ -290,46 +291,165 @@ json_t *ctl_handle_line(struct engine *eng, const char *line, size_t len, unsign
 	return ctl_handle_line_access(eng, line, len, CTL_ACCESS_FULL, out);
 }
 
+/* Decodes and checks a line, then runs it unless cached says its reply is known already. */
+static int handle(struct engine *eng, const char *line, size_t len, enum ctl_access access,
+                  struct ctl_request *req, json_t **ret, struct perr *e, bool cached)
+{
+	int r, denied;
+
+	r = ctl_request_decode(line, len, req, e);
+	/* Over an argument error too: a command refused here is refused whatever its arguments. */
+	if (req->cmd != NULL) {
+		denied = ctl_cmd_check_access(req->cmd, access == CTL_ACCESS_READONLY, e);
+		if (denied != 0)
+			r = denied;
+	}
+	if (r != 0) {
+		log_debug("bad request: %s", e->msg);
+		return r;
+	}
+	if (cached && (req->cmd->flags & CTL_CMD_CACHEABLE))
+		return 0;
+	r = req->cmd->fn(eng, req->args, ret, e);
+	if (r < 0)
+		log_warnx("%s failed: %s%s%s", req->cmd->name, e->msg, e->msg[0] ? ": " : "",
+		          strerror(-r));
+	else if (r > 0)
+		log_debug("%s refused: %s", req->cmd->name, e->msg);
+	else if (req->cmd->flags & CTL_CMD_MUTATING)
+		log_info("%s done", req->cmd->name);
+	return r;
+}
+
+/* The reply to a request that failed with r. */
+static json_t *reply_error(int r, const struct perr *e, const struct ctl_request *req, size_t len,
+                           unsigned *out)
+{
+	json_t *reply = ctl_reply_error(r, e, req->id);
+
+	if (len > POOLD_LINE_MAX)
+		*out |= CTL_OUT_CLOSE;
+	return reply;
+}
+
 json_t *ctl_handle_line_access(struct engine *eng, const char *line, size_t len,
                                enum ctl_access access, unsigned *out)
 {
 	struct ctl_request req;
 	struct perr e = {0};
 	json_t *ret = NULL, *reply;
-	int r, denied;
+	int r;
 
 	*out = 0;
-	r = ctl_request_decode(line, len, &req, &e);
-	/* Over an argument error too: a command refused here is refused whatever its arguments. */
-	if (req.cmd != NULL) {
-		denied = ctl_cmd_check_access(req.cmd, access == CTL_ACCESS_READONLY, &e);
-		if (denied != 0)
-			r = denied;
-	}
-	if (r == 0) {
-		r = req.cmd->fn(eng, req.args, &ret, &e);
-		if (r < 0)
-			log_warnx("%s failed: %s%s%s", req.cmd->name, e.msg, e.msg[0] ? ": " : "",
-			          strerror(-r));
-		else if (r > 0)
-			log_debug("%s refused: %s", req.cmd->name, e.msg);
-		else if (req.cmd->flags & CTL_CMD_MUTATING)
-			log_info("%s done", req.cmd->name);
-	} else {
-		log_debug("bad request: %s", e.msg);
-	}
+	r = handle(eng, line, len, access, &req, &ret, &e, false);
 	if (r == 0) {
 		reply = ctl_reply_return(ret, req.id);
 		if (req.cmd->flags & CTL_CMD_SUBSCRIBE)
 			*out |= CTL_OUT_SUBSCRIBE;
 	} else {
 		json_decref(ret);
-		reply = ctl_reply_error(r, &e, req.id);
-		if (len > POOLD_LINE_MAX)
-			*out |= CTL_OUT_CLOSE;
+		reply = reply_error(r, &e, &req, len, out);
 	}
 	ctl_request_fini(&req);
 	if (reply == NULL)
 		*out |= CTL_OUT_CLOSE;
 	return reply;
+}
+
+void ctl_cache_fini(struct ctl_cache *c, size_t n)
+{
+	for (size_t i = 0; c != NULL && i < n; i++) {
+		free(c[i].text);
+		c[i] = (struct ctl_cache){0};
+	}
+}
+
+/* {"return":TEXT,"id":ID}\n around a cached result. */
+static char *reply_around(const struct ctl_cache *slot, json_t *id, size_t *outlen)
+{
+	static const char head[] = "{\"return\":";
+	char *idtext = NULL, *buf;
+	size_t n, idlen = 0;
+
+	if (id != NULL) {
+		idtext = json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (idtext == NULL)
+			return NULL;
+		idlen = strlen(idtext);
+	}
+	n = sizeof(head) - 1 + slot->len + (id != NULL ? 6 + idlen : 0) + 2;
+	buf = malloc(n);
+	if (buf != NULL) {
+		char *p = buf;
+
+		memcpy(p, head, sizeof(head) - 1);
+		p += sizeof(head) - 1;
+		memcpy(p, slot->text, slot->len);
+		p += slot->len;
+		if (id != NULL) {
+			memcpy(p, ",\"id\":", 6);
+			p += 6;
+			memcpy(p, idtext, idlen);
+			p += idlen;
+		}
+		*p++ = '}';
+		*p++ = '\n';
+		*outlen = (size_t)(p - buf);
+	}
+	free(idtext);
+	return buf;
+}
+
+char *ctl_handle_line_encoded(struct engine *eng, const char *line, size_t len,
+                              enum ctl_access access, struct ctl_cache *cache, size_t *outlen,
+                              unsigned *out)
+{
+	struct ctl_request req;
+	struct perr e = {0};
+	struct ctl_cache *slot;
+	json_t *ret = NULL, *reply;
+	char *text;
+	int r;
+
+	*out = 0;
+	r = handle(eng, line, len, access, &req, &ret, &e, cache != NULL);
+	if (r != 0 || !(req.cmd->flags & CTL_CMD_CACHEABLE) || cache == NULL) {
+		if (r == 0) {
+			reply = ctl_reply_return(ret, req.id);
+			if (req.cmd->flags & CTL_CMD_SUBSCRIBE)
+				*out |= CTL_OUT_SUBSCRIBE;
+		} else {
+			json_decref(ret);
+			reply = reply_error(r, &e, &req, len, out);
+		}
+		ctl_request_fini(&req);
+		text = reply != NULL ? ctl_encode(reply, outlen) : NULL;
+		json_decref(reply);
+		if (text == NULL)
+			*out |= CTL_OUT_CLOSE;
+		return text;
+	}
+	/* A listing: its text is kept until the model moves. */
+	slot = &cache[ctl_cmd_index(req.cmd)];
+	if (slot->text == NULL || slot->gen != engine_generation(eng)) {
+		r = req.cmd->fn(eng, req.args, &ret, &e);
+		if (r != 0) {
+			json_decref(ret);
+			reply = reply_error(r, &e, &req, len, out);
+			ctl_request_fini(&req);
+			text = reply != NULL ? ctl_encode(reply, outlen) : NULL;
+			json_decref(reply);
+			return text;
+		}
+		free(slot->text);
+		slot->text = json_dumps(ret != NULL ? ret : json_object(), JSON_COMPACT);
+		slot->len = slot->text != NULL ? strlen(slot->text) : 0;
+		slot->gen = engine_generation(eng);
+		json_decref(ret);
+	}
+	text = slot->text != NULL ? reply_around(slot, req.id, outlen) : NULL;
+	ctl_request_fini(&req);
+	if (text == NULL)
+		*out |= CTL_OUT_CLOSE;
+	return text;
 }

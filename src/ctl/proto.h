@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -77,3 +78,20 @@ enum ctl_access {
 /* ctl_handle_line() for a connection with the given access. */
 json_t *ctl_handle_line_access(struct engine *eng, const char *line, size_t len,
                                enum ctl_access access, unsigned *out);
+
+/* The encoded reply of a CTL_CMD_CACHEABLE command, and the engine generation it is of. */
+struct ctl_cache {
+	uint64_t gen;
+	char *text; /* the "return" value, compact JSON; NULL: none yet */
+	size_t len;
+};
+/* Frees n slots' texts. */
+void ctl_cache_fini(struct ctl_cache *c, size_t n);
+/*
+ * ctl_handle_line_access(), encoded as ctl_encode() does. With a cache (one
+ * slot per command of ctl_cmd_table[]), a CTL_CMD_CACHEABLE command's reply
+ * is built once per engine generation and then only copied.
+ */
+char *ctl_handle_line_encoded(struct engine *eng, const char *line, size_t len,
+                              enum ctl_access access, struct ctl_cache *cache, size_t *outlen,
+                              unsigned *out);

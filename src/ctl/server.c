@@ -18,6 +18,7 @@
 #include <event2/listener.h>
 
 #include "poold-protocol.h"
+#include "ctl/cmd.h"
 #include "ctl/proto.h"
 #include "util/log.h"
 
@@ -66,6 +67,9 @@ struct ctl_server {
 	size_t nclients;
 	unsigned next_id;
 	bool paused; /* every listener, as they share the process's descriptors */
+	/* The listings' encoded replies, one slot per command (proto.h). */
+	struct ctl_cache *cache;
+	size_t ncache;
 };
 
 /* Turns accept on or off on every listener. */
@@ -187,15 +191,23 @@ static void client_too_long(struct ctl_client *c)
 static void client_line(struct ctl_client *c, char *line, size_t len)
 {
 	unsigned out;
-	json_t *reply;
+	size_t n;
+	char *reply;
 
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
 	if (strspn(line, " \t\r") >= len)
 		return; /* blank lines keep interactive sessions (socat) friendly */
-	reply = ctl_handle_line_access(c->srv->eng, line, len,
-	                               c->readonly ? CTL_ACCESS_READONLY : CTL_ACCESS_FULL, &out);
-	client_send(c, reply);
+	reply = ctl_handle_line_encoded(c->srv->eng, line, len,
+	                                c->readonly ? CTL_ACCESS_READONLY : CTL_ACCESS_FULL,
+	                                c->srv->cache, &n, &out);
+	if (reply == NULL) {
+		log_warnx("client %u: cannot encode a reply, dropped", c->id);
+		client_drop(c);
+		return;
+	}
+	client_write(c, reply, n);
+	free(reply);
 	if (c->drop)
 		return;
 	if (out & CTL_OUT_SUBSCRIBE)
@@ -406,8 +418,13 @@ static int server_alloc(struct ctl_server **out, struct event_base *base, struct
 	s->base = base;
 	s->eng = eng;
 	TAILQ_INIT(&s->clients);
+	s->ncache = ctl_cmd_count();
+	s->cache = calloc(s->ncache, sizeof(*s->cache));
 	s->resume = evtimer_new(base, server_resume, s);
-	if (s->resume == NULL) {
+	if (s->resume == NULL || s->cache == NULL) {
+		if (s->resume != NULL)
+			event_free(s->resume);
+		free(s->cache);
 		free(s);
 		return -ENOMEM;
 	}
@@ -627,6 +644,8 @@ struct ctl_server *ctl_server_free(struct ctl_server *s)
 	}
 	if (s->resume != NULL)
 		event_free(s->resume);
+	ctl_cache_fini(s->cache, s->ncache);
+	free(s->cache);
 	free(s);
 	return NULL;
 }

@@ -93,6 +93,8 @@ struct engine {
 	struct event *work;
 	/* Writes the state file a moment after a rescan changed domain records. */
 	struct event *save;
+	/* engine_generation(): moved by every pass and every change of the model. */
+	uint64_t generation;
 	/* When the running verify sweep started (us, monotonic); 0: none running. */
 	uint64_t sweep_start;
 	/* Hypervisor reads of affinity and weights since start (verification cost). */

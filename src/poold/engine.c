@@ -60,6 +60,7 @@ static int engine_commit(struct engine *eng, struct snap *s, struct perr *e)
 {
 	int r;
 
+	eng->generation++;
 	r = reconcile_save(eng, e);
 	if (r != 0) {
 		log_warnx("%s", e != NULL ? e->msg : "state file not written");
@@ -335,6 +336,11 @@ const struct dom *engine_doms(const struct engine *eng, size_t *n)
 {
 	*n = eng->ndoms;
 	return eng->doms;
+}
+
+uint64_t engine_generation(const struct engine *eng)
+{
+	return eng->generation;
 }
 
 void engine_stats(const struct engine *eng, struct engine_stats *out)

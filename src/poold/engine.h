@@ -60,6 +60,8 @@ const struct topo *engine_topo(const struct engine *eng);
 /* The live domains, by ascending domid. */
 const struct dom *engine_doms(const struct engine *eng, size_t *n);
 void engine_stats(const struct engine *eng, struct engine_stats *out);
+/* Moves whenever anything the views above show may have changed (listings cache on it). */
+uint64_t engine_generation(const struct engine *eng);
 
 /*
  * Every mutating call: validates (POOLD_E_* with a message naming the fix),

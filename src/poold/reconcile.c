@@ -659,6 +659,7 @@ size_t reconcile_pending(const struct engine *eng)
 /* Ends a pass: saves soon, reports the counts and failures, logs what it did. */
 static int pass_end(struct engine *eng, struct pass *ps, uint64_t t0, const char *what)
 {
+	eng->generation++;
 	save_soon(eng);
 	if (ps->changed)
 		reconcile_status(eng);

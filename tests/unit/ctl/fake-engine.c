@@ -8,9 +8,10 @@
 struct fake_engine fake;
 
 /* Counts a mutating call and returns the outcome the test chose. */
-static int record(const char *fn, const char *name, struct perr *e)
+static int record(struct engine *eng, const char *fn, const char *name, struct perr *e)
 {
 	fake.calls++;
+	eng->generation++;
 	snprintf(fake.last, sizeof(fake.last), "%s", fn);
 	snprintf(fake.name, sizeof(fake.name), "%s", name);
 	if (fake.ret != 0)
@@ -82,7 +83,7 @@ int engine_pool_create(struct engine *eng, const char *name, const struct pool_c
 {
 	char cpus[CPUMAP_TEXT_MAX];
 	struct cpumap m = spec->cpus;
-	int r = record("pool_create", name, e);
+	int r = record(eng, "pool_create", name, e);
 
 	fake.has_spec = true;
 	fake.spec = *spec;
@@ -106,7 +107,7 @@ int engine_pool_modify(struct engine *eng, const char *name, const struct pool_c
                        int cap, int share, struct perr *e)
 {
 	struct pool *p;
-	int r = record("pool_modify", name, e);
+	int r = record(eng, "pool_modify", name, e);
 
 	fake.has_spec = spec != NULL;
 	if (spec != NULL)
@@ -130,7 +131,7 @@ int engine_pool_modify(struct engine *eng, const char *name, const struct pool_c
 int engine_pool_destroy(struct engine *eng, const char *name, bool force, struct perr *e)
 {
 	fake.force = force;
-	return record("pool_destroy", name, e);
+	return record(eng, "pool_destroy", name, e);
 }
 
 int engine_domain_find(struct engine *eng, const char *ref, struct dom **out, struct perr *e)
@@ -151,7 +152,7 @@ int engine_domain_migrate(struct engine *eng, const char *ref, const char *pool,
 {
 	struct dom *d;
 	struct pool *p;
-	int r = record("domain_migrate", ref, e);
+	int r = record(eng, "domain_migrate", ref, e);
 
 	snprintf(fake.pool, sizeof(fake.pool), "%s", pool);
 	if (r != 0)
@@ -169,7 +170,7 @@ int engine_domain_migrate(struct engine *eng, const char *ref, const char *pool,
 int engine_domain_set(struct engine *eng, const char *ref, int weight, int cap, struct perr *e)
 {
 	struct dom *d;
-	int r = record("domain_set", ref, e);
+	int r = record(eng, "domain_set", ref, e);
 
 	fake.weight = weight;
 	fake.cap = cap;
@@ -202,6 +203,11 @@ enum sched_kind engine_pool_sched(const struct engine *eng, const struct pool *p
 int engine_reconcile(struct engine *eng, struct perr *e)
 {
 	return 0;
+}
+
+uint64_t engine_generation(const struct engine *eng)
+{
+	return eng->generation;
 }
 
 const struct pool_table *engine_pools(const struct engine *eng)

@@ -27,6 +27,7 @@ struct engine {
 	struct dom *doms;
 	size_t ndoms;
 	uint64_t hv_writes, hv_reads;
+	uint64_t generation; /* moved by every mutating call, as the engine's is */
 };
 
 /* Tests set and read this; the fake has no other state. */
