@@ -59,6 +59,9 @@ struct dom {
 	double entitled;     /* its entitlement while the controller holds caps; < 0 = none */
 	unsigned share_cap;  /* the cap the controller decided, 0 = none */
 	bool share_wanting;  /* it counted as wanting more in that period */
+
+	/* A record of a domain that is gone: when it went (s since the epoch); 0 = alive. */
+	int64_t gone;
 };
 
 /*

@@ -345,6 +345,7 @@ int poold_init(struct poold *pd, const struct poold_config *cfg, const struct po
 
 	/* The state file first: one poold won't use stops it before it touches anything. */
 	r = state_load(pd->eng.cfg.state_file, &loaded, &pd->eng.saved, &pd->eng.nsaved, e);
+	pd->eng.asaved = pd->eng.nsaved;
 	if (r != 0 && r != -ENOENT)
 		return r;
 	first = r == -ENOENT;

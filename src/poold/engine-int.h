@@ -63,9 +63,13 @@ struct engine {
 	size_t ndoms;
 	size_t adoms;
 
-	/* Domain records of the state file not matched to a live domain yet. */
+	/*
+	 * Domain records without a live domain: from the state file, not listed
+	 * yet, or of domains that went (kept by uuid until they come back or age
+	 * out, reconcile.c). asaved: entries allocated.
+	 */
 	struct state_dom *saved;
-	size_t nsaved;
+	size_t nsaved, asaved;
 
 	struct plan plan;
 	struct event *rescan; /* deferred: events only schedule a rescan */

@@ -25,6 +25,10 @@
 #define RECONCILE_BUDGET_US     4000
 /* ... having done at least this many domains, so that the work always moves. */
 #define RECONCILE_BATCH_MIN     4
+/* Records of gone domains are kept this long for their uuid to come back (s), ... */
+#define RECORD_KEEP_SEC         (7 * 86400)
+/* ... and this many at most, the most recently gone. */
+#define RECORD_KEEP_MAX         1024
 /* Domain records found by a rescan are saved this long after, together (ms). */
 #define RECONCILE_SAVE_DELAY_MS 50
 
@@ -48,7 +52,7 @@ int reconcile_save(struct engine *eng, struct perr *e)
 	size_t n = eng->ndoms;
 	int r;
 
-	/* Records not matched yet (no pass has listed the domains) must survive. */
+	/* Records of domains not alive (or not listed yet) are kept: their uuid may come back. */
 	if (eng->nsaved > 0) {
 		all = calloc(eng->ndoms + eng->nsaved, sizeof(*all));
 		if (all == NULL)
@@ -66,6 +70,7 @@ int reconcile_save(struct engine *eng, struct perr *e)
 			memcpy(d->key_seen, rec->key_seen, sizeof(d->key_seen));
 			d->weight = rec->weight;
 			d->cap = rec->cap;
+			d->gone = rec->gone;
 		}
 	}
 	r = state_save(eng->cfg.state_file, &eng->pools, all, n, e);
@@ -154,7 +159,7 @@ static enum sched_kind pass_sched(struct engine *eng, struct poold_sched_cache *
 static void dom_new(struct engine *eng, struct dom *d, const struct hv_dominfo *info,
                     enum sched_kind kind)
 {
-	const struct state_dom *rec = NULL;
+	struct state_dom *rec = NULL;
 	unsigned w = 0, c = 0;
 	int r;
 
@@ -179,6 +184,13 @@ static void dom_new(struct engine *eng, struct dom *d, const struct hv_dominfo *
 		d->cap = rec->cap;
 		if (d->name[0] == '\0')
 			memcpy(d->name, rec->name, sizeof(d->name));
+		if (rec->gone > 0)
+			log_info("domain %" PRIu32 " (%s) is back (uuid of domain %" PRIu32
+			         ", gone %" PRId64 " s ago): pool %s, weight %u, cap %u",
+			         d->domid, d->name, rec->domid, (int64_t)time(NULL) - rec->gone,
+			         d->want[0] ? d->want : "by default", d->weight, d->cap);
+		/* The record lives on in the domain now. */
+		*rec = eng->saved[--eng->nsaved];
 	} else {
 		/* libxl set these from the domain's config: keep the admin's choice. */
 		d->weight = DOM_WEIGHT_DEFAULT;
@@ -196,10 +208,97 @@ static void dom_new(struct engine *eng, struct dom *d, const struct hv_dominfo *
 	         sched_kind_name(kind));
 }
 
+/*
+ * Keeps the record of a domain that went, by uuid: a guest that reboots, or
+ * is saved and restored, comes back with a new domid to its pool and its
+ * settings (poold(8), "Domain records"). Only records that say something
+ * the next domain of that uuid would not get anyway are kept.
+ */
+static bool record_says_something(const char *want, unsigned weight, unsigned cap)
+{
+	return want[0] != '\0' || weight != DOM_WEIGHT_DEFAULT || cap != 0;
+}
+
+static void record_keep(struct engine *eng, const struct dom *d, int64_t now)
+{
+	struct state_dom *rec, *grown;
+
+	if (d->domid == 0 || !record_says_something(d->want, d->weight, d->cap))
+		return;
+	if (eng->nsaved >= eng->asaved) {
+		size_t n = eng->nsaved > 8 ? 2 * eng->nsaved : 16;
+
+		grown = realloc(eng->saved, n * sizeof(*grown));
+		if (grown == NULL) {
+			log_warnx("domain %" PRIu32 " (%s): out of memory, its record is dropped",
+			          d->domid, d->name);
+			return;
+		}
+		eng->saved = grown;
+		eng->asaved = n;
+	}
+	rec = &eng->saved[eng->nsaved++];
+	*rec =
+	    (struct state_dom){.domid = d->domid, .weight = d->weight, .cap = d->cap, .gone = now};
+	memcpy(rec->uuid, d->uuid, sizeof(rec->uuid));
+	memcpy(rec->name, d->name, sizeof(rec->name));
+	memcpy(rec->want, d->want, sizeof(rec->want));
+	memcpy(rec->key_seen, d->key_seen, sizeof(rec->key_seen));
+}
+
+static int record_older(const void *a, const void *b)
+{
+	const struct state_dom *x = a, *y = b;
+
+	return x->gone < y->gone ? -1 : x->gone > y->gone;
+}
+
+/*
+ * Ages the records of gone domains out: after RECORD_KEEP_SEC, and past
+ * RECORD_KEEP_MAX the oldest first. Records loaded for domains alive when
+ * the file was written and not listed now start their clock. Returns true
+ * when one was dropped or stamped.
+ */
+static bool records_age(struct engine *eng, int64_t now)
+{
+	size_t k = 0, n0 = eng->nsaved;
+	bool stamped = false;
+
+	for (size_t i = 0; i < eng->nsaved; i++) {
+		struct state_dom *rec = &eng->saved[i];
+
+		if (rec->gone == 0) {
+			rec->gone = now;
+			stamped = true;
+		}
+		if (!record_says_something(rec->want, rec->weight, rec->cap))
+			continue;
+		if (now - rec->gone > RECORD_KEEP_SEC) {
+			log_info("domain record %s (uuid of domain %" PRIu32
+			         ") dropped: gone for %" PRId64 " days",
+			         rec->name, rec->domid, (now - rec->gone) / 86400);
+			continue;
+		}
+		eng->saved[k++] = *rec;
+	}
+	eng->nsaved = k;
+	if (eng->nsaved > RECORD_KEEP_MAX) {
+		size_t drop = eng->nsaved - RECORD_KEEP_MAX;
+
+		qsort(eng->saved, eng->nsaved, sizeof(*eng->saved), record_older);
+		log_info("%zu domain records of gone domains dropped: more than %d are kept", drop,
+		         RECORD_KEEP_MAX);
+		memmove(eng->saved, eng->saved + drop, RECORD_KEEP_MAX * sizeof(*eng->saved));
+		eng->nsaved = RECORD_KEEP_MAX;
+	}
+	return stamped || eng->nsaved != n0;
+}
+
 /* Tells subscribers a domain is gone and stops watching it. */
 static void dom_gone(struct engine *eng, const struct dom *d)
 {
 	log_info("domain %" PRIu32 " (%s) is gone", d->domid, d->name);
+	record_keep(eng, d, (int64_t)time(NULL));
 	if (eng->xs != NULL)
 		xsw_unwatch_domain(eng->xs, d->domid);
 	reconcile_emit(eng, &(struct engine_event){.kind = ENGINE_EV_DOMAIN_GONE, .dom = d});
@@ -263,8 +362,8 @@ static int pass_merge(struct engine *eng, struct pass *ps, struct poold_sched_ca
 		dom_gone(eng, &eng->doms[o++]);
 		ps->changed = true;
 	}
-	/* Gone domains or dropped records change what the state file should say. */
-	if (ps->changed || eng->nsaved > 0)
+	/* Gone domains or aged records change what the state file should say. */
+	if (records_age(eng, (int64_t)time(NULL)) || ps->changed)
 		eng->state_dirty = true;
 	free(eng->doms);
 	eng->doms = nd;
@@ -272,10 +371,6 @@ static int pass_merge(struct engine *eng, struct pass *ps, struct poold_sched_ca
 	eng->applied = na;
 	eng->ndoms = k;
 	eng->adoms = n + 1;
-	/* Records of domains not alive at start are dropped (DESIGN.md §6). */
-	free(eng->saved);
-	eng->saved = NULL;
-	eng->nsaved = 0;
 	return 0;
 }
 

@@ -141,13 +141,13 @@ static int state_load_dom(const char *path, json_t *j, size_t idx, struct state_
                           struct perr *e)
 {
 	const char *uuid, *name, *want, *key_seen;
-	json_int_t domid, weight, cap;
+	json_int_t domid, weight, cap, gone = 0;
 	json_error_t je;
 	char why[PERR_MSG_MAX];
 
-	if (json_unpack_ex(j, &je, JSON_STRICT, "{s:s, s:I, s:s, s:s, s:s, s:I, s:I}", "uuid",
+	if (json_unpack_ex(j, &je, JSON_STRICT, "{s:s, s:I, s:s, s:s, s:s, s:I, s:I, s?I}", "uuid",
 	                   &uuid, "domid", &domid, "name", &name, "want", &want, "key_seen",
-	                   &key_seen, "weight", &weight, "cap", &cap) < 0) {
+	                   &key_seen, "weight", &weight, "cap", &cap, "gone", &gone) < 0) {
 		snprintf(why, sizeof(why), "domains[%zu]: %s", idx, je.text);
 		return state_corrupt(e, path, why);
 	}
@@ -168,6 +168,8 @@ static int state_load_dom(const char *path, json_t *j, size_t idx, struct state_
 	else if (cap < 0 || cap > UINT32_MAX)
 		snprintf(why, sizeof(why),
 		         "domains[%zu]: cap %" JSON_INTEGER_FORMAT " is out of range", idx, cap);
+	else if (gone < 0)
+		snprintf(why, sizeof(why), "domains[%zu]: gone is before 1970", idx);
 	else
 		why[0] = '\0';
 	if (why[0] != '\0')
@@ -175,6 +177,7 @@ static int state_load_dom(const char *path, json_t *j, size_t idx, struct state_
 	d->domid = (uint32_t)domid;
 	d->weight = (unsigned)weight;
 	d->cap = (unsigned)cap;
+	d->gone = gone;
 	return 0;
 }
 
@@ -341,12 +344,20 @@ static json_t *state_build(const struct pool_table *t, const struct dom *doms, s
 	for (size_t i = 0; i < n; i++) {
 		const struct dom *d = &doms[i];
 
+		json_t *jd;
+
 		state_uuid_format(d->uuid, uuid);
-		if (json_array_append_new(
-		        jdoms, json_pack("{s:s, s:I, s:s, s:s, s:s, s:I, s:I}", "uuid", uuid,
-		                         "domid", (json_int_t)d->domid, "name", d->name, "want",
-		                         d->want, "key_seen", d->key_seen, "weight",
-		                         (json_int_t)d->weight, "cap", (json_int_t)d->cap)) < 0)
+		jd = json_pack("{s:s, s:I, s:s, s:s, s:s, s:I, s:I}", "uuid", uuid, "domid",
+		               (json_int_t)d->domid, "name", d->name, "want", d->want, "key_seen",
+		               d->key_seen, "weight", (json_int_t)d->weight, "cap",
+		               (json_int_t)d->cap);
+		/* Only for a domain that is gone: records of live ones stay as they were. */
+		if (jd != NULL && d->gone > 0 &&
+		    json_object_set_new(jd, "gone", json_integer(d->gone)) < 0) {
+			json_decref(jd);
+			goto fail;
+		}
+		if (json_array_append_new(jdoms, jd) < 0)
 			goto fail;
 	}
 	return root;

@@ -20,6 +20,9 @@ struct state_dom {
 	char key_seen[POOL_NAME_MAX + 1];
 	unsigned weight;
 	unsigned cap;
+	/* When its domain went (s since the epoch): a guest rebooting, saved or migrating,
+	   whose record waits for its uuid to come back; 0 = alive when written. */
+	int64_t gone;
 };
 
 /*

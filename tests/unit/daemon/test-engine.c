@@ -14,6 +14,7 @@
 #include "fakes.h"
 #include "poold-protocol.h"
 #include "poold/engine.h"
+#include "poold/reconcile.h"
 #include "poold/state.h"
 
 struct env {
@@ -452,7 +453,10 @@ static void test_restart_restores_records(void **state)
 	assert_int_equal(engine_domain_migrate(&t->eng, "vm2", "pool1", &e), 0);
 	assert_int_equal(engine_domain_set(&t->eng, "vm2", 1000, -1, &e), 0);
 	fake_poold_fini(&t->eng);
-	/* vm1 dies while poold is down; its record must go */
+	/*
+	 * vm1 dies while poold is down: its record says nothing the next domain
+	 * of its uuid would not get anyway (no pool wanted, default weight), so it goes.
+	 */
 	t->hv.doms[1].exists = false;
 
 	/* a new poold: pools and records from the file, nothing to rewrite */
@@ -490,12 +494,101 @@ static void test_restart_restores_records(void **state)
 	assert_int_equal(t->eng.ndoms, 2);
 	assert_int_equal(dom_of(&t->eng, 2)->weight, 1000);
 	assert_string_equal(dom_of(&t->eng, 2)->want, "pool1");
-	assert_null(t->eng.saved);
+	assert_int_equal(t->eng.nsaved, 0);
 	pool_table_fini(&t->eng.pools);
 	free(t->eng.saved);
 	t->eng.saved = NULL;
 	assert_int_equal(state_load(t->state, &t->eng.pools, &t->eng.saved, &t->eng.nsaved, &e), 0);
 	assert_int_equal(t->eng.nsaved, 2);
+}
+
+/* Kills domid in the fake and returns its uuid. */
+static void fake_kill(struct env *t, uint32_t domid, uint8_t uuid[16])
+{
+	for (unsigned i = 0; i < FAKE_DOMS; i++) {
+		if (t->hv.doms[i].exists && t->hv.doms[i].domid == domid) {
+			memcpy(uuid, t->hv.doms[i].uuid, 16);
+			t->hv.doms[i].exists = false;
+			return;
+		}
+	}
+	fail_msg("domain %u not in the fake", domid);
+}
+
+/* The guest as a toolstack recreates it: a new domid, the same uuid, no pool key. */
+static void fake_reborn(struct env *t, uint32_t domid, const char *name, const uint8_t uuid[16])
+{
+	struct fake_dom *d = fake_add(&t->hv, domid, name, 2, NULL);
+
+	assert_non_null(d);
+	memcpy(d->uuid, uuid, 16);
+}
+
+/*
+ * A guest that reboots (same uuid, new domid) comes back to the pool it was
+ * moved to, with its weight and cap: while poold runs, and across a restart
+ * of poold while the guest is down. A record of a gone domain ages out.
+ */
+static void test_reboot_keeps_settings(void **state)
+{
+	struct env *t = *state;
+	struct perr e = {0};
+	struct pool_cpus_spec s = spec_cpus("2-3");
+	uint8_t uuid[16];
+	struct dom *d;
+
+	fake_init(&t->hv, 4, 1, SCHED_CREDIT2);
+	fake_add(&t->hv, 1, "vm1", 2, NULL);
+	env_start_ready(t);
+	assert_int_equal(engine_pool_create(&t->eng, "pool1", &s, 0, -1, &e), 0);
+	assert_int_equal(engine_domain_migrate(&t->eng, "vm1", "pool1", &e), 0);
+	assert_int_equal(engine_domain_set(&t->eng, "vm1", 700, 60, &e), 0);
+	assert_pinned(t, 1, "2-3");
+
+	/* Rebooted while poold runs. */
+	fake_kill(t, 1, uuid);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_int_equal(t->eng.nsaved, 1);
+	assert_true(t->eng.saved[0].gone > 0);
+	fake_reborn(t, 5, "vm1", uuid);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	d = dom_of(&t->eng, 5);
+	assert_int_equal(d->pool_id, pool_find(&t->eng.pools, "pool1")->id);
+	assert_int_equal(d->weight, 700);
+	assert_int_equal(d->cap, 60);
+	assert_pinned(t, 5, "2-3");
+	assert_int_equal(t->eng.nsaved, 0);
+
+	/* Down while poold restarts: the record is in the state file, marked gone. */
+	fake_kill(t, 5, uuid);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	reconcile_save_due(&t->eng);
+	fake_poold_fini(&t->eng);
+	env_start(t);
+	pool_table_fini(&t->eng.pools);
+	assert_int_equal(state_load(t->state, &t->eng.pools, &t->eng.saved, &t->eng.nsaved, &e), 0);
+	t->eng.asaved = t->eng.nsaved;
+	assert_int_equal(t->eng.nsaved, 2); /* dom0 and the gone vm1 */
+	t->eng.verify_all = true;
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_int_equal(t->eng.nsaved, 1);
+	fake_reborn(t, 9, "vm1", uuid);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	d = dom_of(&t->eng, 9);
+	assert_int_equal(d->weight, 700);
+	assert_pinned(t, 9, "2-3");
+
+	/* Gone for more than a week: the record goes. */
+	fake_kill(t, 9, uuid);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_int_equal(t->eng.nsaved, 1);
+	t->eng.saved[0].gone -= 8 * 86400;
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_int_equal(t->eng.nsaved, 0);
+	fake_reborn(t, 11, "vm1", uuid);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_pinned(t, 11, "0-1");
+	assert_int_equal(dom_of(&t->eng, 11)->weight, 256);
 }
 
 int main(void)
@@ -513,6 +606,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_modify_resizes_live, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_keys_trust_and_gone, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_restart_restores_records, env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_reboot_keeps_settings, env_setup, env_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
