@@ -40,7 +40,8 @@ struct pass {
 	bool more;     /* the dirty set is not empty: the loop continues it */
 	int err;       /* first POOLD_E_HYPERVISOR or -errno met */
 	size_t marked; /* domains the plan marked dirty */
-	size_t done;   /* domains worked */
+	uint64_t list_us, merge_us, plan_us; /* where a rescan's time went */
+	size_t done;                         /* domains worked */
 	struct perr *e;
 	size_t verified; /* domains read back from the hypervisor */
 	uint64_t writes;
@@ -677,11 +678,14 @@ static int pass_plan(struct engine *eng, struct pass *ps, const bool *fresh, boo
 	return 0;
 }
 
-/* Marks every domain to be read back (and its key read again): the verify sweep. */
-static void mark_verify(struct engine *eng)
+/*
+ * Marks every domain to be read back, and its key read again unless this
+ * rescan reads it anyway (a new domain): the verify sweep.
+ */
+static void mark_verify(struct engine *eng, const bool *fresh)
 {
 	for (size_t i = 0; i < eng->ndoms; i++)
-		eng->applied[i].dirty |= DIRTY_READ | DIRTY_KEY;
+		eng->applied[i].dirty |= DIRTY_READ | (fresh[i] ? 0 : DIRTY_KEY);
 	eng->sweep_start = pass_clock();
 }
 
@@ -763,9 +767,10 @@ static int pass_end(struct engine *eng, struct pass *ps, uint64_t t0, const char
 	if (ps->period)
 		eng->share_pass_us = t0;
 	log_debug("%s: %zu domains, %zu marked, %zu done, %zu read back, %" PRIu64
-	          " writes%s, %" PRIu64 " us",
+	          " writes%s, %" PRIu64 " us (list %" PRIu64 ", merge %" PRIu64 ", plan %" PRIu64
+	          ")",
 	          what, eng->ndoms, ps->marked, ps->done, ps->verified, ps->writes,
-	          ps->more ? ", more to do" : "", t0);
+	          ps->more ? ", more to do" : "", t0, ps->list_us, ps->merge_us, ps->plan_us);
 	if (!ps->more && eng->sweep_start != 0 && reconcile_pending(eng) == 0) {
 		log_debug("verify sweep done in %" PRIu64 " ms",
 		          (pass_clock() - eng->sweep_start) / 1000);
@@ -794,6 +799,7 @@ int engine_reconcile(struct engine *eng, struct perr *e)
 	eng->share_due = false;
 
 	r = eng->hv->ops->list_domains(eng->hv, &info, &n, &now_ns);
+	ps.list_us = pass_clock() - t0;
 	if (r < 0) {
 		pass_fail(&ps, r, "listing domains failed: %s", strerror(-r));
 		eng->keys_stale |= keys;
@@ -810,9 +816,10 @@ int engine_reconcile(struct engine *eng, struct perr *e)
 	}
 	eng->sched0 = pass_sched(eng, sc, 0);
 	if (full)
-		mark_verify(eng);
+		mark_verify(eng, fresh);
 
 	periods = eng->share_periods;
+	ps.merge_us = pass_clock() - t0 - ps.list_us;
 	r = pass_plan(eng, &ps, fresh, keys, now_ns, period);
 	free(fresh);
 	if (r < 0) {
@@ -820,6 +827,7 @@ int engine_reconcile(struct engine *eng, struct perr *e)
 		return perr_set(ps.e, r, "out of memory");
 	}
 	ps.period = eng->share_periods != periods;
+	ps.plan_us = pass_clock() - t0 - ps.list_us - ps.merge_us;
 	pass_work(eng, &ps, RECONCILE_BUDGET_US, false);
 	return pass_end(eng, &ps, t0,
 	                full        ? "rescan (verify sweep starts)"
