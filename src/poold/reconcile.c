@@ -646,6 +646,7 @@ void reconcile_save_due(struct engine *eng)
 static int pass_plan(struct engine *eng, struct pass *ps, const bool *fresh, bool keys,
                      uint64_t now_ns, bool period)
 {
+	struct pool_scale *steps;
 	struct sched_params *sp;
 	size_t marked = 0;
 
@@ -654,7 +655,16 @@ static int pass_plan(struct engine *eng, struct pass *ps, const bool *fresh, boo
 	sp = calloc(eng->ndoms + 1, sizeof(*sp));
 	if (sp == NULL)
 		return -ENOMEM;
+	steps = calloc(eng->pools.n + 1, sizeof(*steps));
+	for (size_t j = 0; steps != NULL && j < eng->pools.n; j++)
+		steps[j] = eng->pools.pools[j].scale;
 	weight_compute(&eng->pools, eng->doms, eng->ndoms, sp);
+	/* A credit1 scale that moved is saved: a restart then writes the same weights. */
+	for (size_t j = 0; j < eng->pools.n; j++)
+		if (steps == NULL || steps[j].set != eng->pools.pools[j].scale.set ||
+		    steps[j].step != eng->pools.pools[j].scale.step)
+			eng->state_dirty = true;
+	free(steps);
 	shares_apply(eng, sp, now_ns, period);
 	for (size_t i = 0; i < eng->ndoms; i++) {
 		struct dom *d = &eng->doms[i];

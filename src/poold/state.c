@@ -1,6 +1,8 @@
 /* The state file (DESIGN.md §6): load with full validation, save atomically. */
 #include "poold/state.h"
 
+#include "core/weight.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -77,15 +79,17 @@ static bool state_copy(char *dst, size_t len, const char *src)
 static int state_load_pool(const char *path, json_t *j, size_t idx, struct pool_table *t,
                            struct perr *e)
 {
-	json_int_t id, cap = 0;
+	json_int_t id, cap = 0, step = 0;
 	const char *name, *cpus, *share = "auto";
+	int has_step;
 	struct pool *p = &t->pools[t->n];
 	struct perr pe;
 	json_error_t je;
 	char why[PERR_MSG_MAX];
 
-	if (json_unpack_ex(j, &je, JSON_STRICT, "{s:I, s:s, s:s, s?I, s?s}", "id", &id, "name",
-	                   &name, "cpus", &cpus, "cap", &cap, "share", &share) < 0) {
+	if (json_unpack_ex(j, &je, JSON_STRICT, "{s:I, s:s, s:s, s?I, s?s, s?I}", "id", &id, "name",
+	                   &name, "cpus", &cpus, "cap", &cap, "share", &share, "credit1_step",
+	                   &step) < 0) {
 		snprintf(why, sizeof(why), "pools[%zu]: %s", idx, je.text);
 		return state_corrupt(e, path, why);
 	}
@@ -103,6 +107,13 @@ static int state_load_pool(const char *path, json_t *j, size_t idx, struct pool_
 	if (cap < 0 || cap > UINT32_MAX) {
 		snprintf(why, sizeof(why), "pool %s: cap %" JSON_INTEGER_FORMAT " is out of range",
 		         name, cap);
+		return state_corrupt(e, path, why);
+	}
+	has_step = json_object_get(j, "credit1_step") != NULL;
+	if (step < WEIGHT_SCALE_STEP_MIN || step > WEIGHT_SCALE_STEP_MAX) {
+		snprintf(why, sizeof(why),
+		         "pool %s: credit1_step %" JSON_INTEGER_FORMAT " is not in %d..%d", name,
+		         step, WEIGHT_SCALE_STEP_MIN, WEIGHT_SCALE_STEP_MAX);
 		return state_corrupt(e, path, why);
 	}
 	if (strcmp(share, "auto") != 0 && strcmp(share, "off") != 0) {
@@ -130,6 +141,7 @@ static int state_load_pool(const char *path, json_t *j, size_t idx, struct pool_
 	p->id = (uint32_t)id;
 	p->cap = (unsigned)cap;
 	p->share_off = strcmp(share, "off") == 0;
+	p->scale = (struct pool_scale){.step = (int)step, .set = has_step};
 	strcpy(p->name, name);
 	cpumap_or(&t->online, &t->online, &p->cpus);
 	t->n++;
@@ -335,6 +347,12 @@ static json_t *state_build(const struct pool_table *t, const struct dom *doms, s
 		/* Only when off: the files of pools that never changed it stay as they were. */
 		if (jp != NULL && p->share_off &&
 		    json_object_set_new(jp, "share", json_string("off")) < 0) {
+			json_decref(jp);
+			goto fail;
+		}
+		/* The scale its credit1 weights were written with: a restart writes the same. */
+		if (jp != NULL && p->scale.set &&
+		    json_object_set_new(jp, "credit1_step", json_integer(p->scale.step)) < 0) {
 			json_decref(jp);
 			goto fail;
 		}

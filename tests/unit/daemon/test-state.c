@@ -113,6 +113,8 @@ static void test_round_trip(void **state)
 	size_t n;
 	char dir[160];
 
+	v->t.pools[1].scale = (struct pool_scale){.step = -7, .set = true};
+	v->doms[1].gone = 1700000000;
 	assert_int_equal(state_save(v->path, &v->t, v->doms, 2, &e), 0);
 	snprintf(dir, sizeof(dir), "%s/lib/poold", v->dir);
 	assert_int_equal(stat(dir, &st), 0);
@@ -139,6 +141,12 @@ static void test_round_trip(void **state)
 	assert_string_equal(d[1].key_seen, "pool9");
 	assert_int_equal(d[1].weight, 1000);
 	assert_int_equal(d[1].cap, 50);
+	/* the credit1 scale a pool's weights were written with, and a record of a gone domain */
+	assert_true(t.pools[1].scale.set);
+	assert_int_equal(t.pools[1].scale.step, -7);
+	assert_false(t.pools[0].scale.set);
+	assert_int_equal(d[1].gone, 1700000000);
+	assert_int_equal(d[0].gone, 0);
 	free(d);
 	pool_table_fini(&t);
 }
@@ -237,6 +245,12 @@ static void test_refusals(void **state)
 	               "arrays");
 	expect_corrupt(v, DOC("3", POOL0 ", {\"id\": 1, \"name\": \"p1\", \"cpus\": 5}", ""),
 	               "pools[1]");
+	expect_corrupt(v,
+	               DOC("3",
+	                   POOL0 ", {\"id\": 1, \"name\": \"p1\", \"cpus\": \"5\", "
+	                         "\"credit1_step\": 9999}",
+	                   ""),
+	               "credit1_step");
 	expect_corrupt(
 	    v, DOC("3", POOL0 ", {\"id\": 1, \"name\": \"p1\", \"cpus\": \"3-4\", \"cap\": 0}", ""),
 	    "overlap");
