@@ -31,7 +31,7 @@ struct pool {
 };
 
 /*
- * Invariants (DESIGN.md §2), kept by every function below:
+ * Invariants (doc/design.md, invariants 1-3), kept by every function below:
  *   - every online cpu is in exactly one pool, no offline cpu is in a pool;
  *   - pools[0] is pool0, id 0, never empty, never destroyed;
  *   - names are valid and unique; ids are unique and below next_id.

@@ -40,7 +40,7 @@ struct sched_params {
 #define WEIGHT_SCALE_STEP_MAX (16 * WEIGHT_SCALE_STEPS)
 
 /*
- * Computes the hypervisor parameters of every domain (DESIGN.md §3).
+ * Computes the hypervisor parameters of every domain (doc/design.md, "Weights and caps").
  * credit2: user weight passed through. credit1: w_d = clamp(round(s_P * u_d),
  * 1, Wmax_d) with one scale s_P per pool, chosen against the ideal
  *   s*_P = K * n_P / U_P,  U_P = sum(u_d * a_d over P),  K = 256 * A / N,

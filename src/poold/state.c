@@ -1,4 +1,4 @@
-/* The state file (DESIGN.md §6): load with full validation, save atomically. */
+/* The state file (doc/design.md, "State file"): load with full validation, save atomically. */
 #include "poold/state.h"
 
 #include "core/weight.h"

@@ -1,4 +1,4 @@
-/* Unit tests of the pool table: every invariant of DESIGN.md §2. */
+/* Unit tests of the pool table: doc/design.md, invariants 1-4. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
