@@ -378,8 +378,9 @@ static int dominfo_cmp(const void *a, const void *b)
 	return da->domid < db->domid ? -1 : da->domid > db->domid;
 }
 
-/* Lists the simulated domains with their cpu_time, and xensim's clock at the listing. */
-static int sim_list_domains(struct hv *hv, struct hv_dominfo **out, size_t *n, uint64_t *now_ns)
+/* Lists the simulated domains from `first` on, with cpu_time and xensim's clock at the listing. */
+static int sim_list_domains_from(struct hv *hv, uint32_t first, struct hv_dominfo **out, size_t *n,
+                                 uint64_t *now_ns)
 {
 	struct hv_dominfo *list = NULL;
 	json_t *ok = NULL, *doms, *d;
@@ -387,7 +388,11 @@ static int sim_list_domains(struct hv *hv, struct hv_dominfo **out, size_t *n, u
 	size_t i;
 	int rc;
 
-	rc = sim_call(to_sim(hv), json_pack("{s:s}", "op", "domains"), &ok);
+	rc = sim_call(to_sim(hv),
+	              first > 0
+	                  ? json_pack("{s:s, s:I}", "op", "domains", "first", (json_int_t)first)
+	                  : json_pack("{s:s}", "op", "domains"),
+	              &ok);
 	if (rc < 0)
 		return rc;
 	doms = json_object_get(ok, "domains");
@@ -434,6 +439,12 @@ fail:
 	free(list);
 	json_decref(ok);
 	return rc;
+}
+
+/* Lists every simulated domain. */
+static int sim_list_domains(struct hv *hv, struct hv_dominfo **out, size_t *n, uint64_t *now_ns)
+{
+	return sim_list_domains_from(hv, 0, out, n, now_ns);
 }
 
 /* Reads the scheduler of a simulated cpupool. */
@@ -565,6 +576,7 @@ static const struct hv_ops hv_sim_ops = {
     .name = "sim",
     .topology = sim_topology,
     .list_domains = sim_list_domains,
+    .list_domains_from = sim_list_domains_from,
     .cpupool_sched = sim_cpupool_sched,
     .get_affinity = sim_get_affinity,
     .set_affinity = sim_set_affinity,

@@ -189,17 +189,18 @@ static uint64_t mono_ns(void)
 }
 
 /*
- * Lists every domain, HV_XEN_BATCH per hypercall, each batch starting past
- * the last seen; *now_ns is the clock right after the last batch returned.
+ * Lists the domains from domid `first` on, HV_XEN_BATCH per hypercall, each
+ * batch starting past the last seen; *now_ns is the clock right after the
+ * last batch returned.
  */
-static int xen_list_domains(struct hv *hv, struct hv_dominfo **out, size_t *n, uint64_t *now_ns)
+static int xen_list_domains_from(struct hv *hv, uint32_t first, struct hv_dominfo **out, size_t *n,
+                                 uint64_t *now_ns)
 {
 	struct hv_xen *x = to_xen(hv);
 	struct hv_dominfo *list = NULL;
 	xc_domaininfo_t *batch;
 	size_t len = 0, cap = 0;
 	uint64_t at = 0;
-	uint32_t first = 0;
 	int rc = 0;
 
 	batch = calloc(HV_XEN_BATCH, sizeof(*batch));
@@ -259,6 +260,12 @@ fail:
 	free(batch);
 	free(list);
 	return rc;
+}
+
+/* Lists every domain. */
+static int xen_list_domains(struct hv *hv, struct hv_dominfo **out, size_t *n, uint64_t *now_ns)
+{
+	return xen_list_domains_from(hv, 0, out, n, now_ns);
 }
 
 /* Reads the scheduler of a Xen cpupool (not xc_sched_id: that is only the boot default). */
@@ -401,6 +408,7 @@ static const struct hv_ops hv_xen_ops = {
     .name = "xen",
     .topology = xen_topology,
     .list_domains = xen_list_domains,
+    .list_domains_from = xen_list_domains_from,
     .cpupool_sched = xen_cpupool_sched,
     .get_affinity = xen_get_affinity,
     .set_affinity = xen_set_affinity,

@@ -43,6 +43,13 @@ struct hv_ops {
 	 *     started, moved by its run op or, with --clock real, by real time).
 	 */
 	int (*list_domains)(struct hv *hv, struct hv_dominfo **out, size_t *n, uint64_t *now_ns);
+	/*
+	 * The same for the domains of domid >= first only (what a new domain
+	 * costs: hypervisors hand out domids upwards); now_ns as above. Optional
+	 * (NULL: the caller lists every domain).
+	 */
+	int (*list_domains_from)(struct hv *hv, uint32_t first, struct hv_dominfo **out, size_t *n,
+	                         uint64_t *now_ns);
 	int (*cpupool_sched)(struct hv *hv, uint32_t cpupool, enum sched_kind *out);
 	int (*get_affinity)(struct hv *hv, uint32_t domid, unsigned vcpu, struct cpumap *hard);
 	int (*set_affinity)(struct hv *hv, uint32_t domid, unsigned vcpu,

@@ -47,10 +47,18 @@ static void poold_rescan_cb(evutil_socket_t fd, short what, void *arg)
 	engine_reconcile(&pd->eng, &e);
 }
 
-/* A domain came or went, or a pool key changed (xsw remembers whose): rescan. */
-static void poold_xs_changed(void *arg)
+/* A domain came or went, or a pool key changed (xsw remembers whose): rescan for that. */
+static void poold_xs_changed(void *arg, unsigned what)
 {
-	poold_schedule_rescan(arg);
+	struct poold *pd = arg;
+
+	if (what & XSW_INTRODUCED)
+		engine_note(&pd->eng, ENGINE_CAUSE_NEW_DOMAIN);
+	if (what & XSW_KEY)
+		engine_note(&pd->eng, ENGINE_CAUSE_KEY);
+	if (what & ~(unsigned)(XSW_INTRODUCED | XSW_KEY))
+		engine_note(&pd->eng, ENGINE_CAUSE_OTHER);
+	poold_schedule_rescan(pd);
 }
 
 /* The next batch of the dirty set, after the loop served what was waiting. */

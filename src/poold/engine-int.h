@@ -97,6 +97,8 @@ struct engine {
 	struct event *work;
 	/* Writes the state file a moment after a rescan changed domain records. */
 	struct event *save;
+	/* ENGINE_CAUSE_* noted since the last rescan (engine_note()). */
+	unsigned causes;
 	/* engine_generation(): moved by every pass and every change of the model. */
 	uint64_t generation;
 	/* When the running verify sweep started (us, monotonic); 0: none running. */

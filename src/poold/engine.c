@@ -338,6 +338,11 @@ const struct dom *engine_doms(const struct engine *eng, size_t *n)
 	return eng->doms;
 }
 
+void engine_note(struct engine *eng, enum engine_cause cause)
+{
+	eng->causes |= cause;
+}
+
 uint64_t engine_generation(const struct engine *eng)
 {
 	return eng->generation;

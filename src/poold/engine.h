@@ -103,4 +103,16 @@ enum sched_kind engine_pool_sched(const struct engine *eng, const struct pool *p
  */
 int engine_reconcile(struct engine *eng, struct perr *e);
 int engine_settle(struct engine *eng, struct perr *e);
+
+/*
+ * Why the next engine_reconcile() runs, so that it lists no more than that
+ * needs: only new domains (from past the highest domid known), or nothing
+ * for a pool key event. Without a cause noted, or with OTHER, it lists all.
+ */
+enum engine_cause {
+	ENGINE_CAUSE_NEW_DOMAIN = 0x1, /* @introduceDomain */
+	ENGINE_CAUSE_KEY = 0x2,        /* a pool key's watch */
+	ENGINE_CAUSE_OTHER = 0x4,      /* a domain went, or anything else */
+};
+void engine_note(struct engine *eng, enum engine_cause cause);
 void engine_work(struct engine *eng);

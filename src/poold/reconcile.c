@@ -212,7 +212,7 @@ static void dom_new(struct engine *eng, struct dom *d, const struct hv_dominfo *
 /*
  * Keeps the record of a domain that went, by uuid: a guest that reboots, or
  * is saved and restored, comes back with a new domid to its pool and its
- * settings (poold(8), "Domain records"). Only records that say something
+ * settings (doc/design.md, "Domains and their records"). Only records that say something
  * the next domain of that uuid would not get anyway are kept.
  */
 static bool record_says_something(const char *want, unsigned weight, unsigned cap)
@@ -311,20 +311,28 @@ static void dom_gone(struct engine *eng, const struct dom *d)
  * ones. New domains are marked in fresh[].
  */
 static int pass_merge(struct engine *eng, struct pass *ps, struct poold_sched_cache *sc,
-                      const struct hv_dominfo *info, size_t n, bool **fresh)
+                      const struct hv_dominfo *info, size_t n, uint32_t first, bool **fresh)
 {
 	struct dom_applied *na;
 	struct dom *nd;
-	size_t k = 0, o = 0;
+	size_t k = 0, o = 0, kept = 0;
 
-	nd = calloc(n + 1, sizeof(*nd));
-	na = calloc(n + 1, sizeof(*na));
-	*fresh = calloc(n + 1, sizeof(**fresh));
+	/* A listing from `first` on says nothing of the domains below: they stay as they are. */
+	while (kept < eng->ndoms && eng->doms[kept].domid < first)
+		kept++;
+	nd = calloc(kept + n + 1, sizeof(*nd));
+	na = calloc(kept + n + 1, sizeof(*na));
+	*fresh = calloc(kept + n + 1, sizeof(**fresh));
 	if (nd == NULL || na == NULL || *fresh == NULL) {
 		free(nd);
 		free(na);
 		free(*fresh);
 		return -ENOMEM;
+	}
+	for (; o < kept; o++, k++) {
+		nd[k] = eng->doms[o];
+		if (eng->applied != NULL)
+			na[k] = eng->applied[o];
 	}
 	for (size_t i = 0; i < n; i++) {
 		enum sched_kind kind;
@@ -371,7 +379,7 @@ static int pass_merge(struct engine *eng, struct pass *ps, struct poold_sched_ca
 	free(eng->applied);
 	eng->applied = na;
 	eng->ndoms = k;
-	eng->adoms = n + 1;
+	eng->adoms = kept + n + 1;
 	return 0;
 }
 
@@ -797,6 +805,8 @@ int engine_reconcile(struct engine *eng, struct perr *e)
 	struct hv_dominfo *info = NULL;
 	uint64_t t0 = pass_clock(), now_ns = 0, periods;
 	bool *fresh = NULL, period, full, keys;
+	uint32_t first = 0;
+	unsigned causes;
 	size_t n = 0;
 	int r;
 
@@ -807,8 +817,31 @@ int engine_reconcile(struct engine *eng, struct perr *e)
 		sc->n = 0;
 	period = eng->share_due;
 	eng->share_due = false;
+	causes = eng->causes;
+	eng->causes = 0;
 
-	r = eng->hv->ops->list_domains(eng->hv, &info, &n, &now_ns);
+	/*
+	 * What the events ask for: a new domain is listed from past the highest
+	 * domid known (hypervisors hand domids out upwards), a key event needs
+	 * no listing at all; anything else, or nothing said, lists every domain.
+	 */
+	if (!full && !period && !keys && causes != 0 && !(causes & ENGINE_CAUSE_OTHER)) {
+		if (!(causes & ENGINE_CAUSE_NEW_DOMAIN))
+			return engine_settle(eng, e);
+		if (eng->hv->ops->list_domains_from != NULL && eng->ndoms > 0)
+			first = eng->doms[eng->ndoms - 1].domid + 1;
+	}
+	if (first > 0) {
+		r = eng->hv->ops->list_domains_from(eng->hv, first, &info, &n, &now_ns);
+		/* None there: a domid below (they wrapped), or a spurious event. */
+		if (r == 0 && n == 0) {
+			free(info);
+			info = NULL;
+			first = 0;
+		}
+	}
+	if (first == 0)
+		r = eng->hv->ops->list_domains(eng->hv, &info, &n, &now_ns);
 	ps.list_us = pass_clock() - t0;
 	if (r < 0) {
 		pass_fail(&ps, r, "listing domains failed: %s", strerror(-r));
@@ -817,7 +850,7 @@ int engine_reconcile(struct engine *eng, struct perr *e)
 		pass_report(eng, &ps);
 		return r;
 	}
-	r = pass_merge(eng, &ps, sc, info, n, &fresh);
+	r = pass_merge(eng, &ps, sc, info, n, first, &fresh);
 	free(info);
 	if (r < 0) {
 		eng->verify_all |= full;
@@ -842,6 +875,7 @@ int engine_reconcile(struct engine *eng, struct perr *e)
 	return pass_end(eng, &ps, t0,
 	                full        ? "rescan (verify sweep starts)"
 	                : ps.period ? "rescan (share period)"
+	                : first > 0 ? "rescan (new domains)"
 	                            : "rescan");
 }
 

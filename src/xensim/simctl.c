@@ -111,28 +111,45 @@ static int op_topology(struct op_ctx *c)
 	return 0;
 }
 
+/* The listing being built, and the first domid it takes. */
+struct dominfo_list {
+	json_t *doms;
+	uint32_t first;
+};
+
 static void add_dominfo(const struct sim_dom *d, void *arg)
 {
+	struct dominfo_list *l = arg;
 	char uuid[37];
 
+	if (d->domid < l->first)
+		return;
 	sim_uuid_format(d->uuid, uuid);
-	json_array_append_new(arg, json_pack("{s:i, s:s, s:i, s:i, s:b, s:I}", "domid",
-	                                     (int)d->domid, "uuid", uuid, "vcpus", (int)d->nr_vcpus,
-	                                     "cpupool", (int)d->cpupool, "dying", d->dying,
-	                                     "cpu_time", (json_int_t)sim_dom_cpu_time(d)));
+	json_array_append_new(
+	    l->doms, json_pack("{s:i, s:s, s:i, s:i, s:b, s:I}", "domid", (int)d->domid, "uuid",
+	                       uuid, "vcpus", (int)d->nr_vcpus, "cpupool", (int)d->cpupool, "dying",
+	                       d->dying, "cpu_time", (json_int_t)sim_dom_cpu_time(d)));
 }
 
-/* Lists the domains with their cpu_time, and the clock those times were read at. */
+/*
+ * Lists the domains (those of domid >= "first" when given, as
+ * xc_domain_getinfolist() starts at a domid) with their cpu_time, and the
+ * clock those times were read at.
+ */
 static int op_domains(struct op_ctx *c)
 {
-	int r = unpack(c, "{s:s}", "op", &(const char *){NULL});
-	json_t *doms;
+	json_int_t first = 0;
+	int r = unpack(c, "{s:s, s?I}", "op", &(const char *){NULL}, "first", &first);
+	struct dominfo_list l;
 
 	if (r)
 		return r;
-	doms = json_array();
-	sim_domains(c->sim, add_dominfo, doms);
-	c->ok = json_pack("{s:o, s:I}", "domains", doms, "now_ns", (json_int_t)sim_now_ns(c->sim));
+	if (first < 0 || first > UINT32_MAX)
+		return perr_set(&c->err, -EINVAL, "first %lld is not a domid", (long long)first);
+	l = (struct dominfo_list){.doms = json_array(), .first = (uint32_t)first};
+	sim_domains(c->sim, add_dominfo, &l);
+	c->ok =
+	    json_pack("{s:o, s:I}", "domains", l.doms, "now_ns", (json_int_t)sim_now_ns(c->sim));
 	return 0;
 }
 

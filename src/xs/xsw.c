@@ -54,32 +54,38 @@ static int xsw_fail(struct xsw *x, int err)
 	return -err;
 }
 
-/* Marks the key an event names as changed; an event that names none marks them all. */
-static void xsw_note(struct xsw *x, const char *path, const char *token)
+/*
+ * Marks the key an event names as changed; an event that names none marks
+ * them all. Returns the XSW_* the event was.
+ */
+static unsigned xsw_note(struct xsw *x, const char *path, const char *token)
 {
 	unsigned domid;
 	int end = 0;
 
+	if (strcmp(token, XSW_TOKEN_INTRODUCE) == 0)
+		return XSW_INTRODUCED;
 	if (strcmp(token, XSW_TOKEN_POOL) != 0)
-		return;
+		return XSW_RELEASED; /* @releaseDomain, or a token of no watch of ours: all */
 	if (sscanf(path, "/local/domain/%u/pool%n", &domid, &end) == 1 && path[end] == '\0' &&
 	    domid < XSW_DOMID_LIMIT) {
 		x->changed[domid / 64] |= UINT64_C(1) << (domid % 64);
-		return;
+		return XSW_KEY;
 	}
 	memcpy(x->changed, x->watched, sizeof(x->changed));
+	return XSW_KEY;
 }
 
 /* Drains every pending watch event, then tells the owner once for the batch. */
 static void xsw_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct xsw *x = arg;
-	unsigned n = 0;
+	unsigned n = 0, about = 0;
 	char **vec;
 
 	while ((vec = xs_check_watch(x->h)) != NULL) {
 		log_debug("xenstore watch %s (%s)", vec[XS_WATCH_PATH], vec[XS_WATCH_TOKEN]);
-		xsw_note(x, vec[XS_WATCH_PATH], vec[XS_WATCH_TOKEN]);
+		about |= xsw_note(x, vec[XS_WATCH_PATH], vec[XS_WATCH_TOKEN]);
 		free(vec);
 		n++;
 	}
@@ -93,7 +99,7 @@ static void xsw_readable(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (n > 0)
-		x->fn(x->arg);
+		x->fn(x->arg, about);
 }
 
 int xsw_open(struct xsw **out, struct event_base *base, xsw_changed_fn fn, void *arg)

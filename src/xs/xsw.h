@@ -8,8 +8,14 @@
 struct event_base;
 struct xsw;
 
-/* Called for every watch event: events carry no domid and can be spurious. */
-typedef void (*xsw_changed_fn)(void *arg);
+/* What a batch of watch events was about (they carry no domid and can be spurious). */
+enum {
+	XSW_INTRODUCED = 0x1, /* @introduceDomain: a domain came */
+	XSW_RELEASED = 0x2,   /* @releaseDomain: a domain went */
+	XSW_KEY = 0x4,        /* a watched pool key (xsw_key_changed() says whose) */
+};
+/* Called once per batch of watch events, with the XSW_* they were. */
+typedef void (*xsw_changed_fn)(void *arg, unsigned what);
 
 /*
  * Connects with xs_open() (XENSTORED_PATH selects the socket), watches

@@ -30,7 +30,8 @@ static int fake_topology(struct hv *hv, struct topo *out)
 	return 0;
 }
 
-static int fake_list(struct hv *hv, struct hv_dominfo **out, size_t *n, uint64_t *now_ns)
+static int fake_list_from(struct hv *hv, uint32_t first, struct hv_dominfo **out, size_t *n,
+                          uint64_t *now_ns)
 {
 	struct fake_hv *f = fake_of(hv);
 	struct hv_dominfo *v = calloc(FAKE_DOMS, sizeof(*v));
@@ -43,7 +44,7 @@ static int fake_list(struct hv *hv, struct hv_dominfo **out, size_t *n, uint64_t
 		return -f->fail_list;
 	}
 	/* ascending domid, as the port promises */
-	for (uint32_t id = 0; id < 1000; id++) {
+	for (uint32_t id = first; id < 1000; id++) {
 		struct fake_dom *d = fake_find(f, id);
 
 		if (d == NULL)
@@ -62,6 +63,11 @@ static int fake_list(struct hv *hv, struct hv_dominfo **out, size_t *n, uint64_t
 	*out = v;
 	*n = k;
 	return 0;
+}
+
+static int fake_list(struct hv *hv, struct hv_dominfo **out, size_t *n, uint64_t *now_ns)
+{
+	return fake_list_from(hv, 0, out, n, now_ns);
 }
 
 static int fake_cpupool_sched(struct hv *hv, uint32_t cpupool, enum sched_kind *out)
@@ -146,6 +152,7 @@ static const struct hv_ops fake_ops = {
     .name = "fake",
     .topology = fake_topology,
     .list_domains = fake_list,
+    .list_domains_from = fake_list_from,
     .cpupool_sched = fake_cpupool_sched,
     .get_affinity = fake_get_affinity,
     .set_affinity = fake_set_affinity,

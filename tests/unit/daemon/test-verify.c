@@ -23,6 +23,8 @@ struct counted {
 	unsigned get_affinity[1000]; /* by domid */
 	unsigned get_sched[1000];
 	unsigned lists;
+	unsigned lists_from; /* of the new domains only */
+	uint32_t last_first; /* the domid the last of those started at */
 	unsigned cpupools;
 };
 
@@ -54,6 +56,16 @@ static int c_list(struct hv *hv, struct hv_dominfo **out, size_t *n, uint64_t *n
 
 	c->lists++;
 	return c->f->hv.ops->list_domains(&c->f->hv, out, n, now_ns);
+}
+
+static int c_list_from(struct hv *hv, uint32_t first, struct hv_dominfo **out, size_t *n,
+                       uint64_t *now_ns)
+{
+	struct counted *c = counted_of(hv);
+
+	c->lists_from++;
+	c->last_first = first;
+	return c->f->hv.ops->list_domains_from(&c->f->hv, first, out, n, now_ns);
 }
 
 static int c_cpupool_sched(struct hv *hv, uint32_t cpupool, enum sched_kind *out)
@@ -104,6 +116,7 @@ static const struct hv_ops counted_ops = {
     .name = "counted",
     .topology = c_topology,
     .list_domains = c_list,
+    .list_domains_from = c_list_from,
     .cpupool_sched = c_cpupool_sched,
     .get_affinity = c_get_affinity,
     .set_affinity = c_set_affinity,
@@ -370,6 +383,56 @@ static void test_keys_reread_on_xenstore_event(void **state)
 	assert_false(t->eng.keys_stale);
 }
 
+/*
+ * What an event costs in listings: a new domain lists the domains past the
+ * highest domid known, a pool key event none, a domain gone all of them;
+ * a new domain below every known domid (they wrapped) is found all the same.
+ */
+static void test_listing_by_cause(void **state)
+{
+	struct env *t = *state;
+	struct perr e = {0};
+	struct pool_cpus_spec s = {.by_count = false, .cpus = cpus("2-3")};
+	struct fake_dom *vm3, *vm7;
+
+	fake_init(&t->hv, 4, 1, SCHED_CREDIT2);
+	fake_add(&t->hv, 5, "vm5", 1, NULL);
+	env_start(t, 60);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_int_equal(engine_pool_create(&t->eng, "pool1", &s, 0, -1, &e), 0);
+
+	/* A new domain: one listing, from domid 6 on. */
+	t->c.lists = t->c.lists_from = 0;
+	vm7 = fake_add(&t->hv, 7, "vm7", 1, "pool1");
+	engine_note(&t->eng, ENGINE_CAUSE_NEW_DOMAIN);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_int_equal(t->c.lists, 0);
+	assert_int_equal(t->c.lists_from, 1);
+	assert_int_equal(t->c.last_first, 6);
+	assert_true(pinned(t, vm7, "2-3"));
+
+	/* Its key's watch fires on registration: no listing at all, the key is read. */
+	t->hv.doms[2].key_event = true;
+	engine_note(&t->eng, ENGINE_CAUSE_KEY);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_int_equal(t->c.lists + t->c.lists_from, 1);
+
+	/* Below every known domid: the listing past them finds none, so all are listed. */
+	vm3 = fake_add(&t->hv, 3, "vm3", 1, "pool1");
+	engine_note(&t->eng, ENGINE_CAUSE_NEW_DOMAIN);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_int_equal(t->c.lists_from, 2);
+	assert_int_equal(t->c.lists, 1);
+	assert_true(pinned(t, vm3, "2-3"));
+
+	/* A domain went: every domain is listed, and it is gone. */
+	t->hv.doms[1].exists = false;
+	engine_note(&t->eng, ENGINE_CAUSE_OTHER);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_int_equal(t->c.lists, 2);
+	assert_int_equal(t->eng.ndoms, 3);
+}
+
 /* Writes text to a temp file and reads it as poold.conf. */
 static int read_conf(const char *text, struct poold_config *c, struct perr *e)
 {
@@ -530,6 +593,7 @@ int main(void)
 	                                    env_teardown),
 	    cmocka_unit_test_setup_teardown(test_interval_zero_verifies_every_pass, env_setup,
 	                                    env_teardown),
+	    cmocka_unit_test_setup_teardown(test_listing_by_cause, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_keys_reread_on_xenstore_event, env_setup,
 	                                    env_teardown),
 	    cmocka_unit_test(test_config_verify_interval),
