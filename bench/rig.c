@@ -381,6 +381,14 @@ void rig_notify_open(struct rig *r)
 	setenv("NOTIFY_SOCKET", r->path[P_NOTIFY], 1);
 }
 
+void rig_notify_close(struct rig *r)
+{
+	if (r->notify >= 0)
+		close(r->notify);
+	r->notify = -1;
+	unlink(r->path[P_NOTIFY]);
+}
+
 uint64_t rig_notify_wait(struct rig *r, const char *line, unsigned wait_ms)
 {
 	uint64_t end = now_us() + wait_ms * 1000ull;

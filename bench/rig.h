@@ -86,6 +86,11 @@ int rig_ctl_connect(struct rig *r);
 void rig_notify_open(struct rig *r);
 /* Waits for a message with the line `line` (e.g. "READY=1"); returns when, in us, or 0. */
 uint64_t rig_notify_wait(struct rig *r, const char *line, unsigned wait_ms);
+/*
+ * Stops listening as systemd would: a datagram socket nobody reads blocks
+ * the sender once its queue is full, so it goes once its READY=1 was seen.
+ */
+void rig_notify_close(struct rig *r);
 /* Reads VmRSS and VmHWM of pid, in KiB (-1 if unknown). */
 void rig_proc_mem(pid_t pid, long *rss, long *hwm);
 
