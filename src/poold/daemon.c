@@ -19,14 +19,33 @@
 #include "util/log.h"
 #include "xs/xsw.h"
 
+/*
+ * Tells systemd the counts (STATUS=), when they changed, at most once a
+ * second: sd_notify() blocks while the manager's queue is full, and the
+ * dirty set's batches would otherwise say it many times a second.
+ */
+static void poold_status_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct poold *pd = arg;
+	char text[sizeof(pd->status_sent)];
+
+	snprintf(text, sizeof(text), "STATUS=%zu pools, %zu domains, %" PRIu64 " hypervisor writes",
+	         pd->eng.pools.n, pd->eng.ndoms, pd->eng.hv_writes);
+	if (strcmp(text, pd->status_sent) == 0)
+		return;
+	sd_notify(0, text);
+	memcpy(pd->status_sent, text, sizeof(text));
+}
+
 /* The engine's events: to subscribers through the control server, counts to systemd. */
 static void poold_sink(void *arg, const struct engine *eng, const struct engine_event *ev)
 {
+	static const struct timeval second = {1, 0};
 	struct poold *pd = arg;
 
 	if (ev->kind == ENGINE_EV_STATUS) {
-		sd_notifyf(0, "STATUS=%zu pools, %zu domains, %" PRIu64 " hypervisor writes",
-		           eng->pools.n, eng->ndoms, eng->hv_writes);
+		if (pd->status != NULL && !event_pending(pd->status, EV_TIMEOUT, NULL))
+			event_add(pd->status, &second);
 		return;
 	}
 	ctl_server_engine_event(pd->ctl, eng, ev);
@@ -247,6 +266,9 @@ static int poold_events(struct poold *pd)
 	pd->eng.verify = event_new(pd->eng.base, -1, EV_PERSIST, poold_verify_cb, pd);
 	pd->eng.share_timer = event_new(pd->eng.base, -1, EV_PERSIST, poold_share_cb, pd);
 	pd->eng.work = evtimer_new(pd->eng.base, poold_work_cb, pd);
+	pd->status = evtimer_new(pd->eng.base, poold_status_cb, pd);
+	if (pd->status == NULL)
+		return -ENOMEM;
 	pd->eng.save = evtimer_new(pd->eng.base, poold_save_cb, pd);
 	if (pd->eng.work == NULL || pd->eng.save == NULL)
 		return -ENOMEM;
@@ -450,6 +472,7 @@ void poold_fini(struct poold *pd)
 	poold_event_free(&pd->eng.verify);
 	poold_event_free(&pd->eng.share_timer);
 	poold_event_free(&pd->eng.work);
+	poold_event_free(&pd->status);
 	poold_event_free(&pd->eng.save);
 	poold_event_free(&pd->sigterm);
 	poold_event_free(&pd->sigint);

@@ -17,6 +17,9 @@ struct poold {
 	struct event *sigterm, *sigint, *sighup;
 	/* The control socket came from systemd (socket activation). */
 	bool activated;
+	/* systemd's STATUS= line: sent at most once a second, when it changed. */
+	struct event *status;
+	char status_sent[128];
 };
 
 /*

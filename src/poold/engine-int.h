@@ -34,14 +34,17 @@ struct poold_sched_cache {
  */
 /* What the reconciler still has to do for a domain: its dirty set, as flags. */
 enum {
-	DIRTY_APPLY = 0x1, /* what it should have may differ from what it has: first */
-	DIRTY_READ = 0x2,  /* read it back, trusting nothing remembered (the verify sweep) */
-	DIRTY_KEY = 0x4,   /* read its pool key again (the sweep) */
+	DIRTY_APPLY = 0x1,  /* what it should have may differ from what it has: first */
+	DIRTY_READ = 0x2,   /* read it back, trusting nothing remembered (the verify sweep) */
+	DIRTY_KEY = 0x4,    /* read its pool key again (the sweep) */
+	DIRTY_NEW = 0x8,    /* new: its name, key and watch are still to be read and set */
+	DIRTY_ADOPT = 0x10, /* new without a record: take the weight and cap libxl gave it */
 };
 
 struct dom_applied {
 	uint8_t dirty;            /* DIRTY_* */
 	struct sched_params want; /* what the last plan decided it should have */
+	enum sched_kind unmet;    /* DIRTY_NEW: its scheduler, hidden from the plan meanwhile */
 	bool valid;
 	unsigned nr_vcpus;
 	enum sched_kind kind;

@@ -157,12 +157,10 @@ static enum sched_kind pass_sched(struct engine *eng, struct poold_sched_cache *
 }
 
 /* Sets up a domain seen for the first time: its record, or what libxl gave it. */
-static void dom_new(struct engine *eng, struct dom *d, const struct hv_dominfo *info,
+static bool dom_new(struct engine *eng, struct dom *d, const struct hv_dominfo *info,
                     enum sched_kind kind)
 {
 	struct state_dom *rec = NULL;
-	unsigned w = 0, c = 0;
-	int r;
 
 	memset(d, 0, sizeof(*d));
 	d->domid = info->domid;
@@ -173,40 +171,52 @@ static void dom_new(struct engine *eng, struct dom *d, const struct hv_dominfo *
 	d->shutdown = info->shutdown;
 	d->sched = kind;
 	d->pool_id = POOL0_ID;
-	if (eng->xs != NULL && xsw_read_name(eng->xs, d->domid, d->name, sizeof(d->name)) < 0)
-		d->name[0] = '\0';
+	d->weight = DOM_WEIGHT_DEFAULT;
 	for (size_t i = 0; i < eng->nsaved; i++)
 		if (memcmp(eng->saved[i].uuid, d->uuid, sizeof(d->uuid)) == 0)
 			rec = &eng->saved[i];
-	if (rec != NULL) {
-		memcpy(d->want, rec->want, sizeof(d->want));
-		memcpy(d->key_seen, rec->key_seen, sizeof(d->key_seen));
-		d->weight = rec->weight;
-		d->cap = rec->cap;
-		if (d->name[0] == '\0')
-			memcpy(d->name, rec->name, sizeof(d->name));
-		if (rec->gone > 0)
-			log_info("domain %" PRIu32 " (%s) is back (uuid of domain %" PRIu32
-			         ", gone %" PRId64 " s ago): pool %s, weight %u, cap %u",
-			         d->domid, d->name, rec->domid, (int64_t)time(NULL) - rec->gone,
-			         d->want[0] ? d->want : "by default", d->weight, d->cap);
-		/* The record lives on in the domain now. */
-		*rec = eng->saved[--eng->nsaved];
-	} else {
+	if (rec == NULL)
+		return false;
+	memcpy(d->want, rec->want, sizeof(d->want));
+	memcpy(d->key_seen, rec->key_seen, sizeof(d->key_seen));
+	memcpy(d->name, rec->name, sizeof(d->name));
+	d->weight = rec->weight;
+	d->cap = rec->cap;
+	if (rec->gone > 0)
+		log_info("domain %" PRIu32 " (%s) is back (uuid of domain %" PRIu32
+		         ", gone %" PRId64 " s ago): pool %s, weight %u, cap %u",
+		         d->domid, d->name, rec->domid, (int64_t)time(NULL) - rec->gone,
+		         d->want[0] ? d->want : "by default", d->weight, d->cap);
+	/* The record lives on in the domain now. */
+	*rec = eng->saved[--eng->nsaved];
+	return true;
+}
+
+/*
+ * Meets a new domain in xenstore and the hypervisor, as the dirty set's
+ * work reaches it: its name, the weight and cap libxl gave it (adopt: it
+ * had no record), the watch on its pool key.
+ */
+static void dom_meet(struct engine *eng, struct dom *d, bool adopt)
+{
+	char name[DOM_NAME_MAX + 1];
+	unsigned w = 0, c = 0;
+	int r;
+
+	if (eng->xs != NULL && xsw_read_name(eng->xs, d->domid, name, sizeof(name)) == 0)
+		memcpy(d->name, name, sizeof(d->name));
+	if (adopt && (d->sched == SCHED_CREDIT || d->sched == SCHED_CREDIT2)) {
 		/* libxl set these from the domain's config: keep the admin's choice. */
-		d->weight = DOM_WEIGHT_DEFAULT;
-		if (kind == SCHED_CREDIT || kind == SCHED_CREDIT2) {
-			r = eng->hv->ops->get_sched(eng->hv, d->domid, kind, &w, &c);
-			if (r == 0 && w >= DOM_WEIGHT_MIN && w <= DOM_WEIGHT_MAX) {
-				d->weight = w;
-				d->cap = c;
-			}
+		r = eng->hv->ops->get_sched(eng->hv, d->domid, d->sched, &w, &c);
+		if (r == 0 && w >= DOM_WEIGHT_MIN && w <= DOM_WEIGHT_MAX) {
+			d->weight = w;
+			d->cap = c;
 		}
 	}
 	if (eng->xs != NULL && xsw_watch_domain(eng->xs, d->domid) < 0)
 		log_warn("domain %" PRIu32 ": cannot watch its pool key", d->domid);
 	log_info("domain %" PRIu32 " (%s) appeared, %u vCPUs, %s", d->domid, d->name, d->nr_vcpus,
-	         sched_kind_name(kind));
+	         sched_kind_name(d->sched));
 }
 
 /*
@@ -360,7 +370,8 @@ static int pass_merge(struct engine *eng, struct pass *ps, struct poold_sched_ca
 		} else {
 			if (o < eng->ndoms && eng->doms[o].domid == info[i].domid)
 				dom_gone(eng, &eng->doms[o++]);
-			dom_new(eng, &nd[k], &info[i], kind);
+			na[k].dirty =
+			    DIRTY_NEW | (dom_new(eng, &nd[k], &info[i], kind) ? 0 : DIRTY_ADOPT);
 			(*fresh)[k] = true;
 			ps->changed = true;
 			eng->state_dirty = true;
@@ -651,15 +662,27 @@ void reconcile_save_due(struct engine *eng)
  * where that differs from what was applied: the work the reconciler then
  * does. A pass over memory only, O(domains): no hypervisor call.
  */
-static int pass_plan(struct engine *eng, struct pass *ps, const bool *fresh, bool keys,
-                     uint64_t now_ns, bool period)
+static int pass_plan(struct engine *eng, struct pass *ps, bool keys, uint64_t now_ns, bool period)
 {
 	struct pool_scale *steps;
 	struct sched_params *sp;
 	size_t marked = 0;
 
-	for (size_t i = 0; i < eng->ndoms; i++)
-		pass_place(eng, ps, &eng->doms[i], fresh != NULL && fresh[i], keys);
+	for (size_t i = 0; i < eng->ndoms; i++) {
+		/*
+		 * A new domain is placed from its record until the work reads its
+		 * key; one without a record counts in no pool's weights or caps
+		 * until then (its pool and weight are not known yet).
+		 */
+		if (eng->applied[i].dirty & DIRTY_NEW) {
+			dom_place(&eng->doms[i], &eng->pools, eng->cfg.default_pool);
+			eng->applied[i].unmet = eng->doms[i].sched;
+			if (eng->applied[i].dirty & DIRTY_ADOPT)
+				eng->doms[i].sched = SCHED_UNKNOWN;
+		} else {
+			pass_place(eng, ps, &eng->doms[i], false, keys);
+		}
+	}
 	sp = calloc(eng->ndoms + 1, sizeof(*sp));
 	if (sp == NULL)
 		return -ENOMEM;
@@ -667,6 +690,9 @@ static int pass_plan(struct engine *eng, struct pass *ps, const bool *fresh, boo
 	for (size_t j = 0; steps != NULL && j < eng->pools.n; j++)
 		steps[j] = eng->pools.pools[j].scale;
 	weight_compute(&eng->pools, eng->doms, eng->ndoms, sp);
+	for (size_t i = 0; i < eng->ndoms; i++)
+		if (eng->applied[i].dirty & DIRTY_NEW)
+			eng->doms[i].sched = eng->applied[i].unmet;
 	/* A credit1 scale that moved is saved: a restart then writes the same weights. */
 	for (size_t j = 0; j < eng->pools.n; j++)
 		if (steps == NULL || steps[j].set != eng->pools.pools[j].scale.set ||
@@ -713,14 +739,60 @@ static void mark_verify(struct engine *eng, const bool *fresh)
  * after budget_us (having done at least RECONCILE_BATCH_MIN domains) and
  * continues from the loop, so that clients are served between batches.
  */
+/* True when the budget of a batch is spent (never before RECONCILE_BATCH_MIN domains). */
+static bool batch_spent(uint64_t t0, uint64_t budget_us, size_t done)
+{
+	return budget_us > 0 && done >= RECONCILE_BATCH_MIN && pass_clock() - t0 >= budget_us;
+}
+
+/*
+ * Meets the new domains (dom_meet(), then their key and placement), as many
+ * as the budget allows. Nothing is applied while any is left: the plan then
+ * counts them all at once, so that weights move once, not once a batch.
+ * Returns true when every new domain has been met (and at least one was).
+ */
+static bool work_meet(struct engine *eng, struct pass *ps, uint64_t t0, uint64_t budget_us,
+                      size_t *done, bool *left)
+{
+	bool met = false;
+
+	*left = false;
+	for (size_t i = 0; i < eng->ndoms; i++) {
+		struct dom_applied *ap = &eng->applied[i];
+		struct dom *d = &eng->doms[i];
+
+		if (!(ap->dirty & DIRTY_NEW))
+			continue;
+		if (batch_spent(t0, budget_us, *done)) {
+			*left = true;
+			return false;
+		}
+		dom_meet(eng, d, (ap->dirty & DIRTY_ADOPT) != 0);
+		ap->dirty &= (uint8_t) ~(DIRTY_NEW | DIRTY_ADOPT | DIRTY_KEY);
+		pass_place(eng, ps, d, true, true);
+		eng->state_dirty = true;
+		met = true;
+		(*done)++;
+	}
+	return met;
+}
+
 static void pass_work(struct engine *eng, struct pass *ps, uint64_t budget_us, bool apply_only)
 {
 	uint64_t t0 = pass_clock();
 	size_t done = 0;
-	bool replan = false;
+	bool replan = false, left = false;
 
 	ps->more = false;
-	for (int cls = 0; cls < 2 && !ps->more; cls++) {
+	/* New domains first: their name, key and pool. A request leaves that to the loop. */
+	if (!apply_only) {
+		replan = work_meet(eng, ps, t0, budget_us, &done, &left);
+		if (left) {
+			ps->more = true;
+			goto out;
+		}
+	}
+	for (int cls = 0; cls < 2 && !ps->more && !replan; cls++) {
 		unsigned mask = cls == 0 ? DIRTY_APPLY : DIRTY_READ;
 
 		if (cls == 1 && apply_only)
@@ -730,13 +802,14 @@ static void pass_work(struct engine *eng, struct pass *ps, uint64_t budget_us, b
 			struct dom *d = &eng->doms[i];
 			uint32_t pool = d->pool_id;
 
-			if (!(ap->dirty & mask))
+			if (!(ap->dirty & mask) || (ap->dirty & DIRTY_NEW))
 				continue;
-			if (budget_us > 0 && done >= RECONCILE_BATCH_MIN &&
-			    pass_clock() - t0 >= budget_us) {
+			if (batch_spent(t0, budget_us, done)) {
 				ps->more = true;
 				break;
 			}
+			if (replan)
+				continue; /* a plan is due: nothing more is applied before it */
 			if (ap->dirty & DIRTY_KEY) {
 				/* The sweep re-reads the key: drift of xenstore behind a lost watch. */
 				pass_place(eng, ps, d, false, true);
@@ -751,13 +824,15 @@ static void pass_work(struct engine *eng, struct pass *ps, uint64_t budget_us, b
 			done++;
 		}
 	}
-	ps->done = done;
-	if (replan && pass_plan(eng, ps, NULL, false, 0, false) == 0)
+	if (replan && pass_plan(eng, ps, false, 0, false) == 0)
 		ps->more = true;
+out:
+	ps->done = done;
 	if (ps->more && eng->work != NULL) {
 		static const struct timeval now = {0, 0};
 
-		event_add(eng->work, &now);
+		if (!event_pending(eng->work, EV_TIMEOUT, NULL))
+			event_add(eng->work, &now);
 	} else if (ps->more) {
 		/* Without a loop (tests) the work is done in one go. */
 		pass_work(eng, ps, 0, apply_only);
@@ -797,6 +872,21 @@ static int pass_end(struct engine *eng, struct pass *ps, uint64_t t0, const char
 	return ps->err;
 }
 
+/* A pool key event: the keys that changed are read, then a plan and a batch; no listing. */
+static int reconcile_keys(struct engine *eng, struct perr *e)
+{
+	struct perr local;
+	struct pass ps = {.eng = eng, .e = e != NULL ? e : &local};
+	uint64_t t0 = pass_clock();
+	int r;
+
+	r = pass_plan(eng, &ps, false, 0, false);
+	if (r < 0)
+		return perr_set(ps.e, r, "out of memory");
+	pass_work(eng, &ps, RECONCILE_BUDGET_US, false);
+	return pass_end(eng, &ps, t0, "keys");
+}
+
 int engine_reconcile(struct engine *eng, struct perr *e)
 {
 	struct perr local;
@@ -827,7 +917,7 @@ int engine_reconcile(struct engine *eng, struct perr *e)
 	 */
 	if (!full && !period && !keys && causes != 0 && !(causes & ENGINE_CAUSE_OTHER)) {
 		if (!(causes & ENGINE_CAUSE_NEW_DOMAIN))
-			return engine_settle(eng, e);
+			return reconcile_keys(eng, e);
 		if (eng->hv->ops->list_domains_from != NULL && eng->ndoms > 0)
 			first = eng->doms[eng->ndoms - 1].domid + 1;
 	}
@@ -863,7 +953,7 @@ int engine_reconcile(struct engine *eng, struct perr *e)
 
 	periods = eng->share_periods;
 	ps.merge_us = pass_clock() - t0 - ps.list_us;
-	r = pass_plan(eng, &ps, fresh, keys, now_ns, period);
+	r = pass_plan(eng, &ps, keys, now_ns, period);
 	free(fresh);
 	if (r < 0) {
 		eng->verify_all |= full;
@@ -886,7 +976,7 @@ int engine_settle(struct engine *eng, struct perr *e)
 	uint64_t t0 = pass_clock();
 	int r;
 
-	r = pass_plan(eng, &ps, NULL, false, 0, false);
+	r = pass_plan(eng, &ps, false, 0, false);
 	if (r < 0)
 		return perr_set(ps.e, r, "out of memory");
 	/* What the request changed is done before it is answered; a sweep goes on in batches. */
