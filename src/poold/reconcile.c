@@ -666,7 +666,7 @@ static int pass_plan(struct engine *eng, struct pass *ps, bool keys, uint64_t no
 {
 	struct pool_scale *steps;
 	struct sched_params *sp;
-	size_t marked = 0;
+	size_t marked = 0, unmet = 0;
 
 	for (size_t i = 0; i < eng->ndoms; i++) {
 		/*
@@ -675,6 +675,7 @@ static int pass_plan(struct engine *eng, struct pass *ps, bool keys, uint64_t no
 		 * until then (its pool and weight are not known yet).
 		 */
 		if (eng->applied[i].dirty & DIRTY_NEW) {
+			unmet++;
 			dom_place(&eng->doms[i], &eng->pools, eng->cfg.default_pool);
 			eng->applied[i].unmet = eng->doms[i].sched;
 			if (eng->applied[i].dirty & DIRTY_ADOPT)
@@ -693,11 +694,19 @@ static int pass_plan(struct engine *eng, struct pass *ps, bool keys, uint64_t no
 	for (size_t i = 0; i < eng->ndoms; i++)
 		if (eng->applied[i].dirty & DIRTY_NEW)
 			eng->doms[i].sched = eng->applied[i].unmet;
-	/* A credit1 scale that moved is saved: a restart then writes the same weights. */
-	for (size_t j = 0; j < eng->pools.n; j++)
-		if (steps == NULL || steps[j].set != eng->pools.pools[j].scale.set ||
-		    steps[j].step != eng->pools.pools[j].scale.step)
+	/*
+	 * While new domains are still to be met nothing is applied, and a plan
+	 * of part of them must not move a credit1 scale: the plan after the
+	 * last one decides, once. A scale that moved is saved: a restart then
+	 * writes the same weights.
+	 */
+	for (size_t j = 0; j < eng->pools.n; j++) {
+		if (steps != NULL && unmet > 0)
+			eng->pools.pools[j].scale = steps[j];
+		else if (steps == NULL || steps[j].set != eng->pools.pools[j].scale.set ||
+		         steps[j].step != eng->pools.pools[j].scale.step)
 			eng->state_dirty = true;
+	}
 	free(steps);
 	shares_apply(eng, sp, now_ns, period);
 	for (size_t i = 0; i < eng->ndoms; i++) {
@@ -784,13 +793,14 @@ static void pass_work(struct engine *eng, struct pass *ps, uint64_t budget_us, b
 	bool replan = false, left = false;
 
 	ps->more = false;
-	/* New domains first: their name, key and pool. A request leaves that to the loop. */
-	if (!apply_only) {
-		replan = work_meet(eng, ps, t0, budget_us, &done, &left);
-		if (left) {
-			ps->more = true;
-			goto out;
-		}
+	/*
+	 * New domains first: their name, key and pool. A request meets them all
+	 * too (only at start are there many): what it changed may be one of them.
+	 */
+	replan = work_meet(eng, ps, t0, budget_us, &done, &left);
+	if (left) {
+		ps->more = true;
+		goto out;
 	}
 	for (int cls = 0; cls < 2 && !ps->more && !replan; cls++) {
 		unsigned mask = cls == 0 ? DIRTY_APPLY : DIRTY_READ;
