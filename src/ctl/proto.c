@@ -332,28 +332,48 @@ static json_t *reply_error(int r, const struct perr *e, const struct ctl_request
 	return reply;
 }
 
+/* The reply to a request that ran with outcome r (ret: its result); ends the request. */
+static json_t *reply_of(int r, json_t *ret, const struct perr *e, struct ctl_request *req,
+                        size_t len, unsigned *out)
+{
+	json_t *reply;
+
+	if (r == 0) {
+		reply = ctl_reply_return(ret, req->id);
+		if (req->cmd->flags & CTL_CMD_SUBSCRIBE)
+			*out |= CTL_OUT_SUBSCRIBE;
+	} else {
+		json_decref(ret);
+		reply = reply_error(r, e, req, len, out);
+	}
+	ctl_request_fini(req);
+	if (reply == NULL)
+		*out |= CTL_OUT_CLOSE;
+	return reply;
+}
+
+/* Encodes and frees a reply; NULL (and CTL_OUT_CLOSE) when it can't. */
+static char *reply_encoded(json_t *reply, size_t *outlen, unsigned *out)
+{
+	char *text = reply != NULL ? ctl_encode(reply, outlen) : NULL;
+
+	json_decref(reply);
+	if (text == NULL)
+		*out |= CTL_OUT_CLOSE;
+	return text;
+}
+
 json_t *ctl_handle_line_access(struct engine *eng, const char *line, size_t len,
                                enum ctl_access access, unsigned *out)
 {
 	struct ctl_request req;
 	struct perr e = {0};
-	json_t *ret = NULL, *reply;
+	json_t *ret = NULL;
 	int r;
 
 	*out = 0;
 	r = handle(eng, line, len, access, &req, &ret, &e, false);
-	if (r == 0) {
-		reply = ctl_reply_return(ret, req.id);
-		if (req.cmd->flags & CTL_CMD_SUBSCRIBE)
-			*out |= CTL_OUT_SUBSCRIBE;
-	} else {
-		json_decref(ret);
-		reply = reply_error(r, &e, &req, len, out);
-	}
-	ctl_request_fini(&req);
-	if (reply == NULL)
-		*out |= CTL_OUT_CLOSE;
-	return reply;
+	return reply_of(r, ret, &e, &req, len, out);
 }
 
 void ctl_cache_fini(struct ctl_cache *c, size_t n)
@@ -407,40 +427,20 @@ char *ctl_handle_line_encoded(struct engine *eng, const char *line, size_t len,
 	struct ctl_request req;
 	struct perr e = {0};
 	struct ctl_cache *slot;
-	json_t *ret = NULL, *reply;
+	json_t *ret = NULL;
 	char *text;
 	int r;
 
 	*out = 0;
 	r = handle(eng, line, len, access, &req, &ret, &e, cache != NULL);
-	if (r != 0 || !(req.cmd->flags & CTL_CMD_CACHEABLE) || cache == NULL) {
-		if (r == 0) {
-			reply = ctl_reply_return(ret, req.id);
-			if (req.cmd->flags & CTL_CMD_SUBSCRIBE)
-				*out |= CTL_OUT_SUBSCRIBE;
-		} else {
-			json_decref(ret);
-			reply = reply_error(r, &e, &req, len, out);
-		}
-		ctl_request_fini(&req);
-		text = reply != NULL ? ctl_encode(reply, outlen) : NULL;
-		json_decref(reply);
-		if (text == NULL)
-			*out |= CTL_OUT_CLOSE;
-		return text;
-	}
+	if (r != 0 || !(req.cmd->flags & CTL_CMD_CACHEABLE) || cache == NULL)
+		return reply_encoded(reply_of(r, ret, &e, &req, len, out), outlen, out);
 	/* A listing: its text is kept until the model moves. */
 	slot = &cache[ctl_cmd_index(req.cmd)];
 	if (slot->text == NULL || slot->gen != engine_generation(eng)) {
 		r = req.cmd->fn(eng, req.args, &ret, &e);
-		if (r != 0) {
-			json_decref(ret);
-			reply = reply_error(r, &e, &req, len, out);
-			ctl_request_fini(&req);
-			text = reply != NULL ? ctl_encode(reply, outlen) : NULL;
-			json_decref(reply);
-			return text;
-		}
+		if (r != 0)
+			return reply_encoded(reply_of(r, ret, &e, &req, len, out), outlen, out);
 		free(slot->text);
 		slot->text = json_dumps(ret != NULL ? ret : json_object(), JSON_COMPACT);
 		slot->len = slot->text != NULL ? strlen(slot->text) : 0;
