@@ -85,6 +85,14 @@ start_poold()
 	wait_until "pc status"
 }
 
+# Waits until poold has no work left (status pending 0) and its records are saved
+# (a rescan's save follows it by 50 ms).
+wait_settled()
+{
+	wait_until "[ \"\$(pc --json status | jq .pending)\" = 0 ]"
+	sleep 0.2
+}
+
 # Stops xensim with SIGTERM and waits for it; fails if it does not exit 0.
 stop_xensim()
 {

@@ -7,6 +7,7 @@ start_poold
 pc pool-create alpha ncpu=1 >/dev/null
 sim create vm1 vcpus=1 >/dev/null
 wait_until "[ \"\$(dom_pool vm1)\" = pool0 ]"
+wait_settled
 alpha=$(pool_cpus alpha)
 
 step "the lock file names the running poold"
