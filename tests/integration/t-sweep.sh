@@ -84,7 +84,7 @@ ONE=$(jq -rn --arg c "$P1" '$c | split(",")[0] | split("-")[0]')
 hv_ops "{\"op\":\"set_affinity\",\"domid\":$G0,\"vcpu\":2,\"hard\":\"$ONE\"}" >/dev/null
 assert_eq "g0's vCPU 2 in xensim" "$ONE" \
 	"$(view | jq -er --argjson d "$G0" '.domains[] | select(.domid == $d) | .vcpus[2].hard')"
-[ "$(hv_hard g0)" != "$P1" ] || fail "the drift did not take"
+# (Read once, right after the write: a sweep may repair it any moment from here on.)
 
 step "status back to back for ${WINDOW_S}s during verify sweeps"
 python3 - "$T/poold.sock" "$WINDOW_S" "$BOUND_MS" "$NDOMS" >"$T/lat" <<'PY'
@@ -137,7 +137,9 @@ echo "sweeps seen: $(r starts 1) started, $(r swept 1) read through;" \
 	"$(r busy 1) answers while a sweep had work left;" \
 	"$(r reads_per_dom) hypervisor reads per domain from one sweep start to the next"
 [ "$(r swept 1)" -ge 2 ] || fail "fewer than 2 sweeps read the domains in the window"
-[ "$(r starts 1)" -ge 2 ] || fail "fewer than 2 sweeps started in the window"
+# A slow machine (sanitizers) runs sweeps back to back: pending then never drops to 0
+# between them, so the reads above are what counts sweeps; one start must be seen.
+[ "$(r starts 1)" -ge 1 ] || fail "no sweep started in the window"
 [ "$(r busy 1)" -gt 0 ] || fail "no answer came while a sweep had work left"
 [ "$(r over 1)" -eq 0 ] ||
 	fail "$(r over 1) status requests took longer than $BOUND_MS ms (max $(r max) ms)"
