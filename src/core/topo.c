@@ -23,7 +23,9 @@ int topo_uniform(struct topo *t, unsigned sockets, unsigned cores, unsigned thre
 
 	if (sockets == 0 || cores == 0 || threads == 0 || nodes == 0)
 		return -EINVAL;
-	if ((unsigned long)sockets * cores * threads > CPUMAP_MAX)
+	/* Step by step: the product of three unsigned values can wrap even in 64 bits. */
+	if (sockets > CPUMAP_MAX || cores > CPUMAP_MAX / sockets ||
+	    threads > CPUMAP_MAX / (sockets * cores))
 		return -E2BIG;
 	if (nodes > sockets) {
 		if (nodes % sockets != 0 || nodes / sockets > cores)

@@ -85,6 +85,10 @@ static void test_topo_uniform(void **state)
 	assert_int_equal(topo_uniform(&topo, 2, 4, 2, 3), -EINVAL);
 	assert_int_equal(topo_uniform(&topo, 1, 2, 1, 4), -EINVAL);
 	assert_int_equal(topo_uniform(&topo, 2, 512, 2, 1), -E2BIG);
+	/* Products that wrap, in 32 and in 64 bits, are too big too (they used to pass). */
+	assert_int_equal(topo_uniform(&topo, 65536, 65536, 1, 1), -E2BIG);
+	assert_int_equal(topo_uniform(&topo, 4294967295u, 4294967295u, 4294967295u, 1), -E2BIG);
+	assert_int_equal(topo_uniform(&topo, 1, 1, 4294967295u, 1), -E2BIG);
 }
 
 /* 2 sockets x 4 cores x 2 threads, 2 nodes: socket 0 = cpus 0-7, socket 1 = 8-15. */
