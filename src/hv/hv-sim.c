@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "core/uuid.h"
 #include "util/log.h"
 #include "xensim/simproto.h"
 
@@ -273,43 +274,6 @@ static int get_uint(json_t *obj, const char *key, json_int_t max, json_int_t *ou
 	return 0;
 }
 
-/* Returns the value of a hex digit, or -1. */
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Parses a 36-character uuid "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx". */
-static int parse_uuid(const char *text, uint8_t out[16])
-{
-	unsigned n = 0, i = 0;
-
-	if (strlen(text) != 36)
-		return -EPROTO;
-	while (i < 36) {
-		int hi, lo;
-
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (text[i++] != '-')
-				return -EPROTO;
-			continue;
-		}
-		hi = hex_value(text[i]);
-		lo = hex_value(text[i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EPROTO;
-		out[n++] = hi << 4 | lo;
-		i += 2;
-	}
-	return 0;
-}
-
 /* Names a scheduler the way the protocol does; NULL for kinds without weights. */
 static const char *sched_name(enum sched_kind kind)
 {
@@ -417,7 +381,7 @@ static int sim_list_domains_from(struct hv *hv, uint32_t first, struct hv_dominf
 		    get_uint(d, "cpupool", UINT32_MAX, &cpupool) < 0 ||
 		    get_uint(d, "cpu_time", INT64_MAX, &cpu_time) < 0 ||
 		    json_unpack(d, "{s:s, s:b}", "uuid", &uuid, "dying", &dying) < 0 ||
-		    parse_uuid(uuid, list[i].uuid) < 0) {
+		    uuid_parse(uuid, list[i].uuid) < 0) {
 			rc = -EPROTO;
 			goto fail;
 		}

@@ -14,49 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/uuid.h"
 #include "util/log.h"
 
 /* What every refusal to load says the admin can do; poold itself never overwrites the file. */
 #define STATE_FIX "fix it, or move it away to start afresh with pool0 owning every pCPU"
-
-void state_uuid_format(const uint8_t u[16], char *buf)
-{
-	snprintf(buf, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-	         u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
-	         u[13], u[14], u[15]);
-}
-
-static int state_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int state_uuid_parse(const char *s, uint8_t u[16])
-{
-	unsigned k = 0;
-
-	if (strlen(s) != 36)
-		return -EINVAL;
-	for (unsigned i = 0; i < 36;) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i++] != '-')
-				return -EINVAL;
-			continue;
-		}
-		int hi = state_hex(s[i]), lo = state_hex(s[i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		u[k++] = (uint8_t)(hi << 4 | lo);
-		i += 2;
-	}
-	return 0;
-}
 
 /* Refuses the file: the message names it, the reason and the way out. */
 static int state_corrupt(struct perr *e, const char *path, const char *why)
@@ -164,7 +126,7 @@ static int state_load_dom(const char *path, json_t *j, size_t idx, struct state_
 		return state_corrupt(e, path, why);
 	}
 	memset(d, 0, sizeof(*d));
-	if (state_uuid_parse(uuid, d->uuid) < 0)
+	if (uuid_parse(uuid, d->uuid) < 0)
 		snprintf(why, sizeof(why), "domains[%zu]: uuid \"%.40s\" is malformed", idx, uuid);
 	else if (domid < 0 || domid > UINT32_MAX)
 		snprintf(why, sizeof(why), "domains[%zu]: domid is out of range", idx);
@@ -364,7 +326,7 @@ static json_t *state_build(const struct pool_table *t, const struct dom *doms, s
 
 		json_t *jd;
 
-		state_uuid_format(d->uuid, uuid);
+		uuid_format(d->uuid, uuid);
 		jd = json_pack("{s:s, s:I, s:s, s:s, s:s, s:I, s:I}", "uuid", uuid, "domid",
 		               (json_int_t)d->domid, "name", d->name, "want", d->want, "key_seen",
 		               d->key_seen, "weight", (json_int_t)d->weight, "cap",

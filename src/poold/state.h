@@ -58,8 +58,3 @@ bool state_is_temp(const char *base, const char *name);
  * -errno when the directory can't be read.
  */
 int state_remove_temps(const char *path);
-
-/* Formats a uuid in its 36-character form; buf has at least 37 bytes. */
-void state_uuid_format(const uint8_t uuid[16], char *buf);
-/* Parses the 36-character form; -EINVAL when malformed. */
-int state_uuid_parse(const char *s, uint8_t uuid[16]);

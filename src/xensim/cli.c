@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "core/uuid.h"
 #include "xensim/sim.h"
 #include "xensim/simproto.h"
 
@@ -317,7 +318,7 @@ static int cmd_create(struct cli *c, int argc, char **argv)
 		} else if (eq && klen == 4 && strncmp(a, "cpus", 4) == 0) {
 			json_object_set_new(req, "hard", json_string(val));
 		} else if (eq && klen == 4 && strncmp(a, "uuid", 4) == 0) {
-			if (sim_uuid_parse(val, (uint8_t[16]){0}) < 0) {
+			if (uuid_parse(val, (uint8_t[16]){0}) < 0) {
 				json_decref(req);
 				return usage_error(
 				    "create: uuid must be 36 characters, 8-4-4-4-12 hex "

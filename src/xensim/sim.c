@@ -1,5 +1,6 @@
 /* xensim's simulated hypervisor: the rules of Xen 4.17's domctls, the toolstack and run(). */
 #include "xensim/sim.h"
+#include "core/uuid.h"
 #include "xensim/sim-run.h"
 
 #include <errno.h>
@@ -77,51 +78,6 @@ static void make_uuid(uint8_t uuid[16], uint32_t domid, uint64_t seq)
 	}
 	uuid[6] = (uint8_t)((uuid[6] & 0x0f) | 0x40);
 	uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80);
-}
-
-void sim_uuid_format(const uint8_t u[16], char *buf)
-{
-	sprintf(buf, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0],
-	        u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
-	        u[14], u[15]);
-}
-
-/* Returns the value of a hex digit, or -1. */
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int sim_uuid_parse(const char *text, uint8_t uuid[16])
-{
-	uint8_t u[16];
-	size_t i = 0, n = 0;
-
-	if (strlen(text) != 36)
-		return -EINVAL;
-	while (i < 36) {
-		int hi, lo;
-
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (text[i++] != '-')
-				return -EINVAL;
-			continue;
-		}
-		hi = hex_digit(text[i]);
-		lo = hex_digit(text[i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		u[n++] = (uint8_t)(hi << 4 | lo);
-		i += 2;
-	}
-	memcpy(uuid, u, sizeof(u));
-	return 0;
 }
 
 /* Returns the live (not dying) domain with that uuid, or NULL. */
@@ -624,7 +580,7 @@ static int check_create(struct sim *s, const struct sim_create *c, unsigned vcpu
 	if (owner != NULL) {
 		char text[37];
 
-		sim_uuid_format(c->uuid, text);
+		uuid_format(c->uuid, text);
 		return perr_set(e, -EEXIST,
 		                "uuid %s belongs to live domain %u '%s': destroy it first, or give "
 		                "another",

@@ -237,11 +237,3 @@ int sim_run_ns(struct sim *s, uint64_t ns, struct perr *e);
 int sim_run(struct sim *s, uint64_t ms, struct perr *e);
 /* sim_run_ns() for any span, in pieces of at most SIM_RUN_NS_MAX: what a real clock needs. */
 int sim_advance(struct sim *s, uint64_t ns, struct perr *e);
-
-/* Writes a domain's uuid in the 36-character form into buf (>= 37 bytes). */
-void sim_uuid_format(const uint8_t uuid[16], char *buf);
-/*
- * Parses the 36-character form "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (hex
- * digits of either case, dashes at 8, 13, 18 and 23); -EINVAL otherwise.
- */
-int sim_uuid_parse(const char *text, uint8_t uuid[16]);

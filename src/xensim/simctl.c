@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/uuid.h"
 #include "util/log.h"
 #include "xensim/sim.h"
 #include "xensim/simproto.h"
@@ -124,7 +125,7 @@ static void add_dominfo(const struct sim_dom *d, void *arg)
 
 	if (d->domid < l->first)
 		return;
-	sim_uuid_format(d->uuid, uuid);
+	uuid_format(d->uuid, uuid);
 	json_array_append_new(
 	    l->doms, json_pack("{s:i, s:s, s:i, s:i, s:b, s:I}", "domid", (int)d->domid, "uuid",
 	                       uuid, "vcpus", (int)d->nr_vcpus, "cpupool", (int)d->cpupool, "dying",
@@ -290,7 +291,7 @@ static int op_create(struct op_ctx *c)
 	           &load, "uuid", &uuid, "paused", &paused);
 	if (r)
 		return r;
-	if (uuid && sim_uuid_parse(uuid, u) < 0)
+	if (uuid && uuid_parse(uuid, u) < 0)
 		return perr_set(&c->err, -EINVAL,
 		                "bad uuid \"%.40s\": give 36 characters, "
 		                "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx in hex digits",
@@ -396,7 +397,7 @@ static json_t *dom_json(const struct sim_dom *d)
 		json_array_append_new(vcpus, json_pack("{s:i, s:o, s:I}", "vcpu", (int)v, "hard",
 		                                       cpus_json(&d->vcpu[v].hard), "time_ns",
 		                                       (json_int_t)llround(d->vcpu[v].time_ns)));
-	sim_uuid_format(d->uuid, uuid);
+	uuid_format(d->uuid, uuid);
 	return json_pack("{s:i, s:s, s:s, s:i, s:i, s:i, s:i, s:b, s:b, s:b, s:I, s:o}", "domid",
 	                 (int)d->domid, "name", d->name, "uuid", uuid, "cpupool", (int)d->cpupool,
 	                 "weight", (int)d->weight, "cap", (int)d->cap, "load", (int)d->load,

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/uuid.h"
 #include "poold/state.h"
 
 struct env {
@@ -369,13 +370,13 @@ static void test_uuid(void **state)
 
 	for (unsigned i = 0; i < 16; i++)
 		u[i] = (uint8_t)(i * 17);
-	state_uuid_format(u, buf);
+	uuid_format(u, buf);
 	assert_string_equal(buf, "00112233-4455-6677-8899-aabbccddeeff");
-	assert_int_equal(state_uuid_parse(buf, w), 0);
+	assert_int_equal(uuid_parse(buf, w), 0);
 	assert_memory_equal(u, w, 16);
-	assert_int_equal(state_uuid_parse("00112233-4455-6677-8899-aabbccddeef", w), -EINVAL);
-	assert_int_equal(state_uuid_parse("0011223344-55-6677-8899-aabbccddeeff", w), -EINVAL);
-	assert_int_equal(state_uuid_parse("00112233-4455-6677-8899-aabbccddeegf", w), -EINVAL);
+	assert_int_equal(uuid_parse("00112233-4455-6677-8899-aabbccddeef", w), -EINVAL);
+	assert_int_equal(uuid_parse("0011223344-55-6677-8899-aabbccddeeff", w), -EINVAL);
+	assert_int_equal(uuid_parse("00112233-4455-6677-8899-aabbccddeegf", w), -EINVAL);
 }
 
 int main(void)

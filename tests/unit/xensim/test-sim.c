@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "xensim/cli.h"
+#include "core/uuid.h"
 #include "xensim/sim.h"
 #include "xensim/simctl.h"
 
@@ -122,7 +123,7 @@ static void test_boot(void **state)
 	assert_string_equal(f.log[0], "write /local/domain/0=");
 	assert_string_equal(f.log[1], "write /local/domain/0/name=Domain-0");
 	assert_string_equal(f.log[2], "write /local/domain/0/domid=0");
-	sim_uuid_format(d0->uuid, uuid);
+	uuid_format(d0->uuid, uuid);
 	assert_int_equal(strlen(uuid), 36);
 	assert_int_equal(uuid[14], '4');
 	assert_true(cpumap_equal(sim_online(s), &all));
@@ -501,16 +502,16 @@ static void test_uuid_parse(void **state)
 	uint8_t u[16], keep[16];
 	char text[37];
 
-	assert_int_equal(sim_uuid_parse("00112233-4455-6677-8899-aabbccddeeff", u), 0);
+	assert_int_equal(uuid_parse("00112233-4455-6677-8899-aabbccddeeff", u), 0);
 	assert_memory_equal(u, want, 16);
-	sim_uuid_format(u, text);
+	uuid_format(u, text);
 	assert_string_equal(text, "00112233-4455-6677-8899-aabbccddeeff");
 	memset(u, 0, sizeof(u));
-	assert_int_equal(sim_uuid_parse("00112233-4455-6677-8899-AABBCCDDEEFF", u), 0);
+	assert_int_equal(uuid_parse("00112233-4455-6677-8899-AABBCCDDEEFF", u), 0);
 	assert_memory_equal(u, want, 16);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		memcpy(keep, u, 16);
-		assert_int_equal(sim_uuid_parse(bad[i], u), -EINVAL);
+		assert_int_equal(uuid_parse(bad[i], u), -EINVAL);
 		/* a refused text leaves the output alone */
 		assert_memory_equal(u, keep, 16);
 	}
@@ -526,7 +527,7 @@ static void test_uuid_given(void **state)
 	uint32_t a, b, x;
 	int n = 0;
 
-	assert_int_equal(sim_uuid_parse("6c1ad5b8-0a2e-4d6f-9b3e-12ab34cd56ef", u), 0);
+	assert_int_equal(uuid_parse("6c1ad5b8-0a2e-4d6f-9b3e-12ab34cd56ef", u), 0);
 	assert_int_equal(sim_create(s, &c, &a, &e), 0);
 	assert_memory_equal(sim_dom_find(s, a)->uuid, u, 16);
 	/* a live domain's uuid is refused, under another name too, and changes nothing */
