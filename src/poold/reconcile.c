@@ -882,8 +882,12 @@ static int pass_end(struct engine *eng, struct pass *ps, uint64_t t0, const char
 	return ps->err;
 }
 
-/* A pool key event: the keys that changed are read, then a plan and a batch; no listing. */
-static int reconcile_keys(struct engine *eng, struct perr *e)
+/*
+ * Plans from the model, without a listing, then works the dirty set: one
+ * batch (budget_us), or for a request all that must change (apply_only).
+ */
+static int plan_and_work(struct engine *eng, struct perr *e, uint64_t budget_us, bool apply_only,
+                         const char *what)
 {
 	struct perr local;
 	struct pass ps = {.eng = eng, .e = e != NULL ? e : &local};
@@ -893,8 +897,15 @@ static int reconcile_keys(struct engine *eng, struct perr *e)
 	r = pass_plan(eng, &ps, false, 0, false);
 	if (r < 0)
 		return perr_set(ps.e, r, "out of memory");
-	pass_work(eng, &ps, RECONCILE_BUDGET_US, false);
-	return pass_end(eng, &ps, t0, "keys");
+	pass_work(eng, &ps, budget_us, apply_only);
+	if (apply_only && reconcile_pending(eng) > 0 && eng->work != NULL &&
+	    !event_pending(eng->work, EV_TIMEOUT, NULL)) {
+		static const struct timeval now = {0, 0};
+
+		/* A sweep under way goes on in batches. */
+		event_add(eng->work, &now);
+	}
+	return pass_end(eng, &ps, t0, what);
 }
 
 int engine_reconcile(struct engine *eng, struct perr *e)
@@ -927,7 +938,7 @@ int engine_reconcile(struct engine *eng, struct perr *e)
 	 */
 	if (!full && !period && !keys && causes != 0 && !(causes & ENGINE_CAUSE_OTHER)) {
 		if (!(causes & ENGINE_CAUSE_NEW_DOMAIN))
-			return reconcile_keys(eng, e);
+			return plan_and_work(eng, e, RECONCILE_BUDGET_US, false, "keys");
 		if (eng->hv->ops->list_domains_from != NULL && eng->ndoms > 0)
 			first = eng->doms[eng->ndoms - 1].domid + 1;
 	}
@@ -981,23 +992,8 @@ int engine_reconcile(struct engine *eng, struct perr *e)
 
 int engine_settle(struct engine *eng, struct perr *e)
 {
-	struct perr local;
-	struct pass ps = {.eng = eng, .e = e != NULL ? e : &local};
-	uint64_t t0 = pass_clock();
-	int r;
-
-	r = pass_plan(eng, &ps, false, 0, false);
-	if (r < 0)
-		return perr_set(ps.e, r, "out of memory");
-	/* What the request changed is done before it is answered; a sweep goes on in batches. */
-	pass_work(eng, &ps, 0, true);
-	if (reconcile_pending(eng) > 0 && eng->work != NULL &&
-	    !event_pending(eng->work, EV_TIMEOUT, NULL)) {
-		static const struct timeval now = {0, 0};
-
-		event_add(eng->work, &now);
-	}
-	return pass_end(eng, &ps, t0, "settle");
+	/* What the request changed is done before it is answered. */
+	return plan_and_work(eng, e, 0, true, "settle");
 }
 
 void engine_work(struct engine *eng)
