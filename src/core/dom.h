@@ -48,8 +48,10 @@ struct dom {
 	unsigned hv_weight; /* 0 = none written */
 	unsigned hv_cap;
 
-	/* The share controller (core/share.h): CPU time as last listed, in ns, ... */
+	/* The share controller (core/share.h): CPU time as last listed, in ns,
+	 * and the hypervisor's clock at that listing, ... */
 	uint64_t cpu_ns;
+	uint64_t cpu_at;
 	/* ... and as sampled at the last controller period, in the pool it ran in then. */
 	uint64_t share_ns;
 	uint64_t share_at;   /* the hypervisor's clock at that sample */

@@ -343,8 +343,8 @@ static int dominfo_cmp(const void *a, const void *b)
 }
 
 /* Lists the simulated domains from `first` on, with cpu_time and xensim's clock at the listing. */
-static int sim_list_domains_from(struct hv *hv, uint32_t first, struct hv_dominfo **out, size_t *n,
-                                 uint64_t *now_ns)
+static int sim_list_domains_from(struct hv *hv, uint32_t first, size_t max, struct hv_dominfo **out,
+                                 size_t *n, uint64_t *now_ns)
 {
 	struct hv_dominfo *list = NULL;
 	json_t *ok = NULL, *doms, *d;
@@ -353,9 +353,9 @@ static int sim_list_domains_from(struct hv *hv, uint32_t first, struct hv_dominf
 	int rc;
 
 	rc = sim_call(to_sim(hv),
-	              first > 0
-	                  ? json_pack("{s:s, s:I}", "op", "domains", "first", (json_int_t)first)
-	                  : json_pack("{s:s}", "op", "domains"),
+	              first > 0 || max > 0 ? json_pack("{s:s, s:I, s:I}", "op", "domains", "first",
+	                                               (json_int_t)first, "max", (json_int_t)max)
+	                                   : json_pack("{s:s}", "op", "domains"),
 	              &ok);
 	if (rc < 0)
 		return rc;
@@ -408,7 +408,7 @@ fail:
 /* Lists every simulated domain. */
 static int sim_list_domains(struct hv *hv, struct hv_dominfo **out, size_t *n, uint64_t *now_ns)
 {
-	return sim_list_domains_from(hv, 0, out, n, now_ns);
+	return sim_list_domains_from(hv, 0, 0, out, n, now_ns);
 }
 
 /* Reads the scheduler of a simulated cpupool. */

@@ -189,12 +189,12 @@ static uint64_t mono_ns(void)
 }
 
 /*
- * Lists the domains from domid `first` on, HV_XEN_BATCH per hypercall, each
- * batch starting past the last seen; *now_ns is the clock right after the
- * last batch returned.
+ * Lists the domains from domid `first` on (at most max, 0: all),
+ * HV_XEN_BATCH per hypercall, each batch starting past the last seen;
+ * *now_ns is the clock right after the last batch returned.
  */
-static int xen_list_domains_from(struct hv *hv, uint32_t first, struct hv_dominfo **out, size_t *n,
-                                 uint64_t *now_ns)
+static int xen_list_domains_from(struct hv *hv, uint32_t first, size_t max, struct hv_dominfo **out,
+                                 size_t *n, uint64_t *now_ns)
 {
 	struct hv_xen *x = to_xen(hv);
 	struct hv_dominfo *list = NULL;
@@ -211,14 +211,18 @@ static int xen_list_domains_from(struct hv *hv, uint32_t first, struct hv_dominf
 		uint32_t next = first;
 		int got;
 
-		got = xc_err(xc_domain_getinfolist(x->xch, first, HV_XEN_BATCH, batch));
+		unsigned ask = HV_XEN_BATCH;
+
+		if (max > 0 && max - len < ask)
+			ask = (unsigned)(max - len);
+		got = xc_err(xc_domain_getinfolist(x->xch, first, ask, batch));
 		/* Xen counts cpu_time on its system time, which ticks at the rate of ours. */
 		at = mono_ns();
 		if (got < 0) {
 			rc = got;
 			goto fail;
 		}
-		if (got > HV_XEN_BATCH) {
+		if (got > (int)ask) {
 			rc = -EPROTO;
 			goto fail;
 		}
@@ -244,7 +248,7 @@ static int xen_list_domains_from(struct hv *hv, uint32_t first, struct hv_dominf
 			if (batch[i].domain >= next)
 				next = batch[i].domain + 1;
 		}
-		if (got < HV_XEN_BATCH || next == first)
+		if (got < (int)ask || next == first || (max > 0 && len >= max))
 			break;
 		first = next;
 	}
@@ -265,7 +269,7 @@ fail:
 /* Lists every domain. */
 static int xen_list_domains(struct hv *hv, struct hv_dominfo **out, size_t *n, uint64_t *now_ns)
 {
-	return xen_list_domains_from(hv, 0, out, n, now_ns);
+	return xen_list_domains_from(hv, 0, 0, out, n, now_ns);
 }
 
 /* Reads the scheduler of a Xen cpupool (not xc_sched_id: that is only the boot default). */

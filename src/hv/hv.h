@@ -45,11 +45,12 @@ struct hv_ops {
 	int (*list_domains)(struct hv *hv, struct hv_dominfo **out, size_t *n, uint64_t *now_ns);
 	/*
 	 * The same for the domains of domid >= first only (what a new domain
-	 * costs: hypervisors hand out domids upwards); now_ns as above. Optional
-	 * (NULL: the caller lists every domain).
+	 * costs: hypervisors hand out domids upwards), at most max of them
+	 * (0: no limit; a walk over every domain in steps); now_ns as above.
+	 * Optional (NULL: the caller lists every domain).
 	 */
-	int (*list_domains_from)(struct hv *hv, uint32_t first, struct hv_dominfo **out, size_t *n,
-	                         uint64_t *now_ns);
+	int (*list_domains_from)(struct hv *hv, uint32_t first, size_t max, struct hv_dominfo **out,
+	                         size_t *n, uint64_t *now_ns);
 	int (*cpupool_sched)(struct hv *hv, uint32_t cpupool, enum sched_kind *out);
 	int (*get_affinity)(struct hv *hv, uint32_t domid, unsigned vcpu, struct cpumap *hard);
 	int (*set_affinity)(struct hv *hv, uint32_t domid, unsigned vcpu,

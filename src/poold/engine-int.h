@@ -39,12 +39,18 @@ enum {
 	DIRTY_KEY = 0x4,    /* read its pool key again (the sweep) */
 	DIRTY_NEW = 0x8,    /* new: its name, key and watch are still to be read and set */
 	DIRTY_ADOPT = 0x10, /* new without a record: take the weight and cap libxl gave it */
+	DIRTY_PLACED = 0x20, /* its placement changed: announced once its pinning is done */
 };
 
 struct dom_applied {
 	uint8_t dirty;            /* DIRTY_* */
 	struct sched_params want; /* what the last plan decided it should have */
 	enum sched_kind unmet;    /* DIRTY_NEW: its scheduler, hidden from the plan meanwhile */
+	/*
+	 * DIRTY_NEW: created while poold runs (listed past the highest domid):
+	 * pinned as soon as it is met, without a read (libxl left it unpinned).
+	 */
+	bool born;
 	bool valid;
 	unsigned nr_vcpus;
 	enum sched_kind kind;
@@ -98,6 +104,17 @@ struct engine {
 	struct event *verify;
 	/* Continues the dirty set's work from the loop, batch by batch. */
 	struct event *work;
+	/* A plan is due before the next batch (a new domain was pinned without one). */
+	bool plan_due;
+	/*
+	 * A walk over every domain, a listing of walk_chunk (0: WALK_CHUNK)
+	 * domains a loop turn, in place of one listing of all (reconcile.c):
+	 * WALK_* of what it is for, 0 when none runs; what was asked while one
+	 * ran (walk_queued) starts when it ends.
+	 */
+	unsigned walk, walk_queued;
+	uint32_t walk_from;
+	size_t walk_chunk;
 	/* Writes the state file a moment after a rescan changed domain records. */
 	struct event *save;
 	/* ENGINE_CAUSE_* noted since the last rescan (engine_note()). */

@@ -22,15 +22,25 @@
 /* How long a reconcile the hypervisor refused waits before trying again. */
 #define RECONCILE_RETRY_SEC     10
 /* One batch of the dirty set works this long, then the loop serves clients (us). */
-#define RECONCILE_BUDGET_US     4000
+#define RECONCILE_BUDGET_US     500
 /* ... having done at least this many domains, so that the work always moves. */
-#define RECONCILE_BATCH_MIN     4
+#define RECONCILE_BATCH_MIN     1
 /* Records of gone domains are kept this long for their uuid to come back (s), ... */
 #define RECORD_KEEP_SEC         (7 * 86400)
 /* ... and this many at most, the most recently gone. */
 #define RECORD_KEEP_MAX         1024
 /* Domain records found by a rescan are saved this long after, together (ms). */
 #define RECONCILE_SAVE_DELAY_MS 50
+/* Domains one step of a walk lists: a step then costs well under a millisecond. */
+#define WALK_CHUNK              64
+
+/* What a walk over every domain is for (eng->walk). */
+enum {
+	WALK_ON = 0x1,     /* under way */
+	WALK_SHARE = 0x2,  /* its end runs a share controller period */
+	WALK_VERIFY = 0x4, /* marks each domain to be read back (the verify sweep) */
+	WALK_KEYS = 0x8,   /* marks each pool key to be read again */
+};
 
 /* What one reconcile pass found and did. */
 struct pass {
@@ -45,6 +55,7 @@ struct pass {
 	struct perr *e;
 	size_t verified; /* domains read back from the hypervisor */
 	uint64_t writes;
+	bool planned; /* a plan ran: what the listings show may have moved */
 };
 
 int reconcile_save(struct engine *eng, struct perr *e)
@@ -197,17 +208,20 @@ static bool dom_new(struct engine *eng, struct dom *d, const struct hv_dominfo *
  * work reaches it: its name, the weight and cap libxl gave it (adopt: it
  * had no record), the watch on its pool key.
  */
-static void dom_meet(struct engine *eng, struct dom *d, bool adopt)
+static void dom_meet(struct engine *eng, struct dom *d, bool adopt, struct sched_params *seen)
 {
 	char name[DOM_NAME_MAX + 1];
 	unsigned w = 0, c = 0;
 	int r;
 
+	*seen = (struct sched_params){0};
 	if (eng->xs != NULL && xsw_read_name(eng->xs, d->domid, name, sizeof(name)) == 0)
 		memcpy(d->name, name, sizeof(d->name));
 	if (adopt && (d->sched == SCHED_CREDIT || d->sched == SCHED_CREDIT2)) {
 		/* libxl set these from the domain's config: keep the admin's choice. */
 		r = eng->hv->ops->get_sched(eng->hv, d->domid, d->sched, &w, &c);
+		if (r == 0)
+			*seen = (struct sched_params){.weight = w, .cap = c, .write = true};
 		if (r == 0 && w >= DOM_WEIGHT_MIN && w <= DOM_WEIGHT_MAX) {
 			d->weight = w;
 			d->cap = c;
@@ -315,31 +329,118 @@ static void dom_gone(struct engine *eng, const struct dom *d)
 	reconcile_emit(eng, &(struct engine_event){.kind = ENGINE_EV_DOMAIN_GONE, .dom = d});
 }
 
-/*
- * Merges the hypervisor's list into eng->doms: keeps known domains (same domid
- * and uuid, since domids are reused), adds new ones, drops gone and dying
- * ones. New domains are marked in fresh[].
- */
-static int pass_merge(struct engine *eng, struct pass *ps, struct poold_sched_cache *sc,
-                      const struct hv_dominfo *info, size_t n, uint32_t first, bool **fresh)
+/* Makes room for n more domains in eng->doms and eng->applied (amortized). */
+static int doms_reserve(struct engine *eng, size_t n)
 {
 	struct dom_applied *na;
 	struct dom *nd;
-	size_t k = 0, o = 0, kept = 0;
+	size_t want = eng->ndoms + n + 1, a;
 
-	/* A listing from `first` on says nothing of the domains below: they stay as they are. */
-	while (kept < eng->ndoms && eng->doms[kept].domid < first)
-		kept++;
-	nd = calloc(kept + n + 1, sizeof(*nd));
-	na = calloc(kept + n + 1, sizeof(*na));
-	*fresh = calloc(kept + n + 1, sizeof(**fresh));
-	if (nd == NULL || na == NULL || *fresh == NULL) {
+	if (want <= eng->adoms && eng->applied != NULL)
+		return 0;
+	a = eng->adoms > 16 ? eng->adoms : 16;
+	while (a < want)
+		a *= 2;
+	nd = realloc(eng->doms, a * sizeof(*nd));
+	if (nd == NULL)
+		return -ENOMEM;
+	eng->doms = nd;
+	na = realloc(eng->applied, a * sizeof(*na));
+	if (na == NULL)
+		return -ENOMEM;
+	if (eng->applied == NULL)
+		memset(na, 0, eng->ndoms * sizeof(*na));
+	eng->applied = na;
+	eng->adoms = a;
+	return 0;
+}
+
+/* Adds a domain listed for the first time at eng->doms[k] (room was made). */
+static void merge_add(struct engine *eng, struct pass *ps, size_t k, const struct hv_dominfo *info,
+                      enum sched_kind kind, bool born, uint64_t now_ns)
+{
+	struct dom_applied *ap = &eng->applied[k];
+
+	memset(ap, 0, sizeof(*ap));
+	ap->dirty = DIRTY_NEW | (dom_new(eng, &eng->doms[k], info, kind) ? 0 : DIRTY_ADOPT);
+	eng->doms[k].cpu_at = now_ns;
+	ap->born = born;
+	ps->changed = true;
+	eng->state_dirty = true;
+}
+
+/* Takes what a listing says of a known domain. */
+static void merge_update(struct engine *eng, struct dom *d, const struct hv_dominfo *info,
+                         enum sched_kind kind, uint64_t now_ns)
+{
+	d->nr_vcpus = info->nr_vcpus;
+	d->shutdown = info->shutdown;
+	d->cpu_ns = info->cpu_time;
+	d->cpu_at = now_ns;
+	d->sched = kind;
+	if (d->name[0] == '\0' && eng->xs != NULL &&
+	    xsw_read_name(eng->xs, d->domid, d->name, sizeof(d->name)) == 0)
+		eng->state_dirty = true;
+}
+
+/*
+ * Merges a listing of the domids [first, last] into eng->doms: keeps known
+ * domains (same domid and uuid, since domids are reused), adds new ones
+ * (DIRTY_NEW), drops gone and dying ones; domains outside the range stay as
+ * they are. What it costs is the range: a listing of domains past every
+ * known domid (a new domain) only appends, one that finds the range as it
+ * was (a step of a walk) only updates; only a range whose domains came or
+ * went rebuilds the arrays.
+ */
+static int pass_merge(struct engine *eng, struct pass *ps, struct poold_sched_cache *sc,
+                      const struct hv_dominfo *info, size_t n, uint32_t first, uint32_t last,
+                      uint64_t now_ns)
+{
+	struct dom_applied *na;
+	struct dom *nd;
+	size_t k = 0, o = 0, lo = 0, hi, alloc;
+	bool same;
+
+	if (first > 0 && eng->ndoms > 0 && first > eng->doms[eng->ndoms - 1].domid) {
+		/* Only new domains: appended where they belong, nobody else touched. */
+		if (doms_reserve(eng, n) < 0)
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++) {
+			if (info[i].dying)
+				continue;
+			merge_add(eng, ps, eng->ndoms, &info[i],
+			          pass_sched(eng, sc, info[i].cpupool), true, now_ns);
+			eng->ndoms++;
+		}
+		if (records_age(eng, (int64_t)time(NULL)))
+			eng->state_dirty = true;
+		return 0;
+	}
+	while (lo < eng->ndoms && eng->doms[lo].domid < first)
+		lo++;
+	for (hi = lo; hi < eng->ndoms && eng->doms[hi].domid <= last; hi++)
+		;
+	same = hi - lo == n && eng->applied != NULL;
+	for (size_t i = 0; same && i < n; i++)
+		same = !info[i].dying && eng->doms[lo + i].domid == info[i].domid &&
+		       memcmp(eng->doms[lo + i].uuid, info[i].uuid, 16) == 0;
+	if (same) {
+		for (size_t i = 0; i < n; i++)
+			merge_update(eng, &eng->doms[lo + i], &info[i],
+			             pass_sched(eng, sc, info[i].cpupool), now_ns);
+		if (records_age(eng, (int64_t)time(NULL)))
+			eng->state_dirty = true;
+		return 0;
+	}
+	alloc = eng->ndoms - (hi - lo) + n + 1;
+	nd = calloc(alloc, sizeof(*nd));
+	na = calloc(alloc, sizeof(*na));
+	if (nd == NULL || na == NULL) {
 		free(nd);
 		free(na);
-		free(*fresh);
 		return -ENOMEM;
 	}
-	for (; o < kept; o++, k++) {
+	for (; o < lo; o++, k++) {
 		nd[k] = eng->doms[o];
 		if (eng->applied != NULL)
 			na[k] = eng->applied[o];
@@ -347,40 +448,41 @@ static int pass_merge(struct engine *eng, struct pass *ps, struct poold_sched_ca
 	for (size_t i = 0; i < n; i++) {
 		enum sched_kind kind;
 
-		while (o < eng->ndoms && eng->doms[o].domid < info[i].domid) {
+		while (o < hi && eng->doms[o].domid < info[i].domid) {
 			dom_gone(eng, &eng->doms[o++]);
 			ps->changed = true;
 		}
 		if (info[i].dying)
 			continue;
 		kind = pass_sched(eng, sc, info[i].cpupool);
-		if (o < eng->ndoms && eng->doms[o].domid == info[i].domid &&
+		if (o < hi && eng->doms[o].domid == info[i].domid &&
 		    memcmp(eng->doms[o].uuid, info[i].uuid, 16) == 0) {
 			if (eng->applied != NULL)
 				na[k] = eng->applied[o];
 			nd[k] = eng->doms[o++];
-			nd[k].nr_vcpus = info[i].nr_vcpus;
-			nd[k].shutdown = info[i].shutdown;
-			nd[k].cpu_ns = info[i].cpu_time;
-			nd[k].sched = kind;
-			if (nd[k].name[0] == '\0' && eng->xs != NULL &&
-			    xsw_read_name(eng->xs, nd[k].domid, nd[k].name, sizeof(nd[k].name)) ==
-			        0)
-				eng->state_dirty = true;
+			merge_update(eng, &nd[k], &info[i], kind, now_ns);
 		} else {
-			if (o < eng->ndoms && eng->doms[o].domid == info[i].domid)
+			if (o < hi && eng->doms[o].domid == info[i].domid)
 				dom_gone(eng, &eng->doms[o++]);
 			na[k].dirty =
 			    DIRTY_NEW | (dom_new(eng, &nd[k], &info[i], kind) ? 0 : DIRTY_ADOPT);
-			(*fresh)[k] = true;
+			nd[k].cpu_at = now_ns;
+			/* Listed past the highest domid while running: a domain just created. */
+			na[k].born = first > 0 && eng->ndoms > 0 &&
+			             info[i].domid > eng->doms[eng->ndoms - 1].domid;
 			ps->changed = true;
 			eng->state_dirty = true;
 		}
 		k++;
 	}
-	while (o < eng->ndoms) {
+	while (o < hi) {
 		dom_gone(eng, &eng->doms[o++]);
 		ps->changed = true;
+	}
+	for (; o < eng->ndoms; o++, k++) {
+		nd[k] = eng->doms[o];
+		if (eng->applied != NULL)
+			na[k] = eng->applied[o];
 	}
 	/* Gone domains or aged records change what the state file should say. */
 	if (records_age(eng, (int64_t)time(NULL)) || ps->changed)
@@ -390,7 +492,7 @@ static int pass_merge(struct engine *eng, struct pass *ps, struct poold_sched_ca
 	free(eng->applied);
 	eng->applied = na;
 	eng->ndoms = k;
-	eng->adoms = kept + n + 1;
+	eng->adoms = alloc;
 	return 0;
 }
 
@@ -399,8 +501,8 @@ static int pass_merge(struct engine *eng, struct pass *ps, struct poold_sched_ca
  * key's watch fired) and places it; events when it moved. Keys change only
  * with a xenstore event, so other keys are placed from what was read.
  */
-static void pass_place(struct engine *eng, struct pass *ps, struct dom *d, bool fresh,
-                       bool read_key)
+static void pass_place(struct engine *eng, struct pass *ps, struct dom *d, struct dom_applied *ap,
+                       bool fresh, bool read_key)
 {
 	/* Longer than a pool name, so that a too-long key shows up as misplaced (dom.c). */
 	char key[4 * POOL_NAME_MAX];
@@ -433,6 +535,7 @@ static void pass_place(struct engine *eng, struct pass *ps, struct dom *d, bool 
 			log_info("domain %" PRIu32 " (%s): pool key says \"%s\"", d->domid, d->name,
 			         d->want);
 			eng->state_dirty = true;
+			ps->changed = true;
 		}
 	}
 	if (dom_place(d, &eng->pools, eng->cfg.default_pool) || fresh) {
@@ -445,10 +548,21 @@ static void pass_place(struct engine *eng, struct pass *ps, struct dom *d, bool 
 		else
 			log_info("domain %" PRIu32 " (%s) placed in %s", d->domid, d->name,
 			         p != NULL ? p->name : "?");
-		reconcile_emit(eng, &(struct engine_event){
-		                        .kind = ENGINE_EV_DOMAIN_PLACED, .dom = d, .pool = p});
+		/* Announced once it is pinned there (announce_placed()). */
+		ap->dirty |= DIRTY_PLACED;
 		ps->changed = true;
 	}
+}
+
+/* Tells subscribers where d is, once its pinning is done (or it runs nowhere). */
+static void announce_placed(struct engine *eng, struct dom *d, struct dom_applied *ap)
+{
+	if (!(ap->dirty & DIRTY_PLACED))
+		return;
+	ap->dirty &= (uint8_t)~DIRTY_PLACED;
+	reconcile_emit(eng, &(struct engine_event){.kind = ENGINE_EV_DOMAIN_PLACED,
+	                                           .dom = d,
+	                                           .pool = pool_find_id(&eng->pools, d->pool_id)});
 }
 
 /* True when a failure only means the domain died meanwhile. */
@@ -668,6 +782,8 @@ static int pass_plan(struct engine *eng, struct pass *ps, bool keys, uint64_t no
 	struct sched_params *sp;
 	size_t marked = 0, unmet = 0;
 
+	eng->plan_due = false;
+	ps->planned = true;
 	for (size_t i = 0; i < eng->ndoms; i++) {
 		/*
 		 * A new domain is placed from its record until the work reads its
@@ -681,7 +797,7 @@ static int pass_plan(struct engine *eng, struct pass *ps, bool keys, uint64_t no
 			if (eng->applied[i].dirty & DIRTY_ADOPT)
 				eng->doms[i].sched = SCHED_UNKNOWN;
 		} else {
-			pass_place(eng, ps, &eng->doms[i], false, keys);
+			pass_place(eng, ps, &eng->doms[i], &eng->applied[i], false, keys);
 		}
 	}
 	sp = calloc(eng->ndoms + 1, sizeof(*sp));
@@ -724,6 +840,9 @@ static int pass_plan(struct engine *eng, struct pass *ps, bool keys, uint64_t no
 		if (!d->shutdown && !applied_same(ap, d, &eff, &sp[i])) {
 			ap->dirty |= DIRTY_APPLY;
 			marked++;
+		} else if (!(ap->dirty & DIRTY_NEW)) {
+			/* Pinned there already (or it runs nowhere): nothing to wait for. */
+			announce_placed(eng, d, ap);
 		}
 	}
 	free(sp);
@@ -735,10 +854,11 @@ static int pass_plan(struct engine *eng, struct pass *ps, bool keys, uint64_t no
  * Marks every domain to be read back, and its key read again unless this
  * rescan reads it anyway (a new domain): the verify sweep.
  */
-static void mark_verify(struct engine *eng, const bool *fresh)
+static void mark_verify(struct engine *eng)
 {
 	for (size_t i = 0; i < eng->ndoms; i++)
-		eng->applied[i].dirty |= DIRTY_READ | (fresh[i] ? 0 : DIRTY_KEY);
+		eng->applied[i].dirty |=
+		    DIRTY_READ | (eng->applied[i].dirty & DIRTY_NEW ? 0 : DIRTY_KEY);
 	eng->sweep_start = pass_clock();
 }
 
@@ -755,10 +875,48 @@ static bool batch_spent(uint64_t t0, uint64_t budget_us, size_t done)
 }
 
 /*
+ * Pins a domain created while poold runs to its pool without reading it
+ * first (libxl leaves a new domain on every pCPU, or where its config
+ * said): a placement costs its vCPUs' writes and is announced right after.
+ * Its weight and cap follow with the next plan; seen is what dom_meet()
+ * read of them.
+ */
+static void pin_born(struct engine *eng, struct pass *ps, struct dom *d, struct dom_applied *ap,
+                     const struct sched_params *seen)
+{
+	const struct pool *p = pool_find_id(&eng->pools, d->pool_id);
+	struct cpumap eff;
+	int r = 0;
+
+	if (d->shutdown)
+		return;
+	if (p == NULL || cpumap_empty(&p->cpus))
+		p = &eng->pools.pools[0];
+	cpumap_and(&eff, &p->cpus, &eng->pools.online);
+	if (cpumap_empty(&eff))
+		return;
+	for (unsigned v = 0; v < d->nr_vcpus && r == 0; v++)
+		r = pass_apply(
+		    eng, ps, d,
+		    &(struct plan_op){
+		        .kind = PLAN_SET_AFFINITY, .domid = d->domid, .vcpu = v, .cpus = eff});
+	if (r != 0)
+		return; /* read back and redone by the next batch (DIRTY_APPLY) */
+	ap->valid = true;
+	ap->nr_vcpus = d->nr_vcpus;
+	ap->kind = d->sched;
+	ap->cpus = eff;
+	ap->sched = *seen;
+	announce_placed(eng, d, ap);
+}
+
+/*
  * Meets the new domains (dom_meet(), then their key and placement), as many
- * as the budget allows. Nothing is applied while any is left: the plan then
- * counts them all at once, so that weights move once, not once a batch.
- * Returns true when every new domain has been met (and at least one was).
+ * as the budget allows. Domains created while poold runs are pinned at
+ * once, their weights left to a plan due next (plan_due). Of the others
+ * (those listed at start) nothing is applied while any is left: the plan
+ * then counts them all at once, so that weights move once, not once a
+ * batch. Returns true when every such domain has been met (and one was).
  */
 static bool work_meet(struct engine *eng, struct pass *ps, uint64_t t0, uint64_t budget_us,
                       size_t *done, bool *left)
@@ -769,6 +927,7 @@ static bool work_meet(struct engine *eng, struct pass *ps, uint64_t t0, uint64_t
 	for (size_t i = 0; i < eng->ndoms; i++) {
 		struct dom_applied *ap = &eng->applied[i];
 		struct dom *d = &eng->doms[i];
+		struct sched_params seen;
 
 		if (!(ap->dirty & DIRTY_NEW))
 			continue;
@@ -776,12 +935,19 @@ static bool work_meet(struct engine *eng, struct pass *ps, uint64_t t0, uint64_t
 			*left = true;
 			return false;
 		}
-		dom_meet(eng, d, (ap->dirty & DIRTY_ADOPT) != 0);
+		dom_meet(eng, d, (ap->dirty & DIRTY_ADOPT) != 0, &seen);
 		ap->dirty &= (uint8_t) ~(DIRTY_NEW | DIRTY_ADOPT | DIRTY_KEY);
-		pass_place(eng, ps, d, true, true);
+		pass_place(eng, ps, d, ap, true, true);
 		eng->state_dirty = true;
-		met = true;
 		(*done)++;
+		if (ap->born) {
+			ap->born = false;
+			ap->dirty |= DIRTY_APPLY;
+			pin_born(eng, ps, d, ap, &seen);
+			eng->plan_due = true;
+		} else {
+			met = true;
+		}
 	}
 	return met;
 }
@@ -802,7 +968,7 @@ static void pass_work(struct engine *eng, struct pass *ps, uint64_t budget_us, b
 		ps->more = true;
 		goto out;
 	}
-	for (int cls = 0; cls < 2 && !ps->more && !replan; cls++) {
+	for (int cls = 0; cls < 2 && !ps->more && !replan && !eng->plan_due; cls++) {
 		unsigned mask = cls == 0 ? DIRTY_APPLY : DIRTY_READ;
 
 		if (cls == 1 && apply_only)
@@ -822,7 +988,7 @@ static void pass_work(struct engine *eng, struct pass *ps, uint64_t budget_us, b
 				continue; /* a plan is due: nothing more is applied before it */
 			if (ap->dirty & DIRTY_KEY) {
 				/* The sweep re-reads the key: drift of xenstore behind a lost watch. */
-				pass_place(eng, ps, d, false, true);
+				pass_place(eng, ps, d, ap, false, true);
 				if (d->pool_id != pool) {
 					replan = true;
 					ap->dirty &= (uint8_t)~DIRTY_KEY;
@@ -830,13 +996,18 @@ static void pass_work(struct engine *eng, struct pass *ps, uint64_t budget_us, b
 				}
 			}
 			pass_dom(eng, ps, d, ap, (ap->dirty & DIRTY_READ) != 0);
-			ap->dirty = 0;
+			ap->dirty &= DIRTY_PLACED;
+			if (ap->valid || d->shutdown)
+				announce_placed(eng, d, ap);
 			done++;
 		}
 	}
 	if (replan && pass_plan(eng, ps, false, 0, false) == 0)
 		ps->more = true;
 out:
+	/* A plan is due (new domains pinned): the next batch makes it, after the events went. */
+	if (eng->plan_due)
+		ps->more = true;
 	ps->done = done;
 	if (ps->more && eng->work != NULL) {
 		static const struct timeval now = {0, 0};
@@ -845,6 +1016,8 @@ out:
 			event_add(eng->work, &now);
 	} else if (ps->more) {
 		/* Without a loop (tests) the work is done in one go. */
+		if (eng->plan_due && pass_plan(eng, ps, false, 0, false) < 0)
+			return;
 		pass_work(eng, ps, 0, apply_only);
 	}
 }
@@ -861,7 +1034,9 @@ size_t reconcile_pending(const struct engine *eng)
 /* Ends a pass: saves soon, reports the counts and failures, logs what it did. */
 static int pass_end(struct engine *eng, struct pass *ps, uint64_t t0, const char *what)
 {
-	eng->generation++;
+	/* The listings' cache holds while nothing they show moved (a walk's step, a batch of reads). */
+	if (ps->changed || ps->planned || ps->writes > 0 || ps->period)
+		eng->generation++;
 	save_soon(eng);
 	if (ps->changed)
 		reconcile_status(eng);
@@ -908,6 +1083,161 @@ static int plan_and_work(struct engine *eng, struct perr *e, uint64_t budget_us,
 	return pass_end(eng, &ps, t0, what);
 }
 
+/* Finds the domain of domid in eng->doms (ascending domids); false when none. */
+static bool dom_index(const struct engine *eng, uint32_t domid, size_t *at)
+{
+	size_t lo = 0, hi = eng->ndoms;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (eng->doms[mid].domid < domid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*at = lo;
+	return lo < eng->ndoms && eng->doms[lo].domid == domid;
+}
+
+/*
+ * Key events: reads the keys that changed (xsw_next_changed()) and places
+ * their domains; a plan and its work follow only when one of them moved.
+ * The cost is the keys that changed, not a look at every domain.
+ */
+static int keys_work(struct engine *eng, struct perr *e)
+{
+	struct perr local;
+	struct pass ps = {.eng = eng, .e = e != NULL ? e : &local};
+	uint64_t t0 = pass_clock();
+	bool moved = false;
+
+	if (eng->xs == NULL)
+		return plan_and_work(eng, e, RECONCILE_BUDGET_US, false, "keys");
+	for (uint32_t id = xsw_next_changed(eng->xs, 0); id != UINT32_MAX;
+	     id = id == UINT32_MAX - 1 ? UINT32_MAX : xsw_next_changed(eng->xs, id + 1)) {
+		size_t i;
+
+		if (!dom_index(eng, id, &i)) {
+			(void)xsw_key_changed(eng->xs, id); /* not listed yet: met with its key */
+			continue;
+		}
+		if (eng->applied[i].dirty & DIRTY_NEW)
+			continue; /* its meeting reads the key */
+		pass_place(eng, &ps, &eng->doms[i], &eng->applied[i], false, true);
+		moved |= (eng->applied[i].dirty & DIRTY_PLACED) != 0;
+	}
+	if (moved)
+		return plan_and_work(eng, e, RECONCILE_BUDGET_US, false, "keys");
+	return pass_end(eng, &ps, t0, "keys");
+}
+
+static void walk_step(struct engine *eng, struct pass *ps);
+
+/* Continues the work from the loop (or, without one, in tests, right away). */
+static void work_soon(struct engine *eng)
+{
+	static const struct timeval now = {0, 0};
+
+	if (eng->work != NULL && !event_pending(eng->work, EV_TIMEOUT, NULL))
+		event_add(eng->work, &now);
+}
+
+/*
+ * Starts a walk over every domain (WALK_*), or queues what it is for
+ * behind the one under way: listings of walk_chunk domains, one a loop
+ * turn, so that no listing of every domain holds the loop.
+ */
+static void walk_start(struct engine *eng, struct pass *ps, unsigned what)
+{
+	if (eng->walk != 0) {
+		eng->walk_queued |= what;
+		return;
+	}
+	eng->walk = what | WALK_ON;
+	eng->walk_from = 0;
+	if (what & WALK_VERIFY) {
+		eng->sched_cache.n = 0;
+		eng->sweep_start = pass_clock();
+	}
+	if (eng->work != NULL) {
+		work_soon(eng);
+		return;
+	}
+	while (eng->walk != 0 && ps->err == 0)
+		walk_step(eng, ps);
+}
+
+/*
+ * One step of a walk: lists the next walk_chunk domains, merges them, marks
+ * them for the sweep; the last step plans (and runs the share period).
+ */
+static void walk_step(struct engine *eng, struct pass *ps)
+{
+	struct poold_sched_cache *sc = &eng->sched_cache;
+	size_t chunk = eng->walk_chunk > 0 ? eng->walk_chunk : WALK_CHUNK, n = 0, i;
+	struct hv_dominfo *info = NULL;
+	uint64_t t0 = pass_clock(), now_ns = 0, periods;
+	uint32_t last;
+	unsigned what = eng->walk;
+	int r;
+
+	r = eng->hv->ops->list_domains_from(eng->hv, eng->walk_from, chunk, &info, &n, &now_ns);
+	ps->list_us += pass_clock() - t0;
+	if (r < 0) {
+		/* Given up: the retry timer verifies every domain. */
+		pass_fail(ps, r, "listing domains failed: %s", strerror(-r));
+		eng->walk = eng->walk_queued = 0;
+		pass_report(eng, ps);
+		return;
+	}
+	last = n == chunk && n > 0 ? info[n - 1].domid : UINT32_MAX;
+	r = pass_merge(eng, ps, sc, info, n, eng->walk_from, last, now_ns);
+	free(info);
+	if (r < 0) {
+		pass_fail(ps, r, "out of memory");
+		eng->walk = eng->walk_queued = 0;
+		eng->verify_all = true;
+		pass_report(eng, ps);
+		return;
+	}
+	if (what & (WALK_VERIFY | WALK_KEYS)) {
+		(void)dom_index(eng, eng->walk_from, &i);
+		for (; i < eng->ndoms && eng->doms[i].domid <= last; i++) {
+			struct dom_applied *ap = &eng->applied[i];
+
+			if (ap->dirty & DIRTY_NEW)
+				continue; /* met, key and all */
+			ap->dirty |= DIRTY_KEY | (what & WALK_VERIFY ? DIRTY_READ : 0);
+		}
+	}
+	if (last != UINT32_MAX) {
+		eng->walk_from = last + 1;
+		ps->more = true;
+		return;
+	}
+	/* The end: what every domain should have now, the share period with it. */
+	eng->walk = 0;
+	eng->sched0 = pass_sched(eng, sc, 0);
+	periods = eng->share_periods;
+	t0 = pass_clock();
+	r = pass_plan(eng, ps, false, now_ns, (what & WALK_SHARE) != 0);
+	ps->plan_us += pass_clock() - t0;
+	if (r < 0) {
+		pass_fail(ps, r, "out of memory");
+		eng->verify_all = true;
+		pass_report(eng, ps);
+		return;
+	}
+	ps->period = eng->share_periods != periods;
+	ps->more = true;
+	if (eng->walk_queued != 0) {
+		what = eng->walk_queued;
+		eng->walk_queued = 0;
+		walk_start(eng, ps, what);
+	}
+}
+
 int engine_reconcile(struct engine *eng, struct perr *e)
 {
 	struct perr local;
@@ -915,7 +1245,7 @@ int engine_reconcile(struct engine *eng, struct perr *e)
 	struct poold_sched_cache *sc = &eng->sched_cache;
 	struct hv_dominfo *info = NULL;
 	uint64_t t0 = pass_clock(), now_ns = 0, periods;
-	bool *fresh = NULL, period, full, keys;
+	bool period, full, keys;
 	uint32_t first = 0;
 	unsigned causes;
 	size_t n = 0;
@@ -938,18 +1268,27 @@ int engine_reconcile(struct engine *eng, struct perr *e)
 	 */
 	if (!full && !period && !keys && causes != 0 && !(causes & ENGINE_CAUSE_OTHER)) {
 		if (!(causes & ENGINE_CAUSE_NEW_DOMAIN))
-			return plan_and_work(eng, e, RECONCILE_BUDGET_US, false, "keys");
+			return keys_work(eng, e);
 		if (eng->hv->ops->list_domains_from != NULL && eng->ndoms > 0)
 			first = eng->doms[eng->ndoms - 1].domid + 1;
 	}
 	if (first > 0) {
-		r = eng->hv->ops->list_domains_from(eng->hv, first, &info, &n, &now_ns);
+		r = eng->hv->ops->list_domains_from(eng->hv, first, 0, &info, &n, &now_ns);
 		/* None there: a domid below (they wrapped), or a spurious event. */
 		if (r == 0 && n == 0) {
 			free(info);
 			info = NULL;
 			first = 0;
 		}
+	}
+	if (first == 0 && eng->ready && eng->ndoms > 0 && eng->hv->ops->list_domains_from != NULL) {
+		/* Once running, every domain is listed by a walk, step by step. */
+		walk_start(eng, &ps,
+		           (period ? WALK_SHARE : 0) | (full ? WALK_VERIFY : 0) |
+		               (keys ? WALK_KEYS : 0));
+		if (eng->work == NULL)
+			pass_work(eng, &ps, 0, false);
+		return pass_end(eng, &ps, t0, "walk starts");
 	}
 	if (first == 0)
 		r = eng->hv->ops->list_domains(eng->hv, &info, &n, &now_ns);
@@ -961,7 +1300,7 @@ int engine_reconcile(struct engine *eng, struct perr *e)
 		pass_report(eng, &ps);
 		return r;
 	}
-	r = pass_merge(eng, &ps, sc, info, n, first, &fresh);
+	r = pass_merge(eng, &ps, sc, info, n, first, UINT32_MAX, now_ns);
 	free(info);
 	if (r < 0) {
 		eng->verify_all |= full;
@@ -970,12 +1309,20 @@ int engine_reconcile(struct engine *eng, struct perr *e)
 	}
 	eng->sched0 = pass_sched(eng, sc, 0);
 	if (full)
-		mark_verify(eng, fresh);
+		mark_verify(eng);
 
 	periods = eng->share_periods;
 	ps.merge_us = pass_clock() - t0 - ps.list_us;
-	r = pass_plan(eng, &ps, keys, now_ns, period);
-	free(fresh);
+	/*
+	 * New domains alone need no plan first: they are met and pinned by the
+	 * work below, and the plan of their weights follows (plan_due).
+	 */
+	if (first > 0 && !full && !period && !keys) {
+		eng->plan_due = true;
+		r = 0;
+	} else {
+		r = pass_plan(eng, &ps, keys, now_ns, period);
+	}
 	if (r < 0) {
 		eng->verify_all |= full;
 		return perr_set(ps.e, r, "out of memory");
@@ -1001,7 +1348,20 @@ void engine_work(struct engine *eng)
 	struct perr local;
 	struct pass ps = {.eng = eng, .e = &local};
 	uint64_t t0 = pass_clock();
+	bool plan = eng->plan_due;
 
+	if (eng->walk != 0) {
+		/* A walk's step is a loop turn of its own; the batches go on after it. */
+		walk_step(eng, &ps);
+		if (ps.more)
+			work_soon(eng);
+		pass_end(eng, &ps, t0, eng->walk != 0 ? "walk" : "walk ends");
+		return;
+	}
+	if (plan && pass_plan(eng, &ps, false, 0, false) < 0) {
+		log_warnx("planning failed: out of memory (retried)");
+		eng->plan_due = true;
+	}
 	pass_work(eng, &ps, RECONCILE_BUDGET_US, false);
-	pass_end(eng, &ps, t0, "batch");
+	pass_end(eng, &ps, t0, plan ? "plan and batch" : "batch");
 }

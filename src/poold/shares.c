@@ -13,20 +13,24 @@ bool shares_enabled(const struct engine *eng, const struct pool *p)
 	return eng->cfg.share_control == SHARE_AUTO && !p->share_off;
 }
 
-/* The % of one pCPU a domain used between its last sample and now; < 0 = unknown. */
-static double dom_use(const struct dom *d, uint32_t pool_id, uint64_t now_ns)
+/*
+ * The % of one pCPU a domain used between its last sample and its last
+ * listing (each domain has its own clock reading: a walk lists them in
+ * steps); < 0 = unknown.
+ */
+static double dom_use(const struct dom *d, uint32_t pool_id)
 {
-	if (!d->share_sampled || d->share_pool != pool_id || now_ns <= d->share_at ||
+	if (!d->share_sampled || d->share_pool != pool_id || d->cpu_at <= d->share_at ||
 	    d->cpu_ns < d->share_ns)
 		return -1;
-	return 100.0 * (double)(d->cpu_ns - d->share_ns) / (double)(now_ns - d->share_at);
+	return 100.0 * (double)(d->cpu_ns - d->share_ns) / (double)(d->cpu_at - d->share_at);
 }
 
 /* Takes the sample the next period measures a domain's use from. */
-static void sample(struct dom *d, uint64_t now_ns)
+static void sample(struct dom *d)
 {
 	d->share_ns = d->cpu_ns;
-	d->share_at = now_ns;
+	d->share_at = d->cpu_at;
 	d->share_pool = d->pool_id;
 	d->share_sampled = true;
 }
@@ -116,13 +120,13 @@ size_t shares_apply(struct engine *eng, struct sched_params *sp, uint64_t now_ns
 		if (period) {
 			d->used = -1;
 			if (p != NULL)
-				use = d->used = dom_use(d, p->id, now_ns);
+				use = d->used = dom_use(d, p->id);
 			else
-				d->used = dom_use(d, d->share_pool, now_ns);
-			sample(d, now_ns);
+				d->used = dom_use(d, d->share_pool);
+			sample(d);
 		} else if (!d->share_sampled || d->share_pool != d->pool_id) {
 			/* New, or moved: measured in its pool from now on, its static cap till then. */
-			sample(d, now_ns);
+			sample(d);
 			d->share_cap = sp[i].cap;
 		}
 		if (p == NULL) {

@@ -385,13 +385,25 @@ void sim_topology(struct sim *s)
 	count_read(s, &s->ctr.topology);
 }
 
-void sim_domains(struct sim *s, void (*cb)(const struct sim_dom *d, void *arg), void *arg)
+void sim_domains(struct sim *s, uint32_t first, size_t max,
+                 void (*cb)(const struct sim_dom *d, void *arg), void *arg)
 {
+	size_t lo = 0, hi = s->nr_dom;
+
 	count_read(s, &s->ctr.domains);
-	for (size_t i = 0; i < s->nr_dom; i++)
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->dom[mid]->domid < first)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	hi = max > 0 && s->nr_dom - lo > max ? lo + max : s->nr_dom;
+	for (size_t i = lo; i < hi; i++)
 		if (cb)
 			cb(s->dom[i], arg);
-	for (size_t i = s->nr_dom; i > 0; i--)
+	for (size_t i = hi; i > lo; i--)
 		if (s->dom[i - 1]->dying)
 			dom_remove_at(s, i - 1);
 }

@@ -119,12 +119,14 @@ uint64_t sim_dom_cpu_time(const struct sim_dom *d);
 /* Counts a topology read (xc_physinfo + xc_cputopoinfo). */
 void sim_topology(struct sim *s);
 /*
- * Lists domains in ascending domid order (xc_domain_getinfolist), calling
- * cb for each (sim_dom_cpu_time() and sim_now_ns() give the times of the
- * listing); afterwards drops the dying ones, as Xen finishes destroying a
+ * Lists domains in ascending domid order (xc_domain_getinfolist), those of
+ * domid >= first, at most max of them (0: all), calling cb for each
+ * (sim_dom_cpu_time() and sim_now_ns() give the times of the listing);
+ * afterwards drops the dying ones listed, as Xen finishes destroying a
  * domain some time after @releaseDomain.
  */
-void sim_domains(struct sim *s, void (*cb)(const struct sim_dom *d, void *arg), void *arg);
+void sim_domains(struct sim *s, uint32_t first, size_t max,
+                 void (*cb)(const struct sim_dom *d, void *arg), void *arg);
 /* xc_cpupool_getinfo: ENOENT for a cpupool that does not exist. */
 int sim_cpupool(struct sim *s, uint32_t cpupool, enum sim_sched *sched, struct cpumap *cpus,
                 struct perr *e);

@@ -115,7 +115,6 @@ static int op_topology(struct op_ctx *c)
 /* The listing being built, and the first domid it takes. */
 struct dominfo_list {
 	json_t *doms;
-	uint32_t first;
 };
 
 static void add_dominfo(const struct sim_dom *d, void *arg)
@@ -123,8 +122,6 @@ static void add_dominfo(const struct sim_dom *d, void *arg)
 	struct dominfo_list *l = arg;
 	char uuid[37];
 
-	if (d->domid < l->first)
-		return;
 	uuid_format(d->uuid, uuid);
 	json_array_append_new(
 	    l->doms, json_pack("{s:i, s:s, s:i, s:i, s:b, s:I}", "domid", (int)d->domid, "uuid",
@@ -134,21 +131,24 @@ static void add_dominfo(const struct sim_dom *d, void *arg)
 
 /*
  * Lists the domains (those of domid >= "first" when given, as
- * xc_domain_getinfolist() starts at a domid) with their cpu_time, and the
- * clock those times were read at.
+ * xc_domain_getinfolist() starts at a domid; at most "max" when given and
+ * not 0) with their cpu_time, and the clock those times were read at.
  */
 static int op_domains(struct op_ctx *c)
 {
-	json_int_t first = 0;
-	int r = unpack(c, "{s:s, s?I}", "op", &(const char *){NULL}, "first", &first);
+	json_int_t first = 0, max = 0;
+	int r =
+	    unpack(c, "{s:s, s?I, s?I}", "op", &(const char *){NULL}, "first", &first, "max", &max);
 	struct dominfo_list l;
 
 	if (r)
 		return r;
 	if (first < 0 || first > UINT32_MAX)
 		return perr_set(&c->err, -EINVAL, "first %lld is not a domid", (long long)first);
-	l = (struct dominfo_list){.doms = json_array(), .first = (uint32_t)first};
-	sim_domains(c->sim, add_dominfo, &l);
+	if (max < 0 || max > UINT32_MAX)
+		return perr_set(&c->err, -EINVAL, "max %lld is not a count", (long long)max);
+	l = (struct dominfo_list){.doms = json_array()};
+	sim_domains(c->sim, (uint32_t)first, (size_t)max, add_dominfo, &l);
 	c->ok =
 	    json_pack("{s:o, s:I}", "domains", l.doms, "now_ns", (json_int_t)sim_now_ns(c->sim));
 	return 0;

@@ -20,13 +20,15 @@
  * Hypervisor ops (what libxenctrl gives poold; each counted in "counters"):
  *   topology                         -> {"cpus": [{"cpu":0,"online":true,
  *                                        "socket":0,"core":0,"node":0}, ...]}
- *   domains                          -> {"domains": [{"domid":0,"uuid":
+ *   domains  {"first":N, "max":M}    -> {"domains": [{"domid":0,"uuid":
  *                                        "<36-char uuid>","vcpus":16,
  *                                        "cpupool":0,"dying":false,
  *                                        "cpu_time":N}, ...], "now_ns":N}
  *        cpu_time: ns run by all the domain's vCPUs since creation
  *        (getdomaininfo's cpu_time); now_ns: the simulated clock at the
  *        listing, ns since boot, the time base of cpu_time deltas.
+ *        first (optional): only domids >= first; max (optional, 0 = all):
+ *        at most that many, the lowest domids.
  *   cpupool     {"cpupool":0}        -> {"sched":"credit"|"credit2","cpus":"0-15"}
  *   get_affinity {"domid","vcpu"}    -> {"hard":"0-15"}
  *   set_affinity {"domid","vcpu","hard"} -> {"hard": effective}

@@ -196,6 +196,19 @@ bool xsw_key_changed(struct xsw *x, uint32_t domid)
 	return was;
 }
 
+uint32_t xsw_next_changed(const struct xsw *x, uint32_t from)
+{
+	for (uint32_t w = from / 64; w < XSW_DOMID_LIMIT / 64; w++) {
+		uint64_t bits = x->changed[w];
+
+		if (w == from / 64)
+			bits &= ~UINT64_C(0) << (from % 64);
+		if (bits != 0)
+			return w * 64 + (uint32_t)__builtin_ctzll(bits);
+	}
+	return UINT32_MAX;
+}
+
 /* Reads a node into buf; -ENOENT when absent, -ENAMETOOLONG when it does not fit. */
 static int xsw_read(struct xsw *x, const char *path, char *buf, size_t len)
 {

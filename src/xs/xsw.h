@@ -36,6 +36,12 @@ bool xsw_lost(const struct xsw *x);
  * last call, and forgets it: a rescan re-reads only the keys that changed.
  */
 bool xsw_key_changed(struct xsw *x, uint32_t domid);
+/*
+ * The lowest domid >= from whose watched key had an event not yet asked for
+ * with xsw_key_changed(), or UINT32_MAX: a key event then costs the keys
+ * that changed, not a look at every domain.
+ */
+uint32_t xsw_next_changed(const struct xsw *x, uint32_t from);
 
 /* Reads /local/domain/<domid>/name; -ENOENT when absent. */
 int xsw_read_name(struct xsw *x, uint32_t domid, char *buf, size_t len);

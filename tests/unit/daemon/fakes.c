@@ -30,8 +30,8 @@ static int fake_topology(struct hv *hv, struct topo *out)
 	return 0;
 }
 
-static int fake_list_from(struct hv *hv, uint32_t first, struct hv_dominfo **out, size_t *n,
-                          uint64_t *now_ns)
+static int fake_list_from(struct hv *hv, uint32_t first, size_t max, struct hv_dominfo **out,
+                          size_t *n, uint64_t *now_ns)
 {
 	struct fake_hv *f = fake_of(hv);
 	struct hv_dominfo *v = calloc(FAKE_DOMS, sizeof(*v));
@@ -44,7 +44,7 @@ static int fake_list_from(struct hv *hv, uint32_t first, struct hv_dominfo **out
 		return -f->fail_list;
 	}
 	/* ascending domid, as the port promises */
-	for (uint32_t id = first; id < 1000; id++) {
+	for (uint32_t id = first; id < 1000 && (max == 0 || k < max); id++) {
 		struct fake_dom *d = fake_find(f, id);
 
 		if (d == NULL)
@@ -67,7 +67,7 @@ static int fake_list_from(struct hv *hv, uint32_t first, struct hv_dominfo **out
 
 static int fake_list(struct hv *hv, struct hv_dominfo **out, size_t *n, uint64_t *now_ns)
 {
-	return fake_list_from(hv, 0, out, n, now_ns);
+	return fake_list_from(hv, 0, 0, out, n, now_ns);
 }
 
 static int fake_cpupool_sched(struct hv *hv, uint32_t cpupool, enum sched_kind *out)
@@ -286,6 +286,19 @@ bool xsw_key_changed(struct xsw *x, uint32_t domid)
 	if (d != NULL)
 		d->key_event = false;
 	return was;
+}
+
+uint32_t xsw_next_changed(const struct xsw *x, uint32_t from)
+{
+	uint32_t best = UINT32_MAX;
+
+	for (size_t i = 0; i < FAKE_DOMS; i++) {
+		const struct fake_dom *d = &x->hv->doms[i];
+
+		if (d->exists && d->key_event && d->domid >= from && d->domid < best)
+			best = d->domid;
+	}
+	return best;
 }
 
 int xsw_read_name(struct xsw *x, uint32_t domid, char *buf, size_t len)

@@ -58,14 +58,14 @@ static int c_list(struct hv *hv, struct hv_dominfo **out, size_t *n, uint64_t *n
 	return c->f->hv.ops->list_domains(&c->f->hv, out, n, now_ns);
 }
 
-static int c_list_from(struct hv *hv, uint32_t first, struct hv_dominfo **out, size_t *n,
-                       uint64_t *now_ns)
+static int c_list_from(struct hv *hv, uint32_t first, size_t max, struct hv_dominfo **out,
+                       size_t *n, uint64_t *now_ns)
 {
 	struct counted *c = counted_of(hv);
 
 	c->lists_from++;
 	c->last_first = first;
-	return c->f->hv.ops->list_domains_from(&c->f->hv, first, out, n, now_ns);
+	return c->f->hv.ops->list_domains_from(&c->f->hv, first, max, out, n, now_ns);
 }
 
 static int c_cpupool_sched(struct hv *hv, uint32_t cpupool, enum sched_kind *out)

@@ -151,7 +151,7 @@ static void test_clock_and_cpu_time(void **state)
 	assert_int_equal(sim_now_ns(s), t0);
 
 	/* cpu_time is the vCPUs' time summed, then rounded */
-	sim_domains(s, list_dom, &l);
+	sim_domains(s, 0, 0, list_dom, &l);
 	assert_int_equal(l.n, 3);
 	for (size_t i = 0; i < l.n; i++) {
 		assert_int_equal(l.cpu_time[i], (uint64_t)llround(l.sum[i]));

@@ -267,7 +267,7 @@ static void test_counters(void **state)
 	assert_true(simfx_same(&got, "0-3"));
 	assert_int_equal(sim_cpupool(s, 1, &sched, &got, &e), -ENOENT);
 	sim_topology(s);
-	sim_domains(s, NULL, NULL);
+	sim_domains(s, 0, 0, NULL, NULL);
 
 	assert_int_equal(k->set_affinity, 2);
 	assert_int_equal(k->set_sched, 1);
@@ -441,10 +441,10 @@ static void test_dying_then_dropped(void **state)
 	assert_non_null(sim_dom_find(s, a));
 	assert_null(sim_dom_by_name(s, "a"));
 	assert_int_equal(sim_set_affinity(s, a, 0, &m, NULL, &e), 0);
-	sim_domains(s, count_dom, &n);
+	sim_domains(s, 0, 0, count_dom, &n);
 	assert_int_equal(n, 3 + 100);
 	n = 0;
-	sim_domains(s, count_dom, &n);
+	sim_domains(s, 0, 0, count_dom, &n);
 	assert_int_equal(n, 2);
 	assert_null(sim_dom_find(s, a));
 	assert_int_equal(sim_set_affinity(s, a, 0, &m, NULL, &e), -ESRCH);
@@ -546,7 +546,7 @@ static void test_uuid_given(void **state)
 	assert_int_not_equal(b, a);
 	assert_memory_equal(sim_dom_find(s, b)->uuid, u, 16);
 	assert_true(sim_dom_find(s, a)->dying);
-	sim_domains(s, count_dom, &n);
+	sim_domains(s, 0, 0, count_dom, &n);
 	assert_int_equal(n, 3 + 100);
 	assert_null(sim_dom_find(s, a));
 	/* a domain created without one still gets its own */
