@@ -206,7 +206,7 @@ static bool dom_new(struct engine *eng, struct dom *d, const struct hv_dominfo *
 /*
  * Meets a new domain in xenstore and the hypervisor, as the dirty set's
  * work reaches it: its name, the weight and cap libxl gave it (adopt: it
- * had no record), the watch on its pool key.
+ * had no record; *seen says what was read). Its key and watch follow.
  */
 static void dom_meet(struct engine *eng, struct dom *d, bool adopt, struct sched_params *seen)
 {
@@ -227,10 +227,15 @@ static void dom_meet(struct engine *eng, struct dom *d, bool adopt, struct sched
 			d->cap = c;
 		}
 	}
-	if (eng->xs != NULL && xsw_watch_domain(eng->xs, d->domid) < 0)
-		log_warn("domain %" PRIu32 ": cannot watch its pool key", d->domid);
 	log_info("domain %" PRIu32 " (%s) appeared, %u vCPUs, %s", d->domid, d->name, d->nr_vcpus,
 	         sched_kind_name(d->sched));
+}
+
+/* Watches the pool key of a domain just met (its registration fires it once). */
+static void dom_watch(struct engine *eng, const struct dom *d)
+{
+	if (eng->xs != NULL && xsw_watch_domain(eng->xs, d->domid) < 0)
+		log_warn("domain %" PRIu32 ": cannot watch its pool key", d->domid);
 }
 
 /*
@@ -937,6 +942,7 @@ static bool work_meet(struct engine *eng, struct pass *ps, uint64_t t0, uint64_t
 		}
 		dom_meet(eng, d, (ap->dirty & DIRTY_ADOPT) != 0, &seen);
 		ap->dirty &= (uint8_t) ~(DIRTY_NEW | DIRTY_ADOPT | DIRTY_KEY);
+		/* Its key is read before the watch is set: the watch fires once when set. */
 		pass_place(eng, ps, d, ap, true, true);
 		eng->state_dirty = true;
 		(*done)++;
@@ -948,6 +954,8 @@ static bool work_meet(struct engine *eng, struct pass *ps, uint64_t t0, uint64_t
 		} else {
 			met = true;
 		}
+		/* After the pinning: the event of a new domain waits for no more. */
+		dom_watch(eng, d);
 	}
 	return met;
 }

@@ -14,6 +14,7 @@
 #include "fakes.h"
 #include "poold/config.h"
 #include "poold/engine.h"
+#include "poold/reconcile.h"
 #include "util/log.h"
 
 /* The fake hypervisor behind a layer that counts reads, per domain. */
@@ -578,6 +579,63 @@ static void test_share_periods(void **state)
 	assert_false(t->eng.pools.pools[1].share.active);
 }
 
+/*
+ * Once poold runs, a listing of every domain is a walk: walk_chunk domains a
+ * step, each merged as it comes; a share period then decides the same caps,
+ * a verify reads everyone back, and domains that went or came below the
+ * highest domid are found.
+ */
+static void test_walks(void **state)
+{
+	struct env *t = *state;
+	struct pool_cpus_spec s = {.cpus = cpus("3")};
+	struct perr e = {0};
+	struct fake_dom *a, *b, *c, *d;
+
+	fake_init(&t->hv, 4, 1, SCHED_CREDIT);
+	a = fake_add(&t->hv, 1, "a", 1, "p1");
+	b = fake_add(&t->hv, 2, "b", 1, "p1");
+	d = fake_add(&t->hv, 4, "d", 1, NULL);
+	fake_add(&t->hv, 5, "e", 2, NULL);
+	env_start(t, 10);
+	t->eng.cfg.share_control = SHARE_AUTO;
+	t->hv.now_ns = 5000000000ull;
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_int_equal(engine_pool_create(&t->eng, "p1", &s, 0, -1, &e), 0);
+	assert_int_equal(engine_domain_set(&t->eng, "b", 768, -1, &e), 0);
+	t->eng.ready = true;
+	t->eng.walk_chunk = 2;
+
+	/* Domains 0-1, 2-4, 5 and the end of the list: four steps, no listing of all. */
+	share_period(t, a, 0, b, 0);
+	reset_reads(t);
+	t->c.lists_from = 0;
+	share_period(t, a, 50, b, 50);
+	assert_int_equal(t->c.lists, 0);
+	assert_int_equal(t->c.lists_from, 3);
+	assert_int_equal(t->eng.walk, 0);
+	assert_int_equal(reads_total(t), 0);
+	assert_int_equal(a->cap, 25);
+	assert_int_equal(b->cap, 75);
+
+	/* A domain below the highest domid came, one went: the walk finds both. */
+	c = fake_add(&t->hv, 3, "c", 1, "p1");
+	d->exists = false;
+	engine_note(&t->eng, ENGINE_CAUSE_OTHER);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_int_equal(t->eng.ndoms, 5);
+	assert_true(pinned(t, c, "3"));
+
+	/* A verify: each step marks its domains, and everyone is read back. */
+	reset_reads(t);
+	t->eng.verify_all = true;
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	for (uint32_t id = 0; id < 6; id++)
+		if (id != 4)
+			assert_true(t->c.get_affinity[id] > 0);
+	assert_int_equal(reconcile_pending(&t->eng), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -598,6 +656,7 @@ int main(void)
 	                                    env_teardown),
 	    cmocka_unit_test(test_config_verify_interval),
 	    cmocka_unit_test_setup_teardown(test_share_periods, env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_walks, env_setup, env_teardown),
 	};
 
 	log_init("test-verify", LOG_LEVEL_ERR);
