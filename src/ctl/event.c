@@ -31,6 +31,11 @@ void ctl_server_engine_event(struct ctl_server *s, const struct engine *eng,
 		break;
 	case ENGINE_EV_STATUS:
 		return; /* systemd's business, not the subscribers' */
+	case ENGINE_EV_DURABLE:
+	case ENGINE_EV_UNDONE:
+		/* The answers held for them, not an event. */
+		ctl_server_commits(s, ev->seq, ev->kind == ENGINE_EV_DURABLE, ev->msg);
+		return;
 	}
 	if (s != NULL && data != NULL)
 		ctl_server_event(s, name, data);

@@ -20,6 +20,7 @@
 #include "poold-protocol.h"
 #include "ctl/cmd.h"
 #include "ctl/proto.h"
+#include "poold/engine.h"
 #include "util/log.h"
 
 /*
@@ -44,6 +45,14 @@ struct ctl_client {
 	bool in_read;   /* inside client_read: freeing is deferred to its end */
 	bool drop;      /* free at the end of client_read */
 	bool readonly;  /* came in on the read-only socket: only non-mutating commands */
+	/*
+	 * A reply held until the change it acknowledges is durable (the
+	 * engine's ENGINE_EV_DURABLE); the client's next lines wait behind it.
+	 */
+	char *held;
+	size_t held_len;
+	uint64_t held_seq;
+	unsigned held_out; /* CTL_OUT_* of its line */
 };
 
 /* One listening socket: the main one, or the read-only one (0666, no mutating commands). */
@@ -91,6 +100,7 @@ static void client_free(struct ctl_client *c)
 	TAILQ_REMOVE(&s->clients, c, entry);
 	s->nclients--;
 	bufferevent_free(c->bev);
+	free(c->held);
 	log_debug("client %u gone", c->id);
 	free(c);
 	/* A descriptor is free again: no reason to wait for the retry timer. */
@@ -190,6 +200,8 @@ static void client_too_long(struct ctl_client *c)
 /* Runs one complete line. */
 static void client_line(struct ctl_client *c, char *line, size_t len)
 {
+	struct engine *eng = c->srv->eng;
+	uint64_t seq = engine_commit_seq(eng);
 	unsigned out;
 	size_t n;
 	char *reply;
@@ -198,12 +210,21 @@ static void client_line(struct ctl_client *c, char *line, size_t len)
 		len--;
 	if (strspn(line, " \t\r") >= len)
 		return; /* blank lines keep interactive sessions (socat) friendly */
-	reply = ctl_handle_line_encoded(c->srv->eng, line, len,
+	reply = ctl_handle_line_encoded(eng, line, len,
 	                                c->readonly ? CTL_ACCESS_READONLY : CTL_ACCESS_FULL,
 	                                c->srv->cache, &n, &out);
 	if (reply == NULL) {
 		log_warnx("client %u: cannot encode a reply, dropped", c->id);
 		client_drop(c);
+		return;
+	}
+	if (engine_commit_seq(eng) != seq && engine_durable_seq(eng) < engine_commit_seq(eng)) {
+		/* It changed the model: the reply waits until the change is durable. */
+		c->held = reply;
+		c->held_len = n;
+		c->held_seq = engine_commit_seq(eng);
+		c->held_out = out;
+		bufferevent_disable(c->bev, EV_READ);
 		return;
 	}
 	client_write(c, reply, n);
@@ -215,6 +236,8 @@ static void client_line(struct ctl_client *c, char *line, size_t len)
 	if (out & CTL_OUT_CLOSE)
 		client_close_after_flush(c);
 }
+
+static void client_last_line(struct ctl_client *c);
 
 /* Frames input into lines and answers each in order. */
 static void client_read(struct bufferevent *bev, void *arg)
@@ -230,7 +253,7 @@ static void client_read(struct bufferevent *bev, void *arg)
 		return;
 	}
 	c->in_read = true;
-	while (!c->closing && !c->drop) {
+	while (!c->closing && !c->drop && c->held == NULL) {
 		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
 		/* One byte of slack for the '\r' of a CRLF line. */
 		if (eol.pos < 0) {
@@ -256,8 +279,18 @@ static void client_read(struct bufferevent *bev, void *arg)
 		free(line);
 	}
 	c->in_read = false;
-	if (c->drop)
+	if (c->drop) {
 		client_free(c);
+		return;
+	}
+	/* An EOF that came while a reply was held: what it does now that none is. */
+	if (c->got_eof && c->held == NULL && !c->closing) {
+		client_last_line(c);
+		if (c->drop)
+			client_free(c);
+		else if (!c->closing && c->held == NULL)
+			client_close_after_flush(c);
+	}
 }
 
 /* Runs a last line that EOF ended instead of a newline (printf '...' | socat). */
@@ -300,11 +333,66 @@ static void client_event(struct bufferevent *bev, short what, void *arg)
 		client_free(c);
 	} else if (what & BEV_EVENT_EOF) {
 		c->got_eof = true;
+		if (c->held != NULL)
+			return; /* client_release() goes on from here */
 		client_last_line(c);
 		if (c->drop)
 			client_free(c);
-		else if (!c->closing)
+		else if (!c->closing && c->held == NULL)
 			client_close_after_flush(c);
+	}
+}
+
+/*
+ * Sends a held reply once its change is durable, or in its place the
+ * StateError of a change that could not be made durable and was undone;
+ * then the client's waiting lines, and its EOF, are served.
+ */
+static void client_release(struct ctl_client *c, bool durable, const char *msg)
+{
+	char *reply = c->held;
+	unsigned out = c->held_out;
+	c->held = NULL;
+	c->in_read = true;
+	if (durable) {
+		client_write(c, reply, c->held_len);
+	} else {
+		json_t *old = json_loadb(reply, c->held_len, 0, NULL);
+		struct perr e;
+
+		perr_set(&e, POOLD_E_STATE, "%s (the change was undone)", msg);
+		client_send(c, ctl_reply_error(POOLD_E_STATE, &e,
+		                               old != NULL ? json_object_get(old, "id") : NULL));
+		json_decref(old);
+		out &= ~(unsigned)CTL_OUT_SUBSCRIBE;
+	}
+	free(reply);
+	c->in_read = false;
+	if (c->drop) {
+		client_free(c);
+		return;
+	}
+	if (out & CTL_OUT_SUBSCRIBE)
+		c->subscribed = true;
+	if (out & CTL_OUT_CLOSE) {
+		client_close_after_flush(c);
+		return;
+	}
+	if (!c->got_eof)
+		bufferevent_enable(c->bev, EV_READ);
+	client_read(c->bev, c); /* the lines that waited, then an EOF that did; may free c */
+}
+
+void ctl_server_commits(struct ctl_server *s, uint64_t seq, bool durable, const char *msg)
+{
+	struct ctl_client *c, *next;
+
+	if (s == NULL)
+		return;
+	for (c = TAILQ_FIRST(&s->clients); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->held != NULL && c->held_seq <= seq)
+			client_release(c, durable, msg);
 	}
 }
 

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 struct event_base;
 struct engine;
@@ -23,6 +25,12 @@ int ctl_server_listen_ro(struct ctl_server *s, const char *path);
 struct ctl_server *ctl_server_free(struct ctl_server *s);
 /* Sends an event to subscribed clients; takes the reference to data. */
 void ctl_server_event(struct ctl_server *s, const char *name, json_t *data);
+/*
+ * The engine says the changes of requests up to seq are durable (or were
+ * undone, msg says why): their held replies go out (or StateError in their
+ * place); s may be NULL.
+ */
+void ctl_server_commits(struct ctl_server *s, uint64_t seq, bool durable, const char *msg);
 /* Sends an engine event to subscribers in the protocol's words (event.c); s may be NULL. */
 void ctl_server_engine_event(struct ctl_server *s, const struct engine *eng,
                              const struct engine_event *ev);

@@ -15,6 +15,7 @@
 #include "poold/config.h"
 #include "poold/engine.h"
 #include "poold/reconcile.h"
+#include "poold/saver.h"
 #include "poold/state.h"
 #include "util/log.h"
 #include "xs/xsw.h"
@@ -427,6 +428,11 @@ int poold_init(struct poold *pd, const struct poold_config *cfg, const struct po
 		log_warnx("first reconcile incomplete, retrying: %s", e->msg);
 	if (pd->eng.state_dirty && (r = reconcile_save(&pd->eng, e)) != 0)
 		return r;
+	/* From now on the state file is written off the loop, changes coalesced (saver.h). */
+	r = saver_open(&pd->saver, pd->eng.base, pd->eng.cfg.state_file, engine_saved, &pd->eng);
+	if (r < 0)
+		return perr_set(e, r, "cannot start the state file's writer: %s", strerror(-r));
+	engine_saver_attach(&pd->eng, pd->saver);
 
 	if ((r = poold_listen(pd, e)) != 0)
 		return r;
@@ -464,6 +470,10 @@ void poold_fini(struct poold *pd)
 	/* Domain records waiting for the save timer are written before they are forgotten. */
 	if (pd->eng.save != NULL && event_pending(pd->eng.save, EV_TIMEOUT, NULL))
 		reconcile_save_due(&pd->eng);
+	/* Every save handed to the writer ends before poold does. */
+	saver_close(pd->saver);
+	pd->saver = NULL;
+	engine_saver_attach(&pd->eng, NULL);
 	reconcile_clear(&pd->eng);
 	pd->eng.xs = xsw_close(pd->eng.xs);
 	pd->eng.hv = hv_close(pd->eng.hv);

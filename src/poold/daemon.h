@@ -7,6 +7,7 @@
 #include "poold/engine-int.h"
 
 struct ctl_server;
+struct saver;
 
 /* The daemon: the engine, the control server wired to it, signals, and how it was started. */
 struct poold {
@@ -14,6 +15,7 @@ struct poold {
 	/* The command line's settings, applied again over poold.conf on SIGHUP. */
 	struct poold_config cli;
 	struct ctl_server *ctl;
+	struct saver *saver; /* the state file's writer thread, once running */
 	struct event *sigterm, *sigint, *sighup;
 	/* The control socket came from systemd (socket activation). */
 	bool activated;

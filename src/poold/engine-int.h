@@ -34,11 +34,11 @@ struct poold_sched_cache {
  */
 /* What the reconciler still has to do for a domain: its dirty set, as flags. */
 enum {
-	DIRTY_APPLY = 0x1,  /* what it should have may differ from what it has: first */
-	DIRTY_READ = 0x2,   /* read it back, trusting nothing remembered (the verify sweep) */
-	DIRTY_KEY = 0x4,    /* read its pool key again (the sweep) */
-	DIRTY_NEW = 0x8,    /* new: its name, key and watch are still to be read and set */
-	DIRTY_ADOPT = 0x10, /* new without a record: take the weight and cap libxl gave it */
+	DIRTY_APPLY = 0x1,   /* what it should have may differ from what it has: first */
+	DIRTY_READ = 0x2,    /* read it back, trusting nothing remembered (the verify sweep) */
+	DIRTY_KEY = 0x4,     /* read its pool key again (the sweep) */
+	DIRTY_NEW = 0x8,     /* new: its name, key and watch are still to be read and set */
+	DIRTY_ADOPT = 0x10,  /* new without a record: take the weight and cap libxl gave it */
 	DIRTY_PLACED = 0x20, /* its placement changed: announced once its pinning is done */
 };
 
@@ -56,6 +56,21 @@ struct dom_applied {
 	enum sched_kind kind;
 	struct cpumap cpus; /* the pool's cpus, restricted to the online ones */
 	struct sched_params sched;
+};
+
+/* A setting of a domain a request changed, as it was: what undoes it. */
+struct dom_undo {
+	uint8_t uuid[16];
+	char want[POOL_NAME_MAX + 1];
+	unsigned weight, cap;
+};
+
+/* A request's change handed to the writer and not yet durable. */
+struct engine_commit {
+	uint64_t seq;
+	struct pool_table pools; /* the pool table before it */
+	struct dom_undo *undo;   /* the domains it changed, before it */
+	size_t nundo;
 };
 
 struct engine {
@@ -87,6 +102,12 @@ struct engine {
 
 	/* Domain records changed but not written yet (a failed write is retried). */
 	bool state_dirty;
+	/* The state file's writer thread (saver.h); NULL: saves are made in place. */
+	struct saver *saver;
+	/* Requests' changes not durable yet, oldest first, and the seq of the last one. */
+	struct engine_commit *commits;
+	size_t ncommits, acommits;
+	uint64_t commit_seq;
 	/* The scheduler of Xen cpupool 0, for pools without members. */
 	enum sched_kind sched0;
 	/* Retries a reconcile the hypervisor refused part of. */
@@ -136,4 +157,6 @@ struct engine {
 	/* The hypervisor's clock at the last period, and how long that pass took (us). */
 	uint64_t share_now;
 	uint64_t share_pass_us;
+	/* State file writes made durable since start (group commit: fewer than the changes). */
+	uint64_t state_saves;
 };

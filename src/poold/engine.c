@@ -9,6 +9,8 @@
 
 #include "poold/engine-int.h"
 #include "poold/reconcile.h"
+#include "poold/saver.h"
+#include "poold/state.h"
 #include "util/log.h"
 
 /* The model as it was before a change, to roll back when it can't be made durable. */
@@ -55,12 +57,76 @@ static void snap_restore(struct engine *eng, struct snap *s)
 	free(s->doms);
 }
 
+/* Notes, in the commit c, each domain setting the change altered, as it was before. */
+static int commit_undo(struct engine_commit *c, const struct snap *s, const struct engine *eng)
+{
+	c->undo = calloc(s->ndoms + 1, sizeof(*c->undo));
+	if (c->undo == NULL)
+		return -ENOMEM;
+	/* Nothing rescans inside a request: the domains are where the snapshot had them. */
+	for (size_t i = 0; i < s->ndoms && i < eng->ndoms; i++) {
+		const struct dom *was = &s->doms[i], *now = &eng->doms[i];
+		struct dom_undo *u;
+
+		if (strcmp(was->want, now->want) == 0 && was->weight == now->weight &&
+		    was->cap == now->cap)
+			continue;
+		u = &c->undo[c->nundo++];
+		memcpy(u->uuid, was->uuid, sizeof(u->uuid));
+		memcpy(u->want, was->want, sizeof(u->want));
+		u->weight = was->weight;
+		u->cap = was->cap;
+	}
+	return 0;
+}
+
+/*
+ * Hands a model change to the writer (group commit): the request is
+ * answered once it is durable (ENGINE_EV_DURABLE), or undone with the others
+ * not durable yet should the write fail (engine_saved()).
+ */
+static int engine_commit_async(struct engine *eng, struct snap *s, struct perr *e)
+{
+	struct state_image *img = reconcile_image(eng);
+	struct engine_commit *c;
+
+	if (img != NULL && eng->ncommits == eng->acommits) {
+		size_t a = eng->acommits > 0 ? 2 * eng->acommits : 8;
+
+		c = realloc(eng->commits, a * sizeof(*c));
+		if (c != NULL) {
+			eng->commits = c;
+			eng->acommits = a;
+		}
+	}
+	if (img == NULL || eng->ncommits == eng->acommits) {
+		state_image_free(img);
+		snap_restore(eng, s);
+		return perr_set(e, POOLD_E_STATE, "the change was not saved: out of memory");
+	}
+	c = &eng->commits[eng->ncommits];
+	*c = (struct engine_commit){.pools = s->pools};
+	if (commit_undo(c, s, eng) < 0) {
+		state_image_free(img);
+		snap_restore(eng, s);
+		return perr_set(e, POOLD_E_STATE, "the change was not saved: out of memory");
+	}
+	free(s->doms);
+	c->seq = saver_submit(eng->saver, img);
+	eng->ncommits++;
+	eng->commit_seq = c->seq;
+	eng->state_dirty = false;
+	return 0;
+}
+
 /* Makes a model change durable, or undoes it (POOLD_E_STATE). */
 static int engine_commit(struct engine *eng, struct snap *s, struct perr *e)
 {
 	int r;
 
 	eng->generation++;
+	if (eng->saver != NULL)
+		return engine_commit_async(eng, s, e);
 	r = reconcile_save(eng, e);
 	if (r != 0) {
 		log_warnx("%s", e != NULL ? e->msg : "state file not written");
@@ -338,6 +404,101 @@ const struct dom *engine_doms(const struct engine *eng, size_t *n)
 	return eng->doms;
 }
 
+static void commit_free(struct engine_commit *c)
+{
+	free(c->pools.pools);
+	free(c->undo);
+}
+
+/* Puts back a domain setting a request changed, wherever the domain's record is now. */
+static void undo_one(struct engine *eng, const struct dom_undo *u)
+{
+	for (size_t i = 0; i < eng->ndoms; i++) {
+		struct dom *d = &eng->doms[i];
+
+		if (memcmp(d->uuid, u->uuid, sizeof(u->uuid)) != 0)
+			continue;
+		memcpy(d->want, u->want, sizeof(d->want));
+		d->weight = u->weight;
+		d->cap = u->cap;
+		return;
+	}
+	for (size_t i = 0; i < eng->nsaved; i++) {
+		struct state_dom *rec = &eng->saved[i];
+
+		if (memcmp(rec->uuid, u->uuid, sizeof(u->uuid)) != 0)
+			continue;
+		memcpy(rec->want, u->want, sizeof(rec->want));
+		rec->weight = u->weight;
+		rec->cap = u->cap;
+		return;
+	}
+}
+
+void engine_saved(void *arg, uint64_t seq, int err, const char *msg)
+{
+	struct engine *eng = arg;
+	struct perr e = {0};
+	uint64_t upto;
+	size_t k = 0;
+
+	if (err == 0) {
+		eng->state_saves++;
+		while (k < eng->ncommits && eng->commits[k].seq <= seq)
+			commit_free(&eng->commits[k++]);
+		if (k == 0)
+			return;
+		eng->ncommits -= k;
+		memmove(eng->commits, eng->commits + k, eng->ncommits * sizeof(*eng->commits));
+		reconcile_emit(eng, &(struct engine_event){.kind = ENGINE_EV_DURABLE, .seq = seq});
+		return;
+	}
+	log_warnx("%s", msg);
+	/* What that write held is written again with the next change. */
+	eng->state_dirty = true;
+	if (eng->ncommits == 0)
+		return;
+	/*
+	 * Every request's change not durable yet is undone, the newest first:
+	 * the failed write held them, or the ones after it build on them.
+	 */
+	upto = eng->commits[eng->ncommits - 1].seq;
+	for (size_t i = eng->ncommits; i-- > 0;)
+		for (size_t j = 0; j < eng->commits[i].nundo; j++)
+			undo_one(eng, &eng->commits[i].undo[j]);
+	free(eng->pools.pools);
+	eng->pools = eng->commits[0].pools;
+	eng->commits[0].pools.pools = NULL;
+	log_warnx("%zu change%s not saved, undone (the state file says what poold does)",
+	          eng->ncommits, eng->ncommits == 1 ? "" : "s");
+	for (size_t i = 0; i < eng->ncommits; i++)
+		commit_free(&eng->commits[i]);
+	eng->ncommits = 0;
+	eng->generation++;
+	/* The file must say the rolled-back model, and the hypervisor have it. */
+	reconcile_save_due(eng);
+	if (engine_settle(eng, &e) != 0)
+		log_warnx("after undoing: %s", e.msg);
+	reconcile_emit(eng,
+	               &(struct engine_event){.kind = ENGINE_EV_UNDONE, .seq = upto, .msg = msg});
+	reconcile_status(eng);
+}
+
+uint64_t engine_commit_seq(const struct engine *eng)
+{
+	return eng->commit_seq;
+}
+
+uint64_t engine_durable_seq(const struct engine *eng)
+{
+	return eng->saver != NULL ? saver_durable(eng->saver) : eng->commit_seq;
+}
+
+void engine_saver_attach(struct engine *eng, struct saver *s)
+{
+	eng->saver = s;
+}
+
 void engine_note(struct engine *eng, enum engine_cause cause)
 {
 	eng->causes |= cause;
@@ -363,6 +524,7 @@ void engine_stats(const struct engine *eng, struct engine_stats *out)
 	    .share_periods = eng->share_periods,
 	    .share_changes = eng->share_changes,
 	    .share_pass_us = eng->share_pass_us,
+	    .state_saves = eng->state_saves,
 	    .pending = reconcile_pending(eng),
 	};
 }

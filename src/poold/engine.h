@@ -26,6 +26,8 @@ enum engine_event_kind {
 	ENGINE_EV_DOMAIN_GONE,   /* dom: destroyed (its record as it was last) */
 	ENGINE_EV_POOL_CHANGED,  /* pool_name, action: "created", "modified", "destroyed" */
 	ENGINE_EV_STATUS,        /* the counts of pools, domains or writes moved */
+	ENGINE_EV_DURABLE,       /* seq: the changes of requests up to seq are durable */
+	ENGINE_EV_UNDONE,        /* seq, msg: those up to seq could not be made durable, undone */
 };
 
 struct engine_event {
@@ -34,6 +36,8 @@ struct engine_event {
 	const struct pool *pool; /* DOMAIN_PLACED: the pool it is in now (NULL: none) */
 	const char *pool_name;   /* POOL_CHANGED */
 	const char *action;      /* POOL_CHANGED */
+	uint64_t seq;            /* DURABLE, UNDONE: engine_commit_seq() values */
+	const char *msg;         /* UNDONE: why (the state file's error) */
 };
 
 /* Where events go; the pointers in an event are valid during the call only. */
@@ -52,6 +56,7 @@ struct engine_stats {
 	unsigned share_period_ms;
 	uint64_t share_periods, share_changes, share_pass_us;
 	size_t pending; /* domains the reconciler has still to apply or read back */
+	uint64_t state_saves; /* state file writes made durable since start */
 };
 
 /* The model, read-only, for listings; valid until the engine next runs. */
@@ -69,6 +74,12 @@ uint64_t engine_generation(const struct engine *eng);
  * model is rolled back if it can't), then reconciles the hypervisor
  * (POOLD_E_HYPERVISOR with what Xen refused; the model stays, the next
  * rescan retries). Events go to subscribers.
+ *
+ * With a writer (engine_saver_attach()) the write is handed to it and the
+ * call returns before it is durable: engine_commit_seq() then names the
+ * change, and ENGINE_EV_DURABLE or ENGINE_EV_UNDONE (the model rolled back)
+ * say when its fate is known, for the caller to answer only then. Several
+ * changes made meanwhile share one write and fsync.
  */
 
 /*
@@ -115,4 +126,14 @@ enum engine_cause {
 	ENGINE_CAUSE_OTHER = 0x4,      /* a domain went, or anything else */
 };
 void engine_note(struct engine *eng, enum engine_cause cause);
+
+/* The sequence number of the last change a mutating call made, and the last one durable. */
+uint64_t engine_commit_seq(const struct engine *eng);
+uint64_t engine_durable_seq(const struct engine *eng);
+
+struct saver;
+/* Saves through s (saver.h) from now on; NULL saves in place again. */
+void engine_saver_attach(struct engine *eng, struct saver *s);
+/* What the writer's done callback hands the engine (saver_done_fn). */
+void engine_saved(void *eng, uint64_t seq, int err, const char *msg);
 void engine_work(struct engine *eng);

@@ -14,6 +14,7 @@
 #include "core/weight.h"
 #include "hv/hv.h"
 #include "poold/engine.h"
+#include "poold/saver.h"
 #include "poold/shares.h"
 #include "poold/state.h"
 #include "util/log.h"
@@ -58,37 +59,53 @@ struct pass {
 	bool planned; /* a plan ran: what the listings show may have moved */
 };
 
+struct state_image *reconcile_image(const struct engine *eng)
+{
+	struct state_image *img = calloc(1, sizeof(*img));
+	size_t n = eng->ndoms;
+
+	if (img == NULL)
+		return NULL;
+	img->pools = eng->pools;
+	img->pools.pools = calloc(eng->pools.n + 1, sizeof(*img->pools.pools));
+	img->pools.alloc = eng->pools.n + 1;
+	/* Records of domains not alive (or not listed yet) are kept: their uuid may come back. */
+	img->doms = calloc(eng->ndoms + eng->nsaved + 1, sizeof(*img->doms));
+	if (img->pools.pools == NULL || img->doms == NULL) {
+		state_image_free(img);
+		return NULL;
+	}
+	memcpy(img->pools.pools, eng->pools.pools, eng->pools.n * sizeof(*img->pools.pools));
+	if (eng->ndoms > 0)
+		memcpy(img->doms, eng->doms, eng->ndoms * sizeof(*img->doms));
+	for (size_t i = 0; i < eng->nsaved; i++) {
+		const struct state_dom *rec = &eng->saved[i];
+		struct dom *d = &img->doms[n++];
+
+		memcpy(d->uuid, rec->uuid, sizeof(d->uuid));
+		d->domid = rec->domid;
+		memcpy(d->name, rec->name, sizeof(d->name));
+		memcpy(d->want, rec->want, sizeof(d->want));
+		memcpy(d->key_seen, rec->key_seen, sizeof(d->key_seen));
+		d->weight = rec->weight;
+		d->cap = rec->cap;
+		d->gone = rec->gone;
+	}
+	img->n = n;
+	return img;
+}
+
 int reconcile_save(struct engine *eng, struct perr *e)
 {
-	struct dom *all = eng->doms;
-	size_t n = eng->ndoms;
+	struct state_image *img = reconcile_image(eng);
 	int r;
 
-	/* Records of domains not alive (or not listed yet) are kept: their uuid may come back. */
-	if (eng->nsaved > 0) {
-		all = calloc(eng->ndoms + eng->nsaved, sizeof(*all));
-		if (all == NULL)
-			return perr_set(e, POOLD_E_STATE, "state file not written: out of memory");
-		if (eng->ndoms > 0)
-			memcpy(all, eng->doms, eng->ndoms * sizeof(*all));
-		for (size_t i = 0; i < eng->nsaved; i++) {
-			const struct state_dom *rec = &eng->saved[i];
-			struct dom *d = &all[n++];
-
-			memcpy(d->uuid, rec->uuid, sizeof(d->uuid));
-			d->domid = rec->domid;
-			memcpy(d->name, rec->name, sizeof(d->name));
-			memcpy(d->want, rec->want, sizeof(d->want));
-			memcpy(d->key_seen, rec->key_seen, sizeof(d->key_seen));
-			d->weight = rec->weight;
-			d->cap = rec->cap;
-			d->gone = rec->gone;
-		}
-	}
-	r = state_save(eng->cfg.state_file, &eng->pools, all, n, e);
-	if (all != eng->doms)
-		free(all);
+	if (img == NULL)
+		return perr_set(e, POOLD_E_STATE, "state file not written: out of memory");
+	r = state_save(eng->cfg.state_file, &img->pools, img->doms, img->n, e);
+	state_image_free(img);
 	eng->state_dirty = r != 0;
+	eng->state_saves += r == 0;
 	return r;
 }
 
@@ -754,7 +771,6 @@ static uint64_t pass_clock(void)
 static void save_soon(struct engine *eng)
 {
 	static const struct timeval soon = {0, RECONCILE_SAVE_DELAY_MS * 1000};
-	struct perr se;
 
 	if (!eng->state_dirty)
 		return;
@@ -763,16 +779,30 @@ static void save_soon(struct engine *eng)
 			event_add(eng->save, &soon);
 		return;
 	}
-	if (reconcile_save(eng, &se) != 0)
-		log_warnx("domain records not saved (retried on the next change): %s", se.msg);
+	reconcile_save_due(eng);
 }
 
 void reconcile_save_due(struct engine *eng)
 {
+	struct state_image *img;
 	struct perr se;
 
-	if (eng->state_dirty && reconcile_save(eng, &se) != 0)
-		log_warnx("domain records not saved (retried on the next change): %s", se.msg);
+	if (!eng->state_dirty)
+		return;
+	if (eng->saver == NULL) {
+		if (reconcile_save(eng, &se) != 0)
+			log_warnx("domain records not saved (retried on the next change): %s",
+			          se.msg);
+		return;
+	}
+	/* Written off the loop; a failure marks the state dirty again (engine_saved()). */
+	img = reconcile_image(eng);
+	if (img == NULL) {
+		log_warnx("domain records not saved (retried on the next change): out of memory");
+		return;
+	}
+	eng->state_dirty = false;
+	(void)saver_submit(eng->saver, img);
 }
 
 /*

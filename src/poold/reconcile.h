@@ -8,6 +8,10 @@
 /* Writes the pools and domain records durably; POOLD_E_STATE on failure. */
 int reconcile_save(struct engine *eng, struct perr *e);
 
+struct state_image;
+/* A copy of what the state file holds (pools, live and gone records); NULL: no memory. */
+struct state_image *reconcile_image(const struct engine *eng);
+
 /* Hands an event to the engine's sink (the daemon wires it to subscribers and systemd). */
 void reconcile_emit(struct engine *eng, const struct engine_event *ev);
 

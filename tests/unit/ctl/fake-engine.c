@@ -12,6 +12,9 @@ static int record(struct engine *eng, const char *fn, const char *name, struct p
 {
 	fake.calls++;
 	eng->generation++;
+	eng->commit_seq++;
+	if (!fake.async)
+		eng->durable_seq = eng->commit_seq;
 	snprintf(fake.last, sizeof(fake.last), "%s", fn);
 	snprintf(fake.name, sizeof(fake.name), "%s", name);
 	if (fake.ret != 0)
@@ -203,6 +206,16 @@ enum sched_kind engine_pool_sched(const struct engine *eng, const struct pool *p
 int engine_reconcile(struct engine *eng, struct perr *e)
 {
 	return 0;
+}
+
+uint64_t engine_commit_seq(const struct engine *eng)
+{
+	return eng->commit_seq;
+}
+
+uint64_t engine_durable_seq(const struct engine *eng)
+{
+	return eng->durable_seq;
 }
 
 uint64_t engine_generation(const struct engine *eng)

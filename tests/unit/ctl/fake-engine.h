@@ -18,6 +18,7 @@ struct fake_engine {
 	int share; /* SHARE_AUTO, SHARE_OFF, or -1 (not given) */
 	int weight;
 	bool force;
+	bool async; /* mutating calls commit without being durable (a writer behind) */
 };
 
 /* The fake's own engine: a model the handlers read through engine.h, nothing else. */
@@ -27,7 +28,8 @@ struct engine {
 	struct dom *doms;
 	size_t ndoms;
 	uint64_t hv_writes, hv_reads;
-	uint64_t generation; /* moved by every mutating call, as the engine's is */
+	uint64_t generation;              /* moved by every mutating call, as the engine's is */
+	uint64_t commit_seq, durable_seq; /* engine_commit_seq(), engine_durable_seq() */
 };
 
 /* Tests set and read this; the fake has no other state. */

@@ -532,6 +532,80 @@ static json_t *tc_ask(struct tc *c, const char *line)
 	return m;
 }
 
+/*
+ * Group commit: a change's reply waits until it is durable, the client's
+ * next line waits behind it, other clients are served meanwhile; a change
+ * undone gets StateError in place of its reply.
+ */
+static void test_held_until_durable(void **state)
+{
+	struct ctl_server *s = NULL;
+	struct tc a, b;
+	json_t *m;
+
+	assert_int_equal(ctl_server_new(&s, base, path, &eng), 0);
+	assert_int_equal(tc_connect(&a), 0);
+	assert_int_equal(tc_connect(&b), 0);
+	pump();
+	expect_greeting(&a);
+	expect_greeting(&b);
+	fake.async = true;
+	tc_send(&a, "{\"execute\":\"pool-create\",\"arguments\":{\"name\":\"p9\","
+	            "\"cpus\":\"4-5\"},\"id\":1}\n{\"execute\":\"status\",\"id\":2}\n");
+	for (int i = 0; i < 20; i++) {
+		pump();
+		usleep(1000);
+	}
+	assert_int_equal(tc_fill(&a), 0); /* neither reply yet: not durable */
+	m = tc_ask(&b, "{\"execute\":\"status\",\"id\":7}\n");
+	assert_int_equal(json_integer_value(json_object_get(m, "id")), 7);
+	json_decref(m);
+
+	eng.durable_seq = eng.commit_seq;
+	ctl_server_commits(s, eng.commit_seq, true, NULL);
+	m = tc_recv(&a);
+	assert_non_null(json_object_get(m, "return"));
+	assert_int_equal(json_integer_value(json_object_get(m, "id")), 1);
+	json_decref(m);
+	m = tc_recv(&a);
+	assert_int_equal(json_integer_value(json_object_get(m, "id")), 2);
+	json_decref(m);
+
+	/* Undone: StateError with its id, and the connection goes on. */
+	tc_send(&a, "{\"execute\":\"pool-destroy\",\"arguments\":{\"name\":\"p9\"},"
+	            "\"id\":3}\n");
+	for (int i = 0; i < 20; i++)
+		pump();
+	assert_int_equal(tc_fill(&a), 0);
+	ctl_server_commits(s, eng.commit_seq, false, "writing the state file failed");
+	m = tc_recv(&a);
+	assert_string_equal(err_class(m), POOLD_ERR_STATE);
+	assert_int_equal(json_integer_value(json_object_get(m, "id")), 3);
+	json_decref(m);
+	m = tc_ask(&a, "{\"execute\":\"status\",\"id\":4}\n");
+	assert_int_equal(json_integer_value(json_object_get(m, "id")), 4);
+	json_decref(m);
+
+	/* A client that half-closes after its change still gets the reply, then EOF. */
+	tc_send(&a, "{\"execute\":\"pool-destroy\",\"arguments\":{\"name\":\"p9\"},"
+	            "\"id\":5}\n");
+	shutdown(a.fd, SHUT_WR);
+	for (int i = 0; i < 20; i++)
+		pump();
+	assert_int_equal(tc_fill(&a), 0);
+	eng.durable_seq = eng.commit_seq;
+	ctl_server_commits(s, eng.commit_seq, true, NULL);
+	m = tc_recv(&a);
+	assert_int_equal(json_integer_value(json_object_get(m, "id")), 5);
+	json_decref(m);
+	assert_true(tc_wait_eof(&a));
+
+	fake.async = false;
+	tc_close(&a);
+	tc_close(&b);
+	ctl_server_free(s);
+}
+
 static void test_readonly_socket(void **state)
 {
 	static const char *const allowed[] = {"status", "pool-list", "domain-list",
@@ -647,6 +721,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_slow_reader_dropped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_socket_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_readonly_socket, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_held_until_durable, setup, teardown),
 	};
 
 	log_init("test-ctl-server", LOG_LEVEL_ERR);

@@ -2,7 +2,7 @@
 # The layering of src/, from the includes and from the symbols the objects call:
 #   - src/core includes only core and util headers, and no I/O library;
 #   - src/ctl sees the daemon only through its engine's interface (poold/engine.h);
-#   - the engine (engine.c, reconcile.c, shares.c, state.c) never calls into src/ctl
+#   - the engine (engine.c, reconcile.c, saver.c, shares.c, state.c) never calls into src/ctl
 #     or systemd: its events go to the sink the daemon gives it;
 #   - poolctl never includes a daemon header.
 # Usage: check-layers.sh SRCDIR [LIBDAEMON.a]; the engine's members of the library are
@@ -48,16 +48,16 @@ out=$(
 	check_includes "ctl sees only the engine's interface" \
 		'core/[a-z-]+\.h|util/[a-z-]+\.h|ctl/[a-z-]+\.h|poold/engine\.h' "$src"/src/ctl/*.[ch]
 	check_includes "the engine never reaches the control server" \
-		'core/[a-z-]+\.h|util/[a-z-]+\.h|hv/hv\.h|xs/xsw\.h|poold/(engine|engine-int|reconcile|shares|state|config)\.h' \
+		'core/[a-z-]+\.h|util/[a-z-]+\.h|hv/hv\.h|xs/xsw\.h|poold/(engine|engine-int|reconcile|saver|shares|state|config)\.h' \
 		"$src"/src/poold/engine.[ch] "$src"/src/poold/engine-int.h "$src"/src/poold/reconcile.[ch] \
-		"$src"/src/poold/shares.[ch] "$src"/src/poold/state.[ch]
+		"$src"/src/poold/saver.[ch] "$src"/src/poold/shares.[ch] "$src"/src/poold/state.[ch]
 	check_includes "poolctl never includes the daemon" 'poolctl/[a-z-]+\.h|util/[a-z-]+\.h' \
 		"$src"/src/poolctl/*.[ch]
 )
 [ -n "$out" ] && violation "$out"
 
 # System headers the engine must not use either.
-for f in "$src"/src/poold/engine.c "$src"/src/poold/reconcile.c "$src"/src/poold/shares.c \
+for f in "$src"/src/poold/engine.c "$src"/src/poold/reconcile.c "$src"/src/poold/saver.c "$src"/src/poold/shares.c \
 	"$src"/src/poold/state.c "$src"/src/core/*.c; do
 	grep -Eq '^[[:space:]]*#[[:space:]]*include[[:space:]]*<systemd/' "$f" &&
 		violation "$f includes systemd: the daemon tells systemd, from the engine's events"
@@ -71,7 +71,7 @@ done
 if [ -n "$lib" ]; then
 	calls=$(nm -u "$lib" | awk '
 		/:$/ { m = $0; sub(/:$/, "", m); next }
-		m ~ /(^|[-_.\/])(engine|reconcile|shares|state)\.c\.o$/ && $2 ~ /^(ctl_|sd_)/ {
+		m ~ /(^|[-_.\/])(engine|reconcile|saver|shares|state)\.c\.o$/ && $2 ~ /^(ctl_|sd_)/ {
 			print m ": " $2
 		}')
 	[ -n "$calls" ] && violation "the engine calls out: $calls"

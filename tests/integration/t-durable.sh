@@ -1,0 +1,58 @@
+#!/bin/bash
+# Changes are answered once durable, several at once sharing writes; a change that can't be
+# made durable is refused with StateError and undone.
+. "$(dirname "$0")/lib.sh"
+
+start_xensim 1x8x1 1 credit2
+mkdir "$T/st"
+start_poold --state "$T/st/state.json"
+for i in 1 2 3 4 5 6 7 8; do
+	sim create "g$i" vcpus=1 >/dev/null
+done
+wait_settled
+
+saves() { pc --json status | jq -r .state_saves; }
+
+step "answered once durable: the file holds the change when the reply comes"
+pc pool-create p ncpu=2
+jq -e '.pools | map(.name) | index("p") != null' "$T/st/state.json" >/dev/null ||
+	fail "pool-create answered, the state file does not have p"
+
+step "eight clients at once: each answered, every change in the file"
+s0=$(saves)
+pids=()
+for i in 1 2 3 4 5 6 7 8; do
+	pc domain-set "g$i" weight=$((100 + i)) >"$T/set$i" 2>&1 &
+	pids+=($!)
+done
+for p in "${pids[@]}"; do
+	wait "$p" || fail "a domain-set failed: $(cat "$T"/set*)"
+done
+for i in 1 2 3 4 5 6 7 8; do
+	jq -e --arg n "g$i" --argjson w $((100 + i)) \
+		'.domains | map(select(.name == $n))[0].weight == $w' "$T/st/state.json" >/dev/null ||
+		fail "g$i's weight is not in the state file"
+done
+s1=$(saves)
+echo "8 changes from 8 clients: $((s1 - s0)) state file writes"
+[ $((s1 - s0)) -ge 1 ] && [ $((s1 - s0)) -le 8 ] || fail "$((s1 - s0)) writes for 8 changes"
+
+step "a state file that can't be written: StateError, and the change is undone"
+mv "$T/st" "$T/st.away"
+: >"$T/st"
+expect_rc 1 pc pool-create q ncpu=1
+grep -qi "state file" "$T/err" || fail "no word of the state file: $(cat "$T/err")"
+pc --json pool-list | jq -e '.pools | map(.name) | index("q") == null' >/dev/null ||
+	fail "the pool whose creation was refused is still there"
+expect_rc 1 pc domain-set g1 weight=999
+pc --json domain-list | jq -e '.domains | map(select(.name == "g1"))[0].weight == 101' \
+	>/dev/null || fail "the refused weight stayed"
+kill -0 "$POOLD_PID" || fail "poold died"
+
+step "the directory back: the next change is saved, with nothing of the refused ones"
+rm "$T/st"
+mv "$T/st.away" "$T/st"
+pc pool-create r ncpu=1
+jq -e '.pools | map(.name) | (index("r") != null and index("q") == null)' \
+	"$T/st/state.json" >/dev/null || fail "the state file does not say r without q"
+echo "PASS"
