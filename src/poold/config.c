@@ -3,19 +3,16 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <libxlutil.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/pool.h"
+#include "poold/config-file.h"
 #include "poold-protocol.h"
 #include "util/log.h"
-
-/* Every key poold.conf may hold; anything else is a typo worth a warning. */
-static const char *const config_keys[] = {
-    "socket",    "state_file",      "backend",   "sim_socket",    "xenstore_path", "default_pool",
-    "log_level", "verify_interval", "socket_ro", "share_control", "share_period",
-};
+#include "util/strdist.h"
 
 /*
  * Seconds between full verifies. On Xen a full verify is one hypercall per
@@ -70,115 +67,106 @@ static int config_set(char **dst, const char *src)
 	return 0;
 }
 
-static bool config_key_known(const char *key)
+/* How a key's value is written and read. */
+enum config_type {
+	CONFIG_STRING,   /* any string; the field is a char * at off */
+	CONFIG_LEVEL,    /* log_level: a level name or its number */
+	CONFIG_INTERVAL, /* verify_interval: whole seconds */
+	CONFIG_SHARE,    /* share_control: "auto" or "off" */
+	CONFIG_PERIOD,   /* share_period: seconds, a fraction allowed */
+};
+
+/* Every key poold.conf may hold, in the order -nv prints them; anything else is a typo. */
+static const struct config_key {
+	const char *name;
+	enum config_type type;
+	size_t off;
+} config_keys[] = {
+    {"socket", CONFIG_STRING, offsetof(struct poold_config, ctl_socket)},
+    {"socket_ro", CONFIG_STRING, offsetof(struct poold_config, ctl_socket_ro)},
+    {"state_file", CONFIG_STRING, offsetof(struct poold_config, state_file)},
+    {"backend", CONFIG_STRING, offsetof(struct poold_config, hv_backend)},
+    {"sim_socket", CONFIG_STRING, offsetof(struct poold_config, sim_socket)},
+    {"xenstore_path", CONFIG_STRING, offsetof(struct poold_config, xenstore_path)},
+    {"default_pool", CONFIG_STRING, offsetof(struct poold_config, default_pool)},
+    {"log_level", CONFIG_LEVEL, 0},
+    {"verify_interval", CONFIG_INTERVAL, 0},
+    {"share_control", CONFIG_SHARE, 0},
+    {"share_period", CONFIG_PERIOD, 0},
+};
+#define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+/* The string field of a CONFIG_STRING key. */
+static char **config_field(struct poold_config *c, const struct config_key *k)
 {
-	for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++)
-		if (strcmp(key, config_keys[i]) == 0)
-			return true;
-	return false;
+	return (char **)((char *)c + k->off);
 }
 
-/*
- * Warns about keys poold does not know. libxlutil has no way to list the
- * keys it parsed, so look for `IDENT =` at the start of each statement;
- * multi-line list items never look like that.
- */
-static void config_warn_unknown(const char *path, FILE *f)
+static const char *config_field_get(const struct poold_config *c, const struct config_key *k)
 {
-	char line[1024];
-	unsigned lineno = 0;
+	return *(char *const *)((const char *)c + k->off);
+}
 
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char *p = line, *key;
+/* A file being read: its parse, where messages go, and whether unknown keys are errors. */
+struct config_reader {
+	struct config_file file;
+	struct perr *e;
+	bool strict;
+	unsigned unknown;
+};
 
-		lineno++;
-		while (*p != '\0') {
-			while (isspace((unsigned char)*p) || *p == ';')
-				p++;
-			if (!isalpha((unsigned char)*p) && *p != '_')
-				break;
-			key = p;
-			while (isalnum((unsigned char)*p) || *p == '_')
-				p++;
-			if (*p == '\0')
-				break;
-			char *end = p;
-			while (*p == ' ' || *p == '\t')
-				p++;
-			if (*p != '=' && !(*p == '+' && p[1] == '='))
-				break;
-			*end = '\0';
-			if (!config_key_known(key))
-				log_warnx("%s:%u: unknown key \"%s\" ignored", path, lineno, key);
-			/* Skip the value up to the next statement on this line. */
-			p++;
-			while (*p != '\0' && *p != ';' && *p != '#') {
-				if (*p == '"' || *p == '\'') {
-					char q = *p++;
-					while (*p != '\0' && *p != q)
-						p++;
-				}
-				if (*p != '\0')
-					p++;
-			}
-			if (*p != ';')
-				break;
-		}
+/* Refuses the file with "file:line: what" (the line of key's setting); returns POOLD_E_INVALID. */
+static int config_invalid(struct config_reader *rd, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int config_invalid(struct config_reader *rd, const char *key, const char *fmt, ...)
+{
+	char what[PERR_MSG_MAX];
+	unsigned line = key != NULL ? config_file_line(&rd->file, key) : 0;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		return perr_set(rd->e, POOLD_E_INVALID, "%s:%u: %s", rd->file.path, line, what);
+	return perr_set(rd->e, POOLD_E_INVALID, "%s: %s", rd->file.path, what);
+}
+
+/* Reports key if poold does not know it, with the known key it most likely meant. */
+static void config_check_key(void *arg, const char *key, unsigned line)
+{
+	struct config_reader *rd = arg;
+	const char *names[CONFIG_NKEYS], *near;
+
+	for (size_t i = 0; i < CONFIG_NKEYS; i++) {
+		if (strcmp(key, config_keys[i].name) == 0)
+			return;
+		names[i] = config_keys[i].name;
 	}
+	near = strdist_nearest(key, names, CONFIG_NKEYS);
+	rd->unknown++;
+	if (rd->strict)
+		log_err("%s:%u: unknown key \"%s\"%s%s%s", rd->file.path, line, key,
+		        near != NULL ? ": did you mean " : "", near != NULL ? near : "",
+		        near != NULL ? "?" : "");
+	else
+		log_warnx("%s:%u: unknown key \"%s\" ignored%s%s%s", rd->file.path, line, key,
+		          near != NULL ? ": did you mean " : "", near != NULL ? near : "",
+		          near != NULL ? "?" : "");
 }
 
-/*
- * Finds a NUL byte, which libxlutil 4.17's lexer asserts on inside a quoted string (the whole
- * process aborts): such a file is refused before it gets there. Returns its offset or -1.
- */
-static long config_find_nul(FILE *f)
-{
-	char buf[4096];
-	long off = 0;
-	size_t n;
-
-	rewind(f);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-		const char *nul = memchr(buf, '\0', n);
-
-		if (nul != NULL)
-			return off + (nul - buf);
-		off += (long)n;
-	}
-	rewind(f);
-	return -1;
-}
-
-/* Reads one string key; ESRCH (not set) leaves *dst alone. */
-static int config_get_string(const XLU_Config *x, const char *path, const char *key, char **dst,
-                             struct perr *e)
+/* Reads one string key; not set leaves *dst alone. */
+static int config_get_string(struct config_reader *rd, const char *key, char **dst)
 {
 	const char *v;
 	int r;
 
-	r = xlu_cfg_get_string(x, key, &v, 1);
+	r = xlu_cfg_get_string(rd->file.x, key, &v, 1);
 	if (r == ESRCH)
 		return 0;
 	if (r != 0)
-		return perr_set(e, POOLD_E_INVALID, "%s: %s must be a string, as in %s = \"...\"",
-		                path, key, key);
+		return config_invalid(rd, key, "%s must be a string, as in %s = \"...\"", key, key);
 	return config_set(dst, v);
-}
-
-/* Checks the values that have a fixed form, so a typo is caught at load. */
-static int config_validate(const struct poold_config *c, const char *path, struct perr *e)
-{
-	if (c->hv_backend != NULL && strcmp(c->hv_backend, "xen") != 0 &&
-	    strcmp(c->hv_backend, "sim") != 0)
-		return perr_set(e, POOLD_E_INVALID,
-		                "%s: backend \"%s\" is unknown: use \"xen\" or \"sim\"", path,
-		                c->hv_backend);
-	if (c->default_pool != NULL && !pool_name_valid(c->default_pool))
-		return perr_set(e, POOLD_E_INVALID,
-		                "%s: default_pool \"%s\" is not a pool name: use 1-64 of "
-		                "A-Z a-z 0-9 _ . -",
-		                path, c->default_pool);
-	return 0;
 }
 
 /* Parses a log level given as a name ("info") or a number (3..7). */
@@ -196,31 +184,50 @@ static int config_parse_level(const char *v)
 	return log_level_parse(v);
 }
 
-/* Reads verify_interval: whole seconds, 0 (every rescan) to a day; ESRCH leaves it unset. */
-static int config_get_interval(const XLU_Config *x, const char *path, int *dst, struct perr *e)
+/* Reads log_level: a name or 3..7; not set leaves it unset. */
+static int config_get_level(struct config_reader *rd, int *dst)
+{
+	const char *v;
+	int r, level;
+
+	r = xlu_cfg_get_string(rd->file.x, "log_level", &v, 1);
+	if (r == ESRCH)
+		return 0;
+	level = r == 0 ? config_parse_level(v) : -1;
+	if (level < 0)
+		return config_invalid(rd, "log_level",
+		                      "log_level%s%s%s is unknown: use \"err\", \"warning\", "
+		                      "\"notice\", \"info\", \"debug\" or 3 to 7",
+		                      r == 0 ? " \"" : "", r == 0 ? v : "", r == 0 ? "\"" : "");
+	*dst = level;
+	return 0;
+}
+
+/* Reads verify_interval: whole seconds, 0 (every rescan) to a day; not set leaves it unset. */
+static int config_get_interval(struct config_reader *rd, int *dst)
 {
 	long v;
 	int r;
 
-	r = xlu_cfg_get_long(x, "verify_interval", &v, 1);
+	r = xlu_cfg_get_long(rd->file.x, "verify_interval", &v, 1);
 	if (r == ESRCH)
 		return 0;
 	if (r != 0 || v < 0 || v > VERIFY_INTERVAL_MAX)
-		return perr_set(e, POOLD_E_INVALID,
-		                "%s: verify_interval must be a number of seconds from 0 (verify at "
-		                "every rescan) to %d, as in verify_interval = %d",
-		                path, VERIFY_INTERVAL_MAX, VERIFY_INTERVAL_DEFAULT);
+		return config_invalid(rd, "verify_interval",
+		                      "verify_interval must be a number of seconds from 0 (verify "
+		                      "at every rescan) to %d, as in verify_interval = %d",
+		                      VERIFY_INTERVAL_MAX, VERIFY_INTERVAL_DEFAULT);
 	*dst = (int)v;
 	return 0;
 }
 
-/* Reads share_control: "auto" or "off"; ESRCH leaves it unset. */
-static int config_get_share(const XLU_Config *x, const char *path, int *dst, struct perr *e)
+/* Reads share_control: "auto" or "off"; not set leaves it unset. */
+static int config_get_share(struct config_reader *rd, int *dst)
 {
 	const char *v;
 	int r;
 
-	r = xlu_cfg_get_string(x, "share_control", &v, 1);
+	r = xlu_cfg_get_string(rd->file.x, "share_control", &v, 1);
 	if (r == ESRCH)
 		return 0;
 	if (r == 0 && strcmp(v, "auto") == 0)
@@ -228,22 +235,21 @@ static int config_get_share(const XLU_Config *x, const char *path, int *dst, str
 	else if (r == 0 && strcmp(v, "off") == 0)
 		*dst = SHARE_OFF;
 	else
-		return perr_set(e, POOLD_E_INVALID,
-		                "%s: share_control must be \"auto\" (caps that make weights hold "
-		                "in every pool) or \"off\"",
-		                path);
+		return config_invalid(rd, "share_control",
+		                      "share_control must be \"auto\" (caps that make weights hold "
+		                      "in every pool) or \"off\"");
 	return 0;
 }
 
-/* Reads share_period: seconds, a decimal fraction allowed ("0.5"); ESRCH leaves it unset. */
-static int config_get_period(const XLU_Config *x, const char *path, int *dst, struct perr *e)
+/* Reads share_period: seconds, a decimal fraction allowed ("0.5"); not set leaves it unset. */
+static int config_get_period(struct config_reader *rd, int *dst)
 {
 	const char *v;
 	char *end = NULL;
 	double s = 0;
 	int r;
 
-	r = xlu_cfg_get_string(x, "share_period", &v, 1);
+	r = xlu_cfg_get_string(rd->file.x, "share_period", &v, 1);
 	if (r == ESRCH)
 		return 0;
 	if (r == 0) {
@@ -252,79 +258,87 @@ static int config_get_period(const XLU_Config *x, const char *path, int *dst, st
 	}
 	if (r != 0 || end == v || *end != '\0' || errno != 0 ||
 	    !(s * 1000 >= SHARE_PERIOD_MIN_MS) || s * 1000 > SHARE_PERIOD_MAX_MS)
-		return perr_set(e, POOLD_E_INVALID,
-		                "%s: share_period must be seconds from %g to %d, as in "
-		                "share_period = 1 or share_period = \"0.5\"",
-		                path, SHARE_PERIOD_MIN_MS / 1000.0, SHARE_PERIOD_MAX_MS / 1000);
+		return config_invalid(rd, "share_period",
+		                      "share_period must be seconds from %g to %d, as in "
+		                      "share_period = 1 or share_period = \"0.5\"",
+		                      SHARE_PERIOD_MIN_MS / 1000.0, SHARE_PERIOD_MAX_MS / 1000);
 	*dst = (int)(s * 1000 + 0.5);
 	return 0;
 }
 
-int config_read(struct poold_config *c, const char *path, bool must_exist, struct perr *e)
+/* Reads every key the file sets into c, in the table's order; stops at the first bad one. */
+static int config_get_all(struct config_reader *rd, struct poold_config *c)
 {
-	XLU_Config *x = NULL;
-	char *level = NULL;
-	FILE *f;
+	int r = 0;
+
+	for (size_t i = 0; i < CONFIG_NKEYS && r == 0; i++) {
+		const struct config_key *k = &config_keys[i];
+
+		switch (k->type) {
+		case CONFIG_STRING:
+			r = config_get_string(rd, k->name, config_field(c, k));
+			break;
+		case CONFIG_LEVEL:
+			r = config_get_level(rd, &c->log_level);
+			break;
+		case CONFIG_INTERVAL:
+			r = config_get_interval(rd, &c->verify_interval);
+			break;
+		case CONFIG_SHARE:
+			r = config_get_share(rd, &c->share_control);
+			break;
+		case CONFIG_PERIOD:
+			r = config_get_period(rd, &c->share_period_ms);
+			break;
+		}
+	}
+	return r;
+}
+
+/* Checks the values that have a fixed form, so a typo is caught at load. */
+static int config_validate(struct config_reader *rd, const struct poold_config *c)
+{
+	if (c->hv_backend != NULL && strcmp(c->hv_backend, "xen") != 0 &&
+	    strcmp(c->hv_backend, "sim") != 0)
+		return config_invalid(rd, "backend",
+		                      "backend \"%s\" is unknown: use \"xen\" or \"sim\"",
+		                      c->hv_backend);
+	if (c->default_pool != NULL && !pool_name_valid(c->default_pool))
+		return config_invalid(rd, "default_pool",
+		                      "default_pool \"%s\" is not a pool name: use 1-64 of "
+		                      "A-Z a-z 0-9 _ . -",
+		                      c->default_pool);
+	return 0;
+}
+
+int config_read(struct poold_config *c, const char *path, unsigned flags, struct perr *e)
+{
+	struct config_reader rd = {.e = e, .strict = flags & CONFIG_STRICT};
 	int r;
 
-	f = fopen(path, "r");
-	if (f == NULL) {
-		r = -errno;
-		if (r == -ENOENT && !must_exist)
+	r = config_file_open(&rd.file, path, e);
+	if (r < 0) {
+		config_file_close(&rd.file);
+		if (r == -ENOENT && !(flags & CONFIG_MUST_EXIST))
 			return 0;
+		if (r == -ENOMEM)
+			return r;
 		perr_set(e, POOLD_E_INVALID, "cannot open config file %s: %s", path, strerror(-r));
 		return r == -ENOENT ? r : POOLD_E_INVALID;
 	}
-	long nul = config_find_nul(f);
-
-	if (nul >= 0) {
-		fclose(f);
-		return perr_set(e, POOLD_E_INVALID,
-		                "%s: holds a NUL byte at offset %ld: poold.conf must be text", path,
-		                nul);
+	if (r == 0) {
+		config_file_keys(&rd.file, config_check_key, &rd);
+		r = config_get_all(&rd, c);
 	}
-	config_warn_unknown(path, f);
-	fclose(f);
-
-	x = xlu_cfg_init(stderr, path);
-	if (x == NULL)
-		return -ENOMEM;
-	r = xlu_cfg_readfile(x, path);
-	if (r != 0) {
+	if (r == 0)
+		r = config_validate(&rd, c);
+	if (r == 0 && rd.strict && rd.unknown > 0)
 		r = perr_set(e, POOLD_E_INVALID,
-		             "%s: does not parse (see the message above; values need quotes: "
-		             "key = \"value\")",
-		             path);
-		goto out;
-	}
-	if ((r = config_get_string(x, path, "socket", &c->ctl_socket, e)) != 0 ||
-	    (r = config_get_string(x, path, "socket_ro", &c->ctl_socket_ro, e)) != 0 ||
-	    (r = config_get_string(x, path, "state_file", &c->state_file, e)) != 0 ||
-	    (r = config_get_string(x, path, "backend", &c->hv_backend, e)) != 0 ||
-	    (r = config_get_string(x, path, "sim_socket", &c->sim_socket, e)) != 0 ||
-	    (r = config_get_string(x, path, "xenstore_path", &c->xenstore_path, e)) != 0 ||
-	    (r = config_get_string(x, path, "default_pool", &c->default_pool, e)) != 0 ||
-	    (r = config_get_string(x, path, "log_level", &level, e)) != 0 ||
-	    (r = config_get_interval(x, path, &c->verify_interval, e)) != 0 ||
-	    (r = config_get_share(x, path, &c->share_control, e)) != 0 ||
-	    (r = config_get_period(x, path, &c->share_period_ms, e)) != 0)
-		goto out;
-	if (level != NULL) {
-		c->log_level = config_parse_level(level);
-		if (c->log_level < 0) {
-			r = perr_set(e, POOLD_E_INVALID,
-			             "%s: log_level \"%s\" is unknown: use err, warning, notice, "
-			             "info or debug",
-			             path, level);
-			goto out;
-		}
-	}
-	r = config_validate(c, path, e);
+		             "%s: %u unknown key%s: fix the spelling or remove %s", path,
+		             rd.unknown, rd.unknown > 1 ? "s" : "", rd.unknown > 1 ? "them" : "it");
 	if (r == 0)
 		r = config_set(&c->config_file, path);
-out:
-	free(level);
-	xlu_cfg_destroy(x);
+	config_file_close(&rd.file);
 	return r;
 }
 
@@ -387,17 +401,12 @@ int config_defaults(struct poold_config *c)
 	return 0;
 }
 
-/* Prints one key, quoted as xl syntax wants, or commented out when unset. */
-static void config_print_key(FILE *out, const char *key, const char *v)
+/* Writes v as an xl string; these are the escapes libxlutil reads, and no raw newline. */
+static void config_quote(FILE *out, const char *v)
 {
-	if (v == NULL) {
-		fprintf(out, "# %s is not set\n", key);
-		return;
-	}
-	/* xl strings may not hold a raw newline; these are the escapes libxlutil reads. */
 	static const char ctrl[] = "\a\b\f\n\r\t\v", letter[] = "abfnrtv";
 
-	fprintf(out, "%s = \"", key);
+	fputc('"', out);
 	for (const char *p = v; *p != '\0'; p++) {
 		const char *esc = strchr(ctrl, *p);
 
@@ -410,29 +419,83 @@ static void config_print_key(FILE *out, const char *key, const char *v)
 			fputc('\\', out);
 		fputc(*p, out);
 	}
-	fputs("\"\n", out);
+	fputc('"', out);
 }
 
-void config_print(const struct poold_config *c, FILE *out)
+/* Returns c's value of k as poold.conf would write it (malloc'd), or NULL when unset. */
+static char *config_value(const struct config_key *k, const struct poold_config *c)
 {
-	config_print_key(out, "socket", c->ctl_socket);
-	config_print_key(out, "socket_ro", c->ctl_socket_ro);
-	config_print_key(out, "state_file", c->state_file);
-	config_print_key(out, "backend", c->hv_backend);
-	config_print_key(out, "sim_socket", c->sim_socket);
-	config_print_key(out, "xenstore_path", c->xenstore_path);
-	config_print_key(out, "default_pool", c->default_pool);
-	config_print_key(out, "log_level", log_level_name(c->log_level));
-	if (c->verify_interval >= 0)
-		fprintf(out, "verify_interval = %d\n", c->verify_interval);
+	const char *s = NULL;
+	char *buf = NULL;
+	size_t len;
+	FILE *out;
+
+	switch (k->type) {
+	case CONFIG_STRING:
+		s = config_field_get(c, k);
+		if (s == NULL)
+			return NULL;
+		break;
+	case CONFIG_LEVEL:
+		if (c->log_level < 0)
+			return NULL;
+		s = log_level_name(c->log_level);
+		break;
+	case CONFIG_INTERVAL:
+		if (c->verify_interval < 0)
+			return NULL;
+		break;
+	case CONFIG_SHARE:
+		if (c->share_control < 0)
+			return NULL;
+		s = c->share_control == SHARE_AUTO ? "auto" : "off";
+		break;
+	case CONFIG_PERIOD:
+		if (c->share_period_ms < 0)
+			return NULL;
+		break;
+	}
+	out = open_memstream(&buf, &len);
+	if (out == NULL)
+		return NULL;
+	if (k->type == CONFIG_INTERVAL)
+		fprintf(out, "%d", c->verify_interval);
+	else if (k->type == CONFIG_PERIOD)
+		fprintf(out, "\"%g\"", c->share_period_ms / 1000.0);
 	else
-		fprintf(out, "# verify_interval is not set\n");
-	config_print_key(out, "share_control",
-	                 c->share_control < 0 ? NULL
-	                 : c->share_control   ? "auto"
-	                                      : "off");
-	if (c->share_period_ms >= 0)
-		fprintf(out, "share_period = \"%g\"\n", c->share_period_ms / 1000.0);
-	else
-		fprintf(out, "# share_period is not set\n");
+		config_quote(out, s);
+	if (fclose(out) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+void config_print(const struct poold_config *file, const struct poold_config *cli, FILE *out)
+{
+	struct poold_config def;
+
+	/* Out of memory, the defaults go unsaid: the settings themselves are still right. */
+	config_init(&def);
+	config_defaults(&def);
+	for (size_t i = 0; i < CONFIG_NKEYS; i++) {
+		const struct config_key *k = &config_keys[i];
+		char *fv = config_value(k, file), *cv = cli != NULL ? config_value(k, cli) : NULL;
+		char *dv = config_value(k, &def);
+
+		if (fv != NULL && cv != NULL && strcmp(fv, cv) != 0)
+			fprintf(out, "%s = %s    # the command line's %s wins\n", k->name, fv, cv);
+		else if (fv != NULL)
+			fprintf(out, "%s = %s\n", k->name, fv);
+		else if (cv != NULL)
+			fprintf(out, "# %s is not set: the command line gives %s\n", k->name, cv);
+		else if (dv != NULL)
+			fprintf(out, "# %s is not set: %s by default\n", k->name, dv);
+		else
+			fprintf(out, "# %s is not set\n", k->name);
+		free(fv);
+		free(cv);
+		free(dv);
+	}
+	config_fini(&def);
 }

@@ -30,13 +30,22 @@ struct poold_config {
 void config_init(struct poold_config *c);
 void config_fini(struct poold_config *c);
 
+/* How config_read treats a missing file and keys it does not know. */
+enum {
+	CONFIG_MUST_EXIST = 1 << 0, /* a missing file is -ENOENT, not the defaults */
+	CONFIG_STRICT = 1 << 1,     /* an unknown key is an error (poold -n), not a warning */
+};
+
 /*
  * Reads poold.conf at path into c, replacing what the file sets. A missing
- * file is fine unless must_exist. Unknown keys are warned about; a file that
- * does not parse or holds a bad value is POOLD_E_INVALID (-ENOENT for an
- * explicit file that is missing), with the message in e.
+ * file is fine unless CONFIG_MUST_EXIST. Unknown keys are logged, each with
+ * its file:line and the known key nearest to it; they are warnings unless
+ * CONFIG_STRICT. A file that does not parse, holds a bad value or (strict)
+ * an unknown key is POOLD_E_INVALID (-ENOENT for a file that must exist and
+ * is missing), with a message in e that starts with the path as given and,
+ * where there is one, the line.
  */
-int config_read(struct poold_config *c, const char *path, bool must_exist, struct perr *e);
+int config_read(struct poold_config *c, const char *path, unsigned flags, struct perr *e);
 
 /* Copies every setting src has over dst (the command line over the file). */
 int config_merge(struct poold_config *dst, const struct poold_config *src);
@@ -44,5 +53,10 @@ int config_merge(struct poold_config *dst, const struct poold_config *src);
 /* Fills what is still unset with the built-in defaults. */
 int config_defaults(struct poold_config *c);
 
-/* Prints c as a canonical poold.conf. */
-void config_print(const struct poold_config *c, FILE *out);
+/*
+ * Prints what a file set (file, as config_read left it) as a canonical
+ * poold.conf: one line per key, those it does not set as comments that say
+ * what is in effect instead. cli (may be NULL) is the command line: where it
+ * wins over the file, a comment says so.
+ */
+void config_print(const struct poold_config *file, const struct poold_config *cli, FILE *out);

@@ -201,7 +201,8 @@ static void poold_reload_cb(evutil_socket_t sig, short what, void *arg)
 
 	log_notice("SIGHUP: reloading %s", pd->eng.cfg.config_file);
 	config_init(&c);
-	r = config_read(&c, pd->eng.cfg.config_file, pd->cli.config_file != NULL, &e);
+	r = config_read(&c, pd->eng.cfg.config_file,
+	                pd->cli.config_file != NULL ? CONFIG_MUST_EXIST : 0, &e);
 	if (r == 0)
 		r = config_merge(&c, &pd->cli);
 	if (r == 0)

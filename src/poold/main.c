@@ -52,9 +52,9 @@ static void main_usage(FILE *out)
 	        "             [--default-pool NAME] [--version]\n"
 	        "  -d                   stay in the foreground\n"
 	        "  -v                   more verbose (repeatable)\n"
-	        "  -n                   check the config and state files, say whether a poold\n"
-	        "                       runs on the state file, then exit; with -v print the\n"
-	        "                       canonical config\n"
+	        "  -n                   check the config (strictly: unknown keys fail) and the\n"
+	        "                       state file, say whether a poold runs on the state file,\n"
+	        "                       then exit; with -v print what the config file sets\n"
 	        "  -f CONFIG            config file (default %s)\n"
 	        "  -s SOCKET            control socket (default %s)\n"
 	        "  --socket-ro PATH     also a read-only control socket, open to every user\n"
@@ -75,10 +75,13 @@ static int main_set(char **dst, const char *v)
 	return *dst != NULL ? 0 : -ENOMEM;
 }
 
-/* Parses the command line into cli; returns 0, 1 to exit 0 (help), or 2 for a usage error. */
-static int main_parse(int argc, char **argv, struct poold_config *cli)
+/*
+ * Parses the command line into cli and counts the -v in *verbose; returns 0,
+ * 1 to exit 0 (help), or 2 for a usage error.
+ */
+static int main_parse(int argc, char **argv, struct poold_config *cli, int *verbose)
 {
-	int c, verbose = 0, r = 0;
+	int c, r = 0;
 
 	while ((c = getopt_long(argc, argv, "dhnvf:s:", main_options, NULL)) != -1) {
 		switch (c) {
@@ -89,7 +92,7 @@ static int main_parse(int argc, char **argv, struct poold_config *cli)
 			cli->check_only = true;
 			break;
 		case 'v':
-			verbose++;
+			(*verbose)++;
 			break;
 		case 'f':
 			r = main_set(&cli->config_file, optarg);
@@ -146,8 +149,9 @@ static int main_parse(int argc, char **argv, struct poold_config *cli)
 		main_usage(stderr);
 		return 2;
 	}
-	if (verbose > 0)
-		cli->log_level = LOG_LEVEL_NOTICE + verbose;
+	/* With -n, -v asks for the listing: the file's log_level is what it shows. */
+	if (*verbose > 0 && !cli->check_only)
+		cli->log_level = LOG_LEVEL_NOTICE + *verbose;
 	return 0;
 }
 
@@ -245,7 +249,7 @@ static int main_config(struct poold_config *cfg, const struct poold_config *cli,
 	const char *path = cli->config_file != NULL ? cli->config_file : POOLD_CONF_DEFAULT;
 	int r;
 
-	r = config_read(cfg, path, cli->config_file != NULL, e);
+	r = config_read(cfg, path, cli->config_file != NULL ? CONFIG_MUST_EXIST : 0, e);
 	if (r == 0)
 		r = config_merge(cfg, cli);
 	if (r == 0)
@@ -255,23 +259,68 @@ static int main_config(struct poold_config *cfg, const struct poold_config *cli,
 	return r;
 }
 
+/*
+ * poold -n: reads the file strictly (an unknown key fails) with every path as
+ * given, so that messages name files as the user did; -v prints what the file
+ * sets, then the state file's and the lock's checks. Returns the exit status.
+ */
+static int main_check(const struct poold_config *cli, bool verbose)
+{
+	const char *path = cli->config_file != NULL ? cli->config_file : POOLD_CONF_DEFAULT;
+	unsigned flags = CONFIG_STRICT | (cli->config_file != NULL ? CONFIG_MUST_EXIST : 0);
+	struct poold_config file, cfg;
+	struct perr e = {0};
+	int r, status = 1;
+
+	config_init(&file);
+	config_init(&cfg);
+	r = config_read(&file, path, flags, &e);
+	if (r == 0)
+		r = config_merge(&cfg, &file);
+	if (r == 0)
+		r = config_merge(&cfg, cli);
+	if (r == 0)
+		r = config_defaults(&cfg);
+	if (r != 0) {
+		fprintf(stderr, "poold: %s\n", e.msg[0] ? e.msg : strerror(-r));
+		goto out;
+	}
+	if (verbose) {
+		if (file.config_file != NULL)
+			printf("# config file %s\n", path);
+		else
+			printf("# config file %s does not exist: built-in defaults\n", path);
+		config_print(&file, cli, stdout);
+	}
+	status = poold_check_state(&cfg, verbose, verbose ? stdout : stderr) != 0;
+	lock_report(cfg.state_file, verbose, stdout);
+out:
+	config_fini(&file);
+	config_fini(&cfg);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct poold_config cli, cfg;
 	struct poold pd;
 	struct perr e = {0};
-	int r, ready_fd = -1, status = 0, lock_fd = -1;
+	int r, ready_fd = -1, status = 0, lock_fd = -1, verbose = 0;
 
 	log_init("poold", LOG_LEVEL_NOTICE);
 	config_init(&cli);
 	config_init(&cfg);
-	r = main_parse(argc, argv, &cli);
+	r = main_parse(argc, argv, &cli, &verbose);
 	if (r != 0) {
 		config_fini(&cli);
 		return r == 1 ? 0 : 2;
 	}
 	if (cli.log_level >= 0)
 		log_set_level(cli.log_level);
+	if (cli.check_only) {
+		status = main_check(&cli, verbose > 0);
+		goto out;
+	}
 	if ((r = main_absolute_paths(&cli)) < 0) {
 		fprintf(stderr, "poold: cannot resolve relative paths: %s\n", strerror(-r));
 		config_fini(&cli);
@@ -284,16 +333,6 @@ int main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
-	if (cfg.check_only) {
-		bool verbose = cli.log_level > LOG_LEVEL_NOTICE;
-
-		if (verbose)
-			config_print(&cfg, stdout);
-		status = poold_check_state(&cfg, verbose, verbose ? stdout : stderr) != 0;
-		lock_report(cfg.state_file, verbose, stdout);
-		goto out;
-	}
-
 	/* One poold per state file: locked before anything reads the state (lock.c). */
 	r = lock_take(&lock_fd, cfg.state_file, &e);
 	if (r != 0) {

@@ -444,7 +444,7 @@ static int read_conf(const char *text, struct poold_config *c, struct perr *e)
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
 	config_init(c);
-	r = config_read(c, path, true, e);
+	r = config_read(c, path, CONFIG_MUST_EXIST, e);
 	unlink(path);
 	return r;
 }
