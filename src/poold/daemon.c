@@ -2,6 +2,7 @@
 #include "poold/daemon.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <inttypes.h>
 #include <event2/event.h>
 #include <signal.h>
@@ -440,6 +441,8 @@ int poold_init(struct poold *pd, const struct poold_config *cfg, const struct po
 	poold_verify_arm(pd);
 	poold_share_arm(pd);
 	pd->eng.ready = true;
+	/* The first pass's listing and records are freed: give their pages back. */
+	malloc_trim(0);
 	sd_notifyf(0, "READY=1\nSTATUS=%zu pools, %zu domains", pd->eng.pools.n, pd->eng.ndoms);
 	ro = pd->eng.cfg.ctl_socket_ro != NULL && pd->eng.cfg.ctl_socket_ro[0] != '\0';
 	log_notice("ready: %zu pools, %zu domains, backend %s, socket %s%s%s", pd->eng.pools.n,

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -339,6 +340,20 @@ static bool records_age(struct engine *eng, int64_t now)
 		eng->nsaved = RECORD_KEEP_MAX;
 	}
 	return stamped || eng->nsaved != n0;
+}
+
+/* Gives back the room of records that were met or aged out (most, after a start). */
+static void records_shrink(struct engine *eng)
+{
+	struct state_dom *s;
+
+	if (eng->asaved <= 2 * eng->nsaved + 16)
+		return;
+	s = realloc(eng->saved, (eng->nsaved + 16) * sizeof(*s));
+	if (s == NULL)
+		return;
+	eng->saved = s;
+	eng->asaved = eng->nsaved + 16;
 }
 
 /* Tells subscribers a domain is gone and stops watching it. */
@@ -1091,6 +1106,9 @@ static int pass_end(struct engine *eng, struct pass *ps, uint64_t t0, const char
 		log_debug("verify sweep done in %" PRIu64 " ms",
 		          (pass_clock() - eng->sweep_start) / 1000);
 		eng->sweep_start = 0;
+		records_shrink(eng);
+		/* What the sweep's listings and reads freed goes back to the system. */
+		malloc_trim(0);
 	}
 	return ps->err;
 }
