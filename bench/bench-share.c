@@ -214,6 +214,15 @@ static void print_use(const char *sched, unsigned n, const char *phase, const st
  * the clock stands still, and then counts no period) and for that pass to
  * end, so that the next window starts a whole period before the next tick.
  */
+/*
+ * The listings of one walk over n guests and dom0: poold lists every domain
+ * WALK_CHUNK (64) a step, the last step the one that comes back short.
+ */
+static int64_t walk_steps(unsigned n)
+{
+	return (int64_t)(n + 1) / 64 + 1;
+}
+
 static void align_tick(struct rig *r)
 {
 	struct counts c0 = rig_counts(r), c;
@@ -353,10 +362,11 @@ static void run_once(const char *sched, unsigned n, const char *conf)
 			snprintf(name, sizeof(name), "steady.%u", k);
 			print_row(sched, n, name, &st[k]);
 		}
-		if (st[k].d.writes != 0 || st[k].d.listings > 1) {
+		if (st[k].d.writes != 0 || st[k].d.listings > walk_steps(n)) {
 			printf("FAIL: %s N=%u steady period %u: %" PRId64
-			       " hypervisor writes, %" PRId64 " listings (want 0 and at most 1)\n",
-			       sched, n, k, st[k].d.writes, st[k].d.listings);
+			       " hypervisor writes, %" PRId64 " listings (want 0, and one walk:"
+			       " at most %" PRId64 ")\n",
+			       sched, n, k, st[k].d.writes, st[k].d.listings, walk_steps(n));
 			failed = true;
 		}
 	}
@@ -481,7 +491,7 @@ int main(int argc, char **argv)
 	       "any, "
 	       "are written);\n"
 	       "# second: the period after; steady: medians of %u more (no "
-	       "write and one listing each, or FAIL); change: one p1 guest went idle;\n"
+	       "write and one walk of listings each, or FAIL); change: one p1 guest went idle;\n"
 	       "# change+1: the period after. listings/reads/writes/set_sch: xensim's counters "
 	       "over the period; changes: poold's share_changes;\n"
 	       "# cap-diff: guests whose cap xensim shows changed (elsewhr: of them outside p1, in "

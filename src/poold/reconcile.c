@@ -134,6 +134,14 @@ void reconcile_clear(struct engine *eng)
 	free(eng->saved);
 	eng->saved = NULL;
 	eng->nsaved = 0;
+	/* Commits still waiting (a writer that never answered): nothing undoes them now. */
+	for (size_t i = 0; i < eng->ncommits; i++) {
+		free(eng->commits[i].pools.pools);
+		free(eng->commits[i].undo);
+	}
+	free(eng->commits);
+	eng->commits = NULL;
+	eng->ncommits = eng->acommits = 0;
 }
 
 /*
