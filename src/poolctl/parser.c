@@ -313,6 +313,41 @@ int parser_parse(int argc, char **argv, struct parser_request *req, char *err, s
 	return check_rules(c, req->args, err, errlen);
 }
 
+/* Whether k is a way to choose the pCPUs: ncpu= (how many) or cpu= (which). */
+static bool kw_is_cpus(const struct parser_kw *k)
+{
+	return strcmp(k->arg, "ncpu") == 0 || strcmp(k->arg, "cpus") == 0;
+}
+
+/* Whether c takes at most one of a and b: two spellings of one argument, or ncpu= and cpu=. */
+static bool kw_one_choice(const struct parser_cmd *c, const struct parser_kw *a,
+                          const struct parser_kw *b)
+{
+	if (strcmp(a->arg, b->arg) == 0)
+		return true;
+	return (c->rules & (PARSER_CPUS_ONE | PARSER_CPUS_MAX)) && kw_is_cpus(a) && kw_is_cpus(b);
+}
+
+/*
+ * Prints, on one line, the KEY= words of c that are one choice with k, when k is the
+ * first of them: completion drops the whole line once one of its words is given.
+ */
+static void print_choice(FILE *f, const struct parser_cmd *c, const struct parser_kw *k)
+{
+	const char *sep = "";
+
+	for (const struct parser_kw *o = c->kw; o != k; o++)
+		if (kw_one_choice(c, o, k))
+			return;
+	for (const struct parser_kw *o = k; o->key != NULL; o++) {
+		if (kw_one_choice(c, o, k)) {
+			fprintf(f, "%s%s=", sep, o->key);
+			sep = " ";
+		}
+	}
+	fputc('\n', f);
+}
+
 int parser_print_words(FILE *f, const char *cmd)
 {
 	const struct parser_cmd *c;
@@ -328,7 +363,7 @@ int parser_print_words(FILE *f, const char *cmd)
 	if (c->name == NULL)
 		return -1;
 	for (const struct parser_kw *k = c->kw; k != NULL && k->key != NULL; k++)
-		fprintf(f, "%s=\n", k->key);
+		print_choice(f, c, k);
 	if (c->flag != NULL)
 		fprintf(f, "--%s\n", c->flag);
 	return 0;

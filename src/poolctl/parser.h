@@ -70,7 +70,9 @@ void parser_request_fini(struct parser_request *req);
 /*
  * For completion (poolctl --commands): with cmd NULL prints every command
  * name, one per line; else the KEY= and --FLAG words of the command named
- * exactly cmd. Returns 0, or -1 when there is no such command.
+ * exactly cmd, one line per choice: the command takes at most one word of a
+ * line (cpu= and cpus= are one argument; ncpu= excludes both). Returns 0, or -1
+ * when there is no such command.
  */
 int parser_print_words(FILE *f, const char *cmd);
 /* Builds the request line's object: {"execute", "arguments", "id"}; takes nothing. */

@@ -172,6 +172,51 @@ static char *render(const char *cmd, const char *args, const char *ret)
 	return buf;
 }
 
+/* Returns what parser_print_words prints for cmd (NULL: the command names); caller frees. */
+static char *words(const char *cmd)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	assert_int_equal(parser_print_words(f, cmd), 0);
+	fclose(f);
+	return buf;
+}
+
+static void test_completion_words(void **state)
+{
+	char *s;
+	FILE *f;
+
+	/* One line per choice: the pCPUs are ncpu= or cpu= (spelt cpus= too). */
+	s = words("pool-create");
+	assert_string_equal(s, "ncpu= cpu= cpus=\ncap=\nshare=\n");
+	free(s);
+	s = words("pool-modify");
+	assert_string_equal(s, "ncpu= cpu= cpus=\ncap=\nshare=\n");
+	free(s);
+	s = words("domain-set");
+	assert_string_equal(s, "weight=\ncap=\n");
+	free(s);
+	s = words("pool-destroy");
+	assert_string_equal(s, "--force\n");
+	free(s);
+	s = words("pool-list");
+	assert_string_equal(s, "");
+	free(s);
+	s = words(NULL);
+	assert_non_null(strstr(s, "pool-create\npool-list\n"));
+	free(s);
+
+	/* Only a full name: a prefix is for the command line, not for completion. */
+	f = fopen("/dev/null", "w");
+	assert_non_null(f);
+	assert_int_equal(parser_print_words(f, "pool-c"), -1);
+	fclose(f);
+}
+
 static void test_text_pool_list(void **state)
 {
 	char *s;
@@ -351,7 +396,7 @@ int main(void)
 	    cmocka_unit_test(test_seed_syntax),  cmocka_unit_test(test_prefixes),
 	    cmocka_unit_test(test_usage_errors), cmocka_unit_test(test_text_pool_list),
 	    cmocka_unit_test(test_text_others),  cmocka_unit_test(test_text_hostile),
-	    cmocka_unit_test(test_greeting),
+	    cmocka_unit_test(test_greeting),     cmocka_unit_test(test_completion_words),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
