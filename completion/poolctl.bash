@@ -2,9 +2,12 @@
 #
 # The command names and each command's KEY= and --FLAG words come from
 # poolctl's own table (`poolctl --commands [COMMAND]`), so this file never
-# needs to learn a new command. Pool and domain names come from the running
-# poold (`poolctl pool-list`, `domain-list`, which the read-only socket
-# serves too), through the same -s SOCKET or $POOLD_SOCKET as the command line.
+# needs to learn a new command; a KEY= already on the command line is not
+# offered again, nor its other spellings or what excludes it (one line of
+# --commands each). Pool and domain names come from the running poold
+# (`poolctl pool-list`, `domain-list`, which the read-only socket serves too),
+# through the same -s SOCKET, --socket=SOCKET or $POOLD_SOCKET as the command
+# line.
 
 # Runs the poolctl being completed with the socket the command line names. A TAB
 # must never hang: a poold that does not answer within a second offers nothing.
@@ -53,26 +56,108 @@ _poolctl_command()
 	[ "$n" -eq 1 ] && printf '%s\n' "$found"
 }
 
+# Rebuilds the command line's words up to the cursor into _poolctl_argv (the last
+# one cut at the cursor) and its index into _poolctl_cword. bash splits words at
+# the characters of COMP_WORDBREAKS too ('=', ':'), so "--socket=PATH" arrives as
+# "--socket" "=" "PATH"; words that touch on the line are joined again, as poolctl
+# gets them. A line that does not read as COMP_WORDS leaves bash's words as they are.
+_poolctl_join()
+{
+	local line=${COMP_LINE-} rest w i
+
+	_poolctl_argv=("${COMP_WORDS[@]:0:COMP_CWORD+1}")
+	_poolctl_cword=$COMP_CWORD
+	[ -n "${COMP_LINE+set}" ] || return 0
+	line=${line:0:${COMP_POINT:-${#line}}}
+	local -a argv=()
+	for ((i = 0; i <= COMP_CWORD; i++)); do
+		rest=${line#"${line%%[![:space:]]*}"}
+		w=${COMP_WORDS[i]}
+		if [ "$i" -eq "$COMP_CWORD" ]; then
+			w=$rest
+		elif [ -z "$w" ] || [ "${rest#"$w"}" = "$rest" ]; then
+			return 0
+		fi
+		if [ "$i" -gt 0 ] && [ "${#rest}" -eq "${#line}" ]; then
+			argv[-1]+=$w
+		else
+			argv+=("$w")
+		fi
+		line=${rest#"$w"}
+	done
+	_poolctl_argv=("${argv[@]}")
+	_poolctl_cword=$((${#argv[@]} - 1))
+}
+
+# Completes file names for value, the end of word (the word under the cursor),
+# as bash inserts them: in place of the text after the word's last
+# COMP_WORDBREAKS character.
+_poolctl_files()
+{
+	local word=$1 value=$2 head= f i
+
+	for ((i = ${#word} - 1; i >= 0; i--)); do
+		if [[ ${COMP_WORDBREAKS-} == *"${word:i:1}"* ]]; then
+			head=${word:0:i+1}
+			break
+		fi
+	done
+	compopt -o filenames 2>/dev/null
+	while IFS= read -r f; do
+		f=${word%"$value"}$f
+		COMPREPLY+=("${f#"$head"}")
+	done < <(compgen -f -- "$value")
+}
+
+# _poolctl_unused COMMAND WORD...: prints the words of `poolctl --commands COMMAND`
+# from the lines that have none of the WORDs (the command line's, after the command)
+# already: no KEY= given as KEY=VALUE, no --FLAG given.
+_poolctl_unused()
+{
+	local full=$1 line w
+	local -a ws
+	local given=" "
+
+	shift
+	for w; do
+		case $w in
+		--*) given+="$w " ;;
+		*=*) given+="${w%%=*}= " ;;
+		esac
+	done
+	while read -r line; do
+		read -ra ws <<<"$line"
+		for w in "${ws[@]}"; do
+			case $given in
+			*" $w "*) continue 2 ;;
+			esac
+		done
+		printf '%s\n' "${ws[@]}"
+	done < <(_poolctl_run --commands "$full")
+}
+
 _poolctl()
 {
-	local cur=${COMP_WORDS[COMP_CWORD]} prev=
-	local i w cmd= cmd_i=0 npos=0 full words=
-	local _poolctl_argv0=${COMP_WORDS[0]}
-	local -a _poolctl_sock=()
+	local -a _poolctl_argv=() _poolctl_sock=()
+	local _poolctl_cword=0 _poolctl_argv0=${COMP_WORDS[0]}
+	local cur prev= i w cmd= cmd_i=0 npos=0 full words=
 
-	[ "$COMP_CWORD" -gt 0 ] && prev=${COMP_WORDS[COMP_CWORD - 1]}
+	_poolctl_join
+	cur=${_poolctl_argv[_poolctl_cword]}
+	[ "$_poolctl_cword" -gt 0 ] && prev=${_poolctl_argv[_poolctl_cword - 1]}
 	[ "${_poolctl_argv0:0:1}" = "~" ] && _poolctl_argv0=$HOME${_poolctl_argv0:1}
 	COMPREPLY=()
 
 	# poolctl's own options come before the command ('+' in its getopt).
-	for ((i = 1; i < COMP_CWORD; i++)); do
-		w=${COMP_WORDS[i]}
+	for ((i = 1; i < _poolctl_cword; i++)); do
+		w=${_poolctl_argv[i]}
 		case $w in
 		-s | --socket)
 			i=$((i + 1))
-			[ "$i" -lt "$COMP_CWORD" ] && _poolctl_sock=(-s "${COMP_WORDS[i]}")
+			[ "$i" -lt "$_poolctl_cword" ] && _poolctl_sock=(-s "${_poolctl_argv[i]}")
 			;;
 		--socket=*) _poolctl_sock=(-s "${w#--socket=}") ;;
+		-s?*) _poolctl_sock=(-s "${w#-s}") ;;
 		-t | --timeout) i=$((i + 1)) ;; # its value is not the command
 		-*) ;;
 		*)
@@ -84,11 +169,20 @@ _poolctl()
 	done
 
 	if [ -z "$cmd" ]; then
-		case $prev in
-		-s | --socket)
-			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+		case $prev:$cur in
+		-s:* | --socket:*)
+			_poolctl_files "$cur" "$cur"
 			return
 			;;
+		*:--socket=*)
+			_poolctl_files "$cur" "${cur#--socket=}"
+			return
+			;;
+		*:-s?*)
+			_poolctl_files "$cur" "${cur#-s}"
+			return
+			;;
+		-t:* | --timeout:*) return ;; # seconds
 		esac
 		if [ "${cur:0:1}" = "-" ]; then
 			mapfile -t COMPREPLY < <(compgen -W "-s --socket -j --json -t --timeout \
@@ -102,8 +196,8 @@ _poolctl()
 	full=$(_poolctl_command "$cmd")
 	[ -n "$full" ] || return
 	# Which positional word the cursor is on: KEY=VALUE and --FLAG words don't count.
-	for ((i = cmd_i + 1; i < COMP_CWORD; i++)); do
-		case ${COMP_WORDS[i]} in
+	for ((i = cmd_i + 1; i < _poolctl_cword; i++)); do
+		case ${_poolctl_argv[i]} in
 		-* | *=*) ;;
 		*) npos=$((npos + 1)) ;;
 		esac
@@ -124,12 +218,13 @@ _poolctl()
 		;;
 	pool-create:0) ;; # a new pool's name
 	*)
-		words=$(_poolctl_run --commands "$full")
+		words=$(_poolctl_unused "$full" "${_poolctl_argv[@]:cmd_i+1:_poolctl_cword-cmd_i-1}")
 		;;
 	esac
 	# A --FLAG is welcome anywhere after the command.
 	if [ "${cur:0:1}" = "-" ]; then
-		words=$(_poolctl_run --commands "$full" | grep -- '^--')
+		words=$(_poolctl_unused "$full" "${_poolctl_argv[@]:cmd_i+1:_poolctl_cword-cmd_i-1}" |
+			grep -- '^--')
 	fi
 	mapfile -t COMPREPLY < <(compgen -W "$words" -- "$cur")
 	# KEY= wants its value right after the '='.

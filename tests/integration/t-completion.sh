@@ -11,21 +11,55 @@ pc pool-create beta ncpu=1 >/dev/null
 sim create vm1 vcpus=1 >/dev/null
 wait_until "pc domain-list | grep -q vm1"
 
-# Prints, one per line, the completions of a command line whose last word is the cursor's.
+# Prints, one per line, the completions of a command line whose words are the arguments,
+# the cursor at its end, as bash calls the function: COMP_LINE and COMP_POINT, and
+# COMP_WORDS split at the characters of COMP_WORDBREAKS too (bash's default breaks
+# "--socket=PATH" into "--socket" "=" "PATH"). $BREAKS replaces bash's COMP_WORDBREAKS.
 complete_line()
 {
-	bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	bash -c '. "$1"; shift
+		COMP_WORDBREAKS=${BREAKS-$COMP_WORDBREAKS}
+		COMP_LINE="$*" COMP_POINT=${#COMP_LINE} COMP_WORDS=()
+		for arg; do
+			[ -n "$arg" ] || COMP_WORDS+=("")
+			w= brk=
+			for ((i = 0; i < ${#arg}; i++)); do
+				c=${arg:i:1} b=0
+				[[ $COMP_WORDBREAKS == *"$c"* ]] && b=1
+				if [ -n "$w" ] && [ "$b" != "$brk" ]; then
+					COMP_WORDS+=("$w")
+					w=
+				fi
+				w+=$c brk=$b
+			done
+			[ -z "$w" ] || COMP_WORDS+=("$w")
+		done
+		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
 		_poolctl; printf "%s\n" "${COMPREPLY[@]}"' _ "$POOLCTL_COMPLETION" "$@" | sort
 }
 
-# Asserts the completions of a command line, given sorted and space separated.
+# The word breaks: "split", bash's own COMP_WORDBREAKS; "whole", the same without '='
+# and ':' (as some users set it), so that the words reach the function whole.
+bash_breaks=$(bash -c 'printf %s "$COMP_WORDBREAKS"')
+[[ $bash_breaks == *=* ]] || fail "bash's COMP_WORDBREAKS has no '='"
+
+# Asserts the completions of a command line, given sorted and space separated, with the
+# word breaks named (split or whole).
+expect_with()
+{
+	local mode=$1 breaks=$bash_breaks want=$2 got
+
+	[ "$mode" = whole ] && breaks=${bash_breaks//[=:]/}
+	shift 2
+	got=$(BREAKS=$breaks complete_line "$@" | paste -sd' ')
+	assert_eq "completions of '$*' ($mode words)" "$want" "$got"
+}
+
+# Asserts the completions of a command line with bash's word breaks and with whole words.
 expect_completion()
 {
-	local want=$1 got
-
-	shift
-	got=$(complete_line "$@" | paste -sd' ')
-	assert_eq "completions of '$*'" "$want" "$got"
+	expect_with split "$@"
+	expect_with whole "$@"
 }
 
 step "the script registers itself"
@@ -63,3 +97,47 @@ expect_completion "debug" "$POOLCTL" log-level d
 
 step "another socket named with -s: the names come from there"
 expect_completion "" "$POOLCTL" -s "$T/nowhere.sock" pool-destroy ""
+expect_completion "" "$POOLCTL" --socket "$T/nowhere.sock" pool-destroy ""
+expect_completion "" "$POOLCTL" --socket="$T/nowhere.sock" pool-destroy ""
+expect_completion "" "$POOLCTL" -s"$T/nowhere.sock" pool-destroy ""
+expect_completion "alpha" "$POOLCTL" --socket="$T/poold.sock" pool-destroy a
+expect_completion "alpha" "$POOLCTL" --socket="$T/poold.sock" --json pool-destroy a
+
+step "the socket's path: file names, after -s, --socket and --socket="
+mkdir "$T/sockdir"
+: >"$T/sockdir/one.sock"
+: >"$T/sockdir/other"
+mkdir "$T/sockdir/sub"
+expect_completion "$T/sockdir/one.sock $T/sockdir/other" "$POOLCTL" -s "$T/sockdir/o"
+expect_completion "$T/sockdir/one.sock $T/sockdir/other" "$POOLCTL" --socket "$T/sockdir/o"
+expect_completion "$T/sockdir/one.sock" "$POOLCTL" --json --socket "$T/sockdir/on"
+expect_completion "$T/sockdir/sub" "$POOLCTL" --socket "$T/sockdir/s"
+# bash inserts the text after the word's last break: the path alone after "--socket=".
+expect_with split "$T/sockdir/one.sock $T/sockdir/other" "$POOLCTL" --socket="$T/sockdir/o"
+expect_with whole "--socket=$T/sockdir/one.sock --socket=$T/sockdir/other" \
+	"$POOLCTL" --socket="$T/sockdir/o"
+expect_completion "-s$T/sockdir/one.sock" "$POOLCTL" -s"$T/sockdir/on"
+# A ':' in the path is a break of bash's too: past it, the rest of the name.
+: >"$T/sockdir/a:b.sock"
+expect_with split "b.sock" "$POOLCTL" --socket="$T/sockdir/a:"
+expect_with split "b.sock" "$POOLCTL" -s "$T/sockdir/a:b"
+expect_with whole "$T/sockdir/a:b.sock" "$POOLCTL" -s "$T/sockdir/a:b"
+step "a --timeout's value is seconds: nothing offered"
+expect_completion "" "$POOLCTL" --timeout ""
+expect_completion "pool-create" "$POOLCTL" --timeout 3 pool-c
+
+step "a KEY= given is not offered again, nor its other spellings or what excludes it"
+expect_completion "cap= share=" "$POOLCTL" pool-create delta ncpu=2 ""
+expect_completion "cap= share=" "$POOLCTL" pool-create delta cpu=1 ""
+expect_completion "cap= share=" "$POOLCTL" pool-create delta cpus=1-2 ""
+expect_completion "cpu= cpus= ncpu= share=" "$POOLCTL" pool-modify alpha cap=50 ""
+expect_completion "share=" "$POOLCTL" pool-modify alpha cap=50 cpu=1 ""
+expect_completion "" "$POOLCTL" pool-modify alpha cap=50 cpu=1 share=off ""
+expect_completion "cap=" "$POOLCTL" pool-create delta ncpu=2 c
+expect_completion "weight=" "$POOLCTL" domain-set vm1 cap=10 ""
+expect_completion "cap=" "$POOLCTL" domain-set weight=5 vm1 ""
+step "nor a --FLAG given"
+expect_completion "" "$POOLCTL" pool-destroy --force alpha ""
+expect_completion "" "$POOLCTL" pool-destroy alpha --force --
+step "the positional words count KEY=VALUE as one word, as poolctl does"
+expect_completion "alpha beta gamma pool0" "$POOLCTL" pool-migrate vm1 ""
