@@ -95,7 +95,7 @@ static void poold_save_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct poold *pd = arg;
 
-	reconcile_save_due(&pd->eng);
+	reconcile_save_timer(&pd->eng);
 }
 
 static void poold_retry_cb(evutil_socket_t fd, short what, void *arg)

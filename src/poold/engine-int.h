@@ -138,6 +138,8 @@ struct engine {
 	size_t walk_chunk;
 	/* Writes the state file a moment after a rescan changed domain records. */
 	struct event *save;
+	/* When the save timer last handed records to the writer (us, monotonic). */
+	uint64_t records_saved_us;
 	/* ENGINE_CAUSE_* noted since the last rescan (engine_note()). */
 	unsigned causes;
 	/* engine_generation(): moved by every pass and every change of the model. */

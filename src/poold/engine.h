@@ -55,7 +55,7 @@ struct engine_stats {
 	int share_control; /* SHARE_* */
 	unsigned share_period_ms;
 	uint64_t share_periods, share_changes, share_pass_us;
-	size_t pending; /* domains the reconciler has still to apply or read back */
+	size_t pending;       /* domains the reconciler has still to apply or read back */
 	uint64_t state_saves; /* state file writes made durable since start */
 };
 

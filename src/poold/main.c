@@ -1,6 +1,5 @@
 /* poold's entry point: options, config check, daemonizing and exit codes. */
 #include <errno.h>
-#include <malloc.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
@@ -308,11 +307,6 @@ int main(int argc, char **argv)
 	struct perr e = {0};
 	int r, ready_fd = -1, status = 0, lock_fd = -1, verbose = 0;
 
-	/*
-	 * One malloc arena for the loop and the state file's writer thread: a
-	 * second one would keep the memory of every save it made (several MiB).
-	 */
-	mallopt(M_ARENA_MAX, 1);
 	log_init("poold", LOG_LEVEL_NOTICE);
 	config_init(&cli);
 	config_init(&cfg);

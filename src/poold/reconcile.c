@@ -31,8 +31,10 @@
 #define RECORD_KEEP_SEC         (7 * 86400)
 /* ... and this many at most, the most recently gone. */
 #define RECORD_KEEP_MAX         1024
-/* Domain records found by a rescan are saved this long after, together (ms). */
+/* Domain records found by a rescan are saved this long after, together (ms), ... */
 #define RECONCILE_SAVE_DELAY_MS 50
+/* ... and at most this often (ms): a save of 10,000 records is 100 ms of the writer's CPU. */
+#define RECONCILE_SAVE_MIN_MS   1000
 /* Domains one step of a walk lists: a step then costs well under a millisecond. */
 #define WALK_CHUNK              64
 
@@ -793,15 +795,36 @@ static uint64_t pass_clock(void)
 /* Writes the state file now, or soon when the loop runs: placements never wait for a fsync. */
 static void save_soon(struct engine *eng)
 {
-	static const struct timeval soon = {0, RECONCILE_SAVE_DELAY_MS * 1000};
+	uint64_t since = pass_clock() - eng->records_saved_us, delay_us;
+	struct timeval tv;
 
 	if (!eng->state_dirty)
 		return;
 	if (eng->save != NULL) {
-		if (!event_pending(eng->save, EV_TIMEOUT, NULL))
-			event_add(eng->save, &soon);
+		if (event_pending(eng->save, EV_TIMEOUT, NULL))
+			return;
+		delay_us = RECONCILE_SAVE_DELAY_MS * 1000;
+		if (eng->saver != NULL && since < RECONCILE_SAVE_MIN_MS * 1000 &&
+		    RECONCILE_SAVE_MIN_MS * 1000 - since > delay_us)
+			delay_us = RECONCILE_SAVE_MIN_MS * 1000 - since;
+		tv = (struct timeval){(time_t)(delay_us / 1000000),
+		                      (suseconds_t)(delay_us % 1000000)};
+		event_add(eng->save, &tv);
 		return;
 	}
+	reconcile_save_due(eng);
+}
+
+void reconcile_save_timer(struct engine *eng)
+{
+	static const struct timeval soon = {0, RECONCILE_SAVE_DELAY_MS * 1000};
+
+	/* Records wait while the writer works: they go in the next image, not behind it. */
+	if (eng->saver != NULL && eng->save != NULL && saver_busy(eng->saver)) {
+		event_add(eng->save, &soon);
+		return;
+	}
+	eng->records_saved_us = pass_clock();
 	reconcile_save_due(eng);
 }
 
@@ -1186,10 +1209,15 @@ static int keys_work(struct engine *eng, struct perr *e)
 			(void)xsw_key_changed(eng->xs, id); /* not listed yet: met with its key */
 			continue;
 		}
+		struct dom *d = &eng->doms[i];
+		uint32_t pool = d->pool_id;
+		bool misplaced = d->misplaced;
+
 		if (eng->applied[i].dirty & DIRTY_NEW)
 			continue; /* its meeting reads the key */
-		pass_place(eng, &ps, &eng->doms[i], &eng->applied[i], false, true);
-		moved |= (eng->applied[i].dirty & DIRTY_PLACED) != 0;
+		pass_place(eng, &ps, d, &eng->applied[i], false, true);
+		/* The watch fires once when set, too: only a key that moved its domain plans. */
+		moved |= d->pool_id != pool || d->misplaced != misplaced;
 	}
 	if (moved)
 		return plan_and_work(eng, e, RECONCILE_BUDGET_US, false, "keys");
@@ -1415,12 +1443,15 @@ void engine_work(struct engine *eng)
 	bool plan = eng->plan_due;
 
 	if (eng->walk != 0) {
-		/* A walk's step is a loop turn of its own; the batches go on after it. */
+		/* A walk's step, then a batch: neither waits for the other to end. */
 		walk_step(eng, &ps);
 		if (ps.more)
 			work_soon(eng);
-		pass_end(eng, &ps, t0, eng->walk != 0 ? "walk" : "walk ends");
-		return;
+		if (reconcile_pending(eng) == 0 && !eng->plan_due) {
+			pass_end(eng, &ps, t0, eng->walk != 0 ? "walk" : "walk ends");
+			return;
+		}
+		plan = eng->plan_due;
 	}
 	if (plan && pass_plan(eng, &ps, false, 0, false) < 0) {
 		log_warnx("planning failed: out of memory (retried)");

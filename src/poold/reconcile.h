@@ -23,5 +23,10 @@ void reconcile_clear(struct engine *eng);
 
 /* Domains with work left in the dirty set. */
 size_t reconcile_pending(const struct engine *eng);
-/* Writes the domain records a rescan changed (the save timer's callback). */
+/* Writes the domain records a rescan changed, now (exit, undo). */
 void reconcile_save_due(struct engine *eng);
+/*
+ * The save timer's callback: the same, once the writer is idle; records
+ * are saved at most once a second (RECONCILE_SAVE_MIN_MS).
+ */
+void reconcile_save_timer(struct engine *eng);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,8 @@ static void *saver_main(void *arg)
 
 		r = state_save(s->path, &img->pools, img->doms, img->n, &e);
 		state_image_free(img);
+		/* The JSON of a save is many MiB at 10,000 domains: its arena gives them back. */
+		malloc_trim(0);
 
 		pthread_mutex_lock(&s->mu);
 		result_push(s, seq, r, r != 0 ? e.msg : NULL);
@@ -200,6 +203,16 @@ uint64_t saver_submit(struct saver *s, struct state_image *img)
 	pthread_cond_signal(&s->work);
 	pthread_mutex_unlock(&s->mu);
 	return seq;
+}
+
+bool saver_busy(struct saver *s)
+{
+	bool busy;
+
+	pthread_mutex_lock(&s->mu);
+	busy = s->queued != NULL || s->busy;
+	pthread_mutex_unlock(&s->mu);
+	return busy;
 }
 
 uint64_t saver_submitted(const struct saver *s)

@@ -44,6 +44,9 @@ int saver_open(struct saver **out, struct event_base *base, const char *path, sa
  */
 uint64_t saver_submit(struct saver *s, struct state_image *img);
 
+/* True while an image waits or is being written. */
+bool saver_busy(struct saver *s);
+
 /* The highest seq submitted, and the highest seq reported durable so far. */
 uint64_t saver_submitted(const struct saver *s);
 uint64_t saver_durable(const struct saver *s);
