@@ -69,6 +69,7 @@ struct pool_sum {
 	uint64_t mass_all;     /* the same over every member poold writes to */
 	bool has_credit1;
 	uint64_t scale_q; /* the credit1 scale in 32.32 fixed point */
+	unsigned ncpus;   /* the pool's pCPUs, counted once a pass */
 };
 
 /* What the credit1 scales are computed from: the pool sums and the host's totals. */
@@ -121,9 +122,11 @@ static int host_sum_init(struct host_sum *h, const struct pool_table *t, const s
 			h->sum[j].has_credit1 = true;
 		}
 	}
-	for (size_t j = 0; j < t->n; j++)
+	for (size_t j = 0; j < t->n; j++) {
+		h->sum[j].ncpus = cpumap_count(&t->pools[j].cpus);
 		if (h->sum[j].has_credit1)
-			h->total_cpus += cpumap_count(&t->pools[j].cpus);
+			h->total_cpus += h->sum[j].ncpus;
+	}
 	h->credit_cpus = online > h->total_cpus ? online : h->total_cpus;
 	return 0;
 }
@@ -295,7 +298,7 @@ void weight_compute(struct pool_table *t, const struct dom *doms, size_t n,
 		const struct dom *d = &doms[i];
 		const struct pool *p = h.pidx[i] != SIZE_MAX ? &t->pools[h.pidx[i]] : NULL;
 		const struct pool_sum *ps = p ? &h.sum[h.pidx[i]] : NULL;
-		unsigned n_p = p ? cpumap_count(&p->cpus) : 0;
+		unsigned n_p = p ? ps->ncpus : 0;
 		unsigned cap = d->cap;
 		struct sched_params *o = &out[i];
 

@@ -143,6 +143,7 @@ size_t shares_apply(struct engine *eng, struct sched_params *sp, uint64_t now_ns
 	for (size_t j = 0; j < eng->pools.n; j++) {
 		struct pool *p = &eng->pools.pools[j];
 		size_t n = start[j] - k;
+		unsigned ncpus = cpumap_count(&p->cpus);
 
 		if (!shares_enabled(eng, p) || cpumap_empty(&p->cpus)) {
 			memset(&p->share, 0, sizeof(p->share));
@@ -151,7 +152,7 @@ size_t shares_apply(struct engine *eng, struct sched_params *sp, uint64_t now_ns
 		changed += pool_apply(eng, p, &m[k], n, &t, period);
 		for (size_t q = k; q < start[j]; q++) {
 			struct dom *d = &eng->doms[idx[q]];
-			unsigned user = cap_effective(d->cap, d->nr_vcpus, cpumap_count(&p->cpus));
+			unsigned user = cap_effective(d->cap, d->nr_vcpus, ncpus);
 			unsigned cap = m[q].cap;
 
 			d->share_cap = p->share.active ? cap : 0;
