@@ -39,6 +39,46 @@ static void poold_status_cb(evutil_socket_t fd, short what, void *arg)
 	memcpy(pd->status_sent, text, sizeof(text));
 }
 
+/* How often poold asks xenstored whether it is there, without a watchdog (s). */
+#define POOLD_HEARTBEAT_SEC 5
+
+/*
+ * The heartbeat: one cheap xenstore read, so that a lost connection is
+ * noticed now (the loop stops and poold exits for its service manager to
+ * start it on a fresh one); then WATCHDOG=1 when systemd's watchdog is on.
+ * A xenstored that stalls holds that read, the loop with it, and the
+ * watchdog's silence is what lets systemd restart poold.
+ */
+static void poold_heartbeat_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct poold *pd = arg;
+
+	if (pd->eng.xs != NULL && (xsw_ping(pd->eng.xs) < 0 && xsw_lost(pd->eng.xs))) {
+		sd_notify(0, "STATUS=xenstore connection lost: exiting");
+		return;
+	}
+	if (pd->watchdog)
+		sd_notify(0, "WATCHDOG=1");
+}
+
+/* Arms the heartbeat: every half of systemd's watchdog interval, or POOLD_HEARTBEAT_SEC. */
+static int poold_heartbeat_arm(struct poold *pd)
+{
+	struct timeval tv = {POOLD_HEARTBEAT_SEC, 0};
+	uint64_t usec = 0;
+
+	pd->watchdog = sd_watchdog_enabled(0, &usec) > 0 && usec > 0;
+	if (pd->watchdog) {
+		usec /= 2;
+		tv = (struct timeval){(time_t)(usec / 1000000), (suseconds_t)(usec % 1000000)};
+		log_info("watchdog: every %" PRIu64 " ms", usec / 1000);
+	}
+	pd->heartbeat = event_new(pd->eng.base, -1, EV_PERSIST, poold_heartbeat_cb, pd);
+	if (pd->heartbeat == NULL || event_add(pd->heartbeat, &tv) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 /* The engine's events: to subscribers through the control server, counts to systemd. */
 static void poold_sink(void *arg, const struct engine *eng, const struct engine_event *ev)
 {
@@ -440,6 +480,8 @@ int poold_init(struct poold *pd, const struct poold_config *cfg, const struct po
 		return r;
 	poold_verify_arm(pd);
 	poold_share_arm(pd);
+	if ((r = poold_heartbeat_arm(pd)) < 0)
+		return perr_set(e, r, "cannot arm the heartbeat: %s", strerror(-r));
 	pd->eng.ready = true;
 	/* The first pass's listing and records are freed: give their pages back. */
 	malloc_trim(0);
@@ -487,6 +529,7 @@ void poold_fini(struct poold *pd)
 	poold_event_free(&pd->eng.share_timer);
 	poold_event_free(&pd->eng.work);
 	poold_event_free(&pd->status);
+	poold_event_free(&pd->heartbeat);
 	poold_event_free(&pd->eng.save);
 	poold_event_free(&pd->sigterm);
 	poold_event_free(&pd->sigint);

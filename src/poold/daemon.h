@@ -22,6 +22,9 @@ struct poold {
 	/* systemd's STATUS= line: sent at most once a second, when it changed. */
 	struct event *status;
 	char status_sent[128];
+	/* Asks xenstored it is there, and feeds systemd's watchdog when it is on. */
+	struct event *heartbeat;
+	bool watchdog;
 };
 
 /*

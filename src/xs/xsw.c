@@ -13,6 +13,8 @@
 
 /* Domids at or above DOMID_FIRST_RESERVED (0x7FF0) are never guests. */
 #define XSW_DOMID_LIMIT 0x8000u
+/* Room for dom0's name when xsw_ping() reads it. */
+#define DOM_NAME_PING_MAX 256
 
 #define XSW_TOKEN_INTRODUCE "poold:introduce"
 #define XSW_TOKEN_RELEASE   "poold:release"
@@ -226,6 +228,15 @@ static int xsw_read(struct xsw *x, const char *path, char *buf, size_t len)
 	buf[n] = '\0';
 	free(v);
 	return 0;
+}
+
+int xsw_ping(struct xsw *x)
+{
+	char name[DOM_NAME_PING_MAX];
+	int r = xsw_read(x, "/local/domain/0/name", name, sizeof(name));
+
+	/* No name, or a long one, is an answer all the same. */
+	return r == -ENOENT || r == -ENAMETOOLONG ? 0 : r;
 }
 
 int xsw_read_name(struct xsw *x, uint32_t domid, char *buf, size_t len)

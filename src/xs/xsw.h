@@ -43,6 +43,12 @@ bool xsw_key_changed(struct xsw *x, uint32_t domid);
  */
 uint32_t xsw_next_changed(const struct xsw *x, uint32_t from);
 
+/*
+ * Asks xenstored one cheap question (dom0's name), so that a lost
+ * connection is noticed now, not when the next guest comes: on a broken
+ * one the loop stops (xsw_lost()). Returns 0 or -errno.
+ */
+int xsw_ping(struct xsw *x);
 /* Reads /local/domain/<domid>/name; -ENOENT when absent. */
 int xsw_read_name(struct xsw *x, uint32_t domid, char *buf, size_t len);
 
