@@ -682,6 +682,8 @@ static void pass_dom(struct engine *eng, struct pass *ps, struct dom *d, struct 
 	struct dom_desired want = {.domid = d->domid, .sched = *sp, .kind = d->sched};
 	struct dom_actual act = {.domid = d->domid, .nr_vcpus = d->nr_vcpus};
 	struct cpumap eff;
+	struct dom_applied was;
+	bool trust;
 	int r = 0;
 
 	if (d->shutdown) {
@@ -718,15 +720,31 @@ static void pass_dom(struct engine *eng, struct pass *ps, struct dom *d, struct 
 		}
 		return;
 	}
+	/*
+	 * A domain verified (or written) before whose pool moved: what it was
+	 * left with is trusted, as for a weight alone, and only the differences
+	 * are written, without a read (the sweep finds changes made behind
+	 * poold's back). Anything else is read back first.
+	 */
+	trust = !verify && ap->valid && ap->nr_vcpus == d->nr_vcpus && ap->kind == d->sched;
+	was = *ap;
 	/* Until this read and its writes all succeed, nothing is known. */
 	ap->valid = false;
-	ps->verified++;
 	act.hard = calloc(d->nr_vcpus + 1, sizeof(*act.hard));
 	if (act.hard == NULL) {
 		pass_fail(ps, -ENOMEM, "domain %" PRIu32 ": out of memory", d->domid);
 		return;
 	}
-	for (unsigned v = 0; v < d->nr_vcpus && r == 0; v++) {
+	if (trust) {
+		for (unsigned v = 0; v < d->nr_vcpus; v++)
+			act.hard[v] = was.cpus;
+		act.weight = was.sched.weight;
+		act.cap = was.sched.cap;
+		act.sched_known = was.sched.write;
+	} else {
+		ps->verified++;
+	}
+	for (unsigned v = 0; !trust && v < d->nr_vcpus && r == 0; v++) {
 		r = eng->hv->ops->get_affinity(eng->hv, d->domid, v, &act.hard[v]);
 		eng->hv_reads++;
 		if (r < 0 && !dom_died(r))
@@ -734,7 +752,8 @@ static void pass_dom(struct engine *eng, struct pass *ps, struct dom *d, struct 
 			          "domain %" PRIu32 " (%s) vCPU %u: reading affinity failed: %s",
 			          d->domid, d->name, v, strerror(-r));
 	}
-	if (r == 0 && sp->write && (d->sched == SCHED_CREDIT || d->sched == SCHED_CREDIT2)) {
+	if (r == 0 && !trust && sp->write &&
+	    (d->sched == SCHED_CREDIT || d->sched == SCHED_CREDIT2)) {
 		r = eng->hv->ops->get_sched(eng->hv, d->domid, d->sched, &act.weight, &act.cap);
 		eng->hv_reads++;
 		if (r == 0)
