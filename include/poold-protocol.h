@@ -49,10 +49,17 @@
 #define POOLD_ERR_TOO_MANY_CLIENTS  "TooManyClients"
 #define POOLD_ERR_PERMISSION_DENIED "PermissionDenied" /* mutating, on the read-only socket */
 
-/* Events. */
-/* {"pool": NAME, "action": "created"|"modified"|"destroyed"} */
-#define POOLD_EV_POOL_CHANGED  "pool-changed"
-/* {"domid", "name", "pool", "misplaced", "wanted"} */
-#define POOLD_EV_DOMAIN_PLACED "domain-placed"
-/* {"domid", "name"} */
-#define POOLD_EV_DOMAIN_GONE   "domain-gone"
+/*
+ * Events: their data, every member always there (null where the text says
+ * so); poolctl(8), EVENTS, says what each means.
+ */
+/* {"pool", "action": "created"|"modified"|"destroyed", "cpus", "ncpu", "cap", "share"} */
+#define POOLD_EV_POOL_CHANGED      "pool-changed"
+/* {"domid", "uuid", "name", "pool", "misplaced", "wanted"} */
+#define POOLD_EV_DOMAIN_PLACED     "domain-placed"
+/* {"domid", "uuid", "name"} */
+#define POOLD_EV_DOMAIN_GONE       "domain-gone"
+/* {"domid", "uuid", "name", "pool", "weight", "cap"}: after domain-set */
+#define POOLD_EV_DOMAIN_CHANGED    "domain-changed"
+/* {"level"}: after log-level, or a reload that changed it */
+#define POOLD_EV_LOG_LEVEL_CHANGED "log-level-changed"

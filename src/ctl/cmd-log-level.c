@@ -4,6 +4,7 @@
 #include <errno.h>
 
 #include "ctl/proto.h"
+#include "poold/engine.h"
 #include "util/log.h"
 
 /* Sets the level and returns the one now in force. */
@@ -20,8 +21,7 @@ static int cmd_log_level(struct engine *eng, json_t *args, json_t **ret, struct 
 		return perr_set(e, POOLD_E_INVALID,
 		                "no log level '%.32s': use err, warning, notice, info or debug",
 		                name);
-	log_set_level(level);
-	log_notice("log level set to %s", log_level_name(level));
+	engine_set_log_level(eng, level);
 	*ret = json_pack("{s:s}", "level", log_level_name(log_get_level()));
 	return *ret != NULL ? 0 : -ENOMEM;
 }

@@ -11,6 +11,7 @@ const struct ctl_cmd ctl_cmd_subscribe = {
     .name = "subscribe",
     .flags = CTL_CMD_SUBSCRIBE,
     .fn = cmd_subscribe,
-    .help = "receive events (pool-changed, domain-placed, domain-gone) on this connection",
+    .help = "receive events (pool-changed, domain-placed, domain-changed, domain-gone, "
+            "log-level-changed) on this connection",
     .synopsis = "",
 };

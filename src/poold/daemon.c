@@ -252,7 +252,8 @@ static void poold_reload_cb(evutil_socket_t sig, short what, void *arg)
 		log_warnx("reload: %s; keeping the old settings",
 		          r > 0 || e.msg[0] ? e.msg : strerror(-r));
 	} else {
-		log_set_level(c.log_level);
+		if (c.log_level != log_get_level())
+			engine_set_log_level(&pd->eng, c.log_level);
 		pd->eng.cfg.log_level = c.log_level;
 		pd->eng.cfg.verify_interval = c.verify_interval;
 		poold_verify_arm(pd);

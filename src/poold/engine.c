@@ -140,12 +140,34 @@ static int engine_commit(struct engine *eng, struct snap *s, struct perr *e)
 	return 0;
 }
 
-static void engine_pool_event(struct engine *eng, const char *name, const char *action)
+/*
+ * Announces a pool's change, and pool0's when its pCPUs moved with it
+ * (they come from and go back to pool0), before the settle that follows:
+ * subscribers hear of a pool before the domains placed into it.
+ */
+static void engine_pool_event(struct engine *eng, const char *name, const char *action,
+                              const struct cpumap *pool0_was)
 {
+	const struct pool *p0 = pool_find_id(&eng->pools, POOL0_ID);
+
 	reconcile_emit(eng, &(struct engine_event){.kind = ENGINE_EV_POOL_CHANGED,
 	                                           .pool_name = name,
-	                                           .action = action});
+	                                           .action = action,
+	                                           .pool = pool_find(&eng->pools, name)});
+	if (p0 != NULL && strcmp(name, p0->name) != 0 && !cpumap_equal(&p0->cpus, pool0_was))
+		reconcile_emit(eng, &(struct engine_event){.kind = ENGINE_EV_POOL_CHANGED,
+		                                           .pool_name = p0->name,
+		                                           .action = "modified",
+		                                           .pool = p0});
 	reconcile_status(eng);
+}
+
+/* pool0's pCPUs now, to tell afterwards whether a change moved them. */
+static struct cpumap pool0_cpus(const struct engine *eng)
+{
+	const struct pool *p0 = pool_find_id(&eng->pools, POOL0_ID);
+
+	return p0 != NULL ? p0->cpus : (struct cpumap){0};
 }
 
 /* Finds a pool, or says how to list them. */
@@ -162,8 +184,8 @@ static struct pool *engine_pool_find(struct engine *eng, const char *name, struc
 int engine_pool_create(struct engine *eng, const char *name, const struct pool_cpus_spec *spec,
                        unsigned cap, int share, struct perr *e)
 {
-	struct cpumap cpus;
 	struct pool *p;
+	struct cpumap cpus, was;
 	struct snap s;
 	int r;
 
@@ -179,6 +201,7 @@ int engine_pool_create(struct engine *eng, const char *name, const struct pool_c
 	r = pool_resolve_cpus(&eng->pools, eng->topo, NULL, spec, &cpus, e);
 	if (r != 0)
 		return r;
+	was = pool0_cpus(eng);
 	if ((r = snap_take(eng, &s)) < 0)
 		return perr_set(e, r, "out of memory");
 	r = pool_create(&eng->pools, name, &cpus, cap, &p, e);
@@ -190,16 +213,15 @@ int engine_pool_create(struct engine *eng, const char *name, const struct pool_c
 	if ((r = engine_commit(eng, &s, e)) != 0)
 		return r;
 	log_notice("pool %s created", name);
+	engine_pool_event(eng, name, "created", &was);
 	/* Misplaced domains that wanted this pool move in now. */
-	r = engine_settle(eng, e);
-	engine_pool_event(eng, name, "created");
-	return r;
+	return engine_settle(eng, e);
 }
 
 int engine_pool_modify(struct engine *eng, const char *name, const struct pool_cpus_spec *spec,
                        int cap, int share, struct perr *e)
 {
-	struct cpumap cpus;
+	struct cpumap cpus, was;
 	struct pool *p;
 	struct snap s;
 	int r;
@@ -221,6 +243,7 @@ int engine_pool_modify(struct engine *eng, const char *name, const struct pool_c
 		if (r != 0)
 			return r;
 	}
+	was = pool0_cpus(eng);
 	if ((r = snap_take(eng, &s)) < 0)
 		return perr_set(e, r, "out of memory");
 	if (spec != NULL) {
@@ -237,13 +260,13 @@ int engine_pool_modify(struct engine *eng, const char *name, const struct pool_c
 	if ((r = engine_commit(eng, &s, e)) != 0)
 		return r;
 	log_notice("pool %s modified", name);
-	r = engine_settle(eng, e);
-	engine_pool_event(eng, name, "modified");
-	return r;
+	engine_pool_event(eng, name, "modified", &was);
+	return engine_settle(eng, e);
 }
 
 int engine_pool_destroy(struct engine *eng, const char *name, bool force, struct perr *e)
 {
+	struct cpumap was;
 	struct pool *p;
 	struct snap s;
 	size_t members;
@@ -262,6 +285,7 @@ int engine_pool_destroy(struct engine *eng, const char *name, bool force, struct
 		                "pool %s has %zu domain%s: move them with pool-migrate, or use "
 		                "--force to move them to pool0",
 		                name, members, members == 1 ? "" : "s");
+	was = pool0_cpus(eng);
 	if ((r = snap_take(eng, &s)) < 0)
 		return perr_set(e, r, "out of memory");
 	/* Wanting pool0 keeps them there even if a pool of this name comes back. */
@@ -276,9 +300,9 @@ int engine_pool_destroy(struct engine *eng, const char *name, bool force, struct
 	if ((r = engine_commit(eng, &s, e)) != 0)
 		return r;
 	log_notice("pool %s destroyed%s", name, members > 0 ? ", its domains moved to pool0" : "");
-	r = engine_settle(eng, e);
-	engine_pool_event(eng, name, "destroyed");
-	return r;
+	/* Its members are placed in pool0 by the settle, announced after the pool. */
+	engine_pool_event(eng, name, "destroyed", &was);
+	return engine_settle(eng, e);
 }
 
 int engine_domain_find(struct engine *eng, const char *ref, struct dom **out, struct perr *e)
@@ -367,7 +391,17 @@ int engine_domain_set(struct engine *eng, const char *ref, int weight, int cap, 
 		return r;
 	log_notice("domain %" PRIu32 " (%s): weight %u cap %u", d->domid, d->name, d->weight,
 	           d->cap);
+	reconcile_emit(eng, &(struct engine_event){.kind = ENGINE_EV_DOMAIN_CHANGED,
+	                                           .dom = d,
+	                                           .pool = pool_find_id(&eng->pools, d->pool_id)});
 	return engine_settle(eng, e);
+}
+
+void engine_set_log_level(struct engine *eng, int level)
+{
+	log_set_level(level);
+	log_notice("log level set to %s", log_level_name(level));
+	reconcile_emit(eng, &(struct engine_event){.kind = ENGINE_EV_LOG_LEVEL, .level = level});
 }
 
 size_t engine_pool_members(const struct engine *eng, uint32_t pool_id)

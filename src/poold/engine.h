@@ -22,22 +22,27 @@ enum { SHARE_OFF = 0, SHARE_AUTO = 1 };
 
 /* What the engine tells the outside world. */
 enum engine_event_kind {
-	ENGINE_EV_DOMAIN_PLACED, /* dom: new, or moved to another pool (or held misplaced) */
-	ENGINE_EV_DOMAIN_GONE,   /* dom: destroyed (its record as it was last) */
-	ENGINE_EV_POOL_CHANGED,  /* pool_name, action: "created", "modified", "destroyed" */
-	ENGINE_EV_STATUS,        /* the counts of pools, domains or writes moved */
-	ENGINE_EV_DURABLE,       /* seq: the changes of requests up to seq are durable */
-	ENGINE_EV_UNDONE,        /* seq, msg: those up to seq could not be made durable, undone */
+	ENGINE_EV_DOMAIN_PLACED,  /* dom: new, or moved to another pool (or held misplaced) */
+	ENGINE_EV_DOMAIN_GONE,    /* dom: destroyed (its record as it was last) */
+	ENGINE_EV_POOL_CHANGED,   /* pool_name, action: "created", "modified", "destroyed"; pool */
+	ENGINE_EV_DOMAIN_CHANGED, /* dom: its weight or cap set (domain-set) */
+	ENGINE_EV_LOG_LEVEL,      /* level: the log level now in force, set on request or reload */
+	ENGINE_EV_STATUS,         /* the counts of pools, domains or writes moved */
+	ENGINE_EV_DURABLE,        /* seq: the changes of requests up to seq are durable */
+	ENGINE_EV_UNDONE,         /* seq, msg: those up to seq could not be made durable, undone */
 };
 
 struct engine_event {
 	enum engine_event_kind kind;
-	const struct dom *dom;   /* DOMAIN_* */
-	const struct pool *pool; /* DOMAIN_PLACED: the pool it is in now (NULL: none) */
-	const char *pool_name;   /* POOL_CHANGED */
-	const char *action;      /* POOL_CHANGED */
-	uint64_t seq;            /* DURABLE, UNDONE: engine_commit_seq() values */
-	const char *msg;         /* UNDONE: why (the state file's error) */
+	const struct dom *dom; /* DOMAIN_* */
+	/* DOMAIN_*: the pool it is in now; POOL_CHANGED: the pool as it is now (NULL: none,
+	 * or destroyed) */
+	const struct pool *pool;
+	const char *pool_name; /* POOL_CHANGED */
+	const char *action;    /* POOL_CHANGED */
+	int level;             /* LOG_LEVEL: LOG_LEVEL_* (util/log.h) */
+	uint64_t seq;          /* DURABLE, UNDONE: engine_commit_seq() values */
+	const char *msg;       /* UNDONE: why (the state file's error) */
 };
 
 /* Where events go; the pointers in an event are valid during the call only. */
@@ -73,7 +78,8 @@ uint64_t engine_generation(const struct engine *eng);
  * changes the model, writes the state file durably (POOLD_E_STATE and the
  * model is rolled back if it can't), then reconciles the hypervisor
  * (POOLD_E_HYPERVISOR with what Xen refused; the model stays, the next
- * rescan retries). Events go to subscribers.
+ * rescan retries). Events go to subscribers in causal order: a pool's
+ * change before the placements it causes (doc/design.md, Seams).
  *
  * With a writer (engine_saver_attach()) the write is handed to it and the
  * call returns before it is durable: engine_commit_seq() then names the
@@ -99,6 +105,9 @@ int engine_domain_find(struct engine *eng, const char *ref, struct dom **out, st
 int engine_domain_migrate(struct engine *eng, const char *ref, const char *pool, struct perr *e);
 /* weight/cap < 0 keep the current value. */
 int engine_domain_set(struct engine *eng, const char *ref, int weight, int cap, struct perr *e);
+
+/* Sets the log level (LOG_LEVEL_*, util/log.h) and tells subscribers. */
+void engine_set_log_level(struct engine *eng, int level);
 
 /* The members of a pool (placed there), for listings. */
 size_t engine_pool_members(const struct engine *eng, uint32_t pool_id);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/log.h"
+
 struct fake_engine fake;
 
 /* Counts a mutating call and returns the outcome the test chose. */
@@ -187,6 +189,11 @@ int engine_domain_set(struct engine *eng, const char *ref, int weight, int cap, 
 	if (cap >= 0)
 		d->cap = (unsigned)cap;
 	return 0;
+}
+
+void engine_set_log_level(struct engine *eng, int level)
+{
+	log_set_level(level);
 }
 
 size_t engine_pool_members(const struct engine *eng, uint32_t pool_id)

@@ -9,6 +9,7 @@
 
 #include "poold-protocol.h"
 #include "poold/reconcile.h"
+#include "util/log.h"
 #include "xs/xsw.h"
 
 static struct fake_hv *fake_of(struct hv *hv)
@@ -218,11 +219,18 @@ static void fake_sink_event(void *arg, const struct engine *eng, const struct en
 	    [ENGINE_EV_DOMAIN_PLACED] = POOLD_EV_DOMAIN_PLACED,
 	    [ENGINE_EV_DOMAIN_GONE] = POOLD_EV_DOMAIN_GONE,
 	    [ENGINE_EV_POOL_CHANGED] = POOLD_EV_POOL_CHANGED,
+	    [ENGINE_EV_DOMAIN_CHANGED] = POOLD_EV_DOMAIN_CHANGED,
+	    [ENGINE_EV_LOG_LEVEL] = POOLD_EV_LOG_LEVEL_CHANGED,
 	};
 	struct fake_sink *s = arg;
 
-	if (ev->kind == ENGINE_EV_STATUS || s->n >= FAKE_EVENTS)
+	if (ev->kind >= sizeof(names) / sizeof(names[0]) || names[ev->kind] == NULL ||
+	    s->n >= FAKE_EVENTS)
 		return;
+	snprintf(s->what[s->n], sizeof(s->what[0]), "%s",
+	         ev->kind == ENGINE_EV_POOL_CHANGED ? ev->pool_name
+	         : ev->kind == ENGINE_EV_LOG_LEVEL  ? log_level_name(ev->level)
+	                                            : ev->dom->name);
 	snprintf(s->names[s->n++], sizeof(s->names[0]), "%s", names[ev->kind]);
 }
 
@@ -261,6 +269,14 @@ unsigned fake_events(const struct fake_sink *c, const char *name)
 	for (unsigned i = 0; i < c->n; i++)
 		n += strcmp(c->names[i], name) == 0;
 	return n;
+}
+
+int fake_event_at(const struct fake_sink *c, const char *name, const char *what)
+{
+	for (unsigned i = 0; i < c->n; i++)
+		if (strcmp(c->names[i], name) == 0 && strcmp(c->what[i], what) == 0)
+			return (int)i;
+	return -1;
 }
 
 /* The seam: these replace src/xs/xsw.c in the test binary. */

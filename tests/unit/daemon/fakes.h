@@ -55,6 +55,7 @@ struct xsw {
 /* The engine's events, by their protocol names. */
 struct fake_sink {
 	char names[FAKE_EVENTS][32];
+	char what[FAKE_EVENTS][80]; /* the pool's name, or the domain's, or the log level */
 	unsigned n;
 };
 
@@ -77,3 +78,5 @@ int fake_dir_new(char dir[64], char state[128], const char *name);
 /* Removes such a directory and everything in it; 0 on success. */
 int fake_dir_remove(const char *dir);
 unsigned fake_events(const struct fake_sink *c, const char *name);
+/* The index of the first event name about what (a pool or domain name) since the start; -1: none. */
+int fake_event_at(const struct fake_sink *c, const char *name, const char *what);

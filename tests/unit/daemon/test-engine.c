@@ -157,8 +157,19 @@ static void test_new_pool_repins_exactly(void **state)
 	assert_pinned(t, 0, "0-3");
 	assert_pinned(t, 2, "0-3");
 	assert_false(dom_of(&t->eng, 1)->misplaced);
-	assert_int_equal(fake_events(&t->ctl, POOLD_EV_POOL_CHANGED), 1);
+	/* pool1 created, pool0 gave it 4-7; then vm1 placed in pool1, in that order */
+	assert_int_equal(fake_events(&t->ctl, POOLD_EV_POOL_CHANGED), 2);
 	assert_int_equal(fake_events(&t->ctl, POOLD_EV_DOMAIN_PLACED), 1);
+	assert_int_equal(fake_event_at(&t->ctl, POOLD_EV_POOL_CHANGED, "pool1"), 0);
+	assert_int_equal(fake_event_at(&t->ctl, POOLD_EV_POOL_CHANGED, "pool0"), 1);
+	assert_int_equal(fake_event_at(&t->ctl, POOLD_EV_DOMAIN_PLACED, "vm1"), 2);
+
+	/* a domain's weight and cap are an event of their own */
+	t->ctl.n = 0;
+	assert_int_equal(engine_domain_set(&t->eng, "vm1", 512, -1, &e), 0);
+	assert_int_equal(t->ctl.n, 1);
+	assert_int_equal(fake_event_at(&t->ctl, POOLD_EV_DOMAIN_CHANGED, "vm1"), 0);
+	assert_int_equal(engine_domain_set(&t->eng, "vm1", 256, -1, &e), 0);
 
 	/* migrating vm2 touches exactly vm2's vCPUs */
 	fake_reset_counts(&t->hv);
@@ -320,12 +331,17 @@ static void test_destroy(void **state)
 	assert_int_equal(engine_pool_destroy(&t->eng, "pool0", true, &e), POOLD_E_PROTECTED);
 	assert_int_equal(engine_pool_destroy(&t->eng, "nope", true, &e), POOLD_E_NOTFOUND);
 
+	t->ctl.n = 0;
 	assert_int_equal(engine_pool_destroy(&t->eng, "pool1", true, &e), 0);
 	assert_null(pool_find(&t->eng.pools, "pool1"));
 	assert_pinned(t, 1, "0-3");
 	assert_string_equal(dom_of(&t->eng, 1)->want, "pool0");
 	assert_false(dom_of(&t->eng, 1)->misplaced);
-	assert_int_equal(fake_events(&t->ctl, POOLD_EV_POOL_CHANGED), 2);
+	/* pool1 destroyed, pool0 given its pCPUs back, then its member placed in pool0 */
+	assert_int_equal(t->ctl.n, 3);
+	assert_int_equal(fake_event_at(&t->ctl, POOLD_EV_POOL_CHANGED, "pool1"), 0);
+	assert_int_equal(fake_event_at(&t->ctl, POOLD_EV_POOL_CHANGED, "pool0"), 1);
+	assert_int_equal(fake_event_at(&t->ctl, POOLD_EV_DOMAIN_PLACED, "vm1"), 2);
 
 	/* durable: the file says so */
 	assert_int_equal(state_load(t->state, &loaded, &recs, &n, &e), 0);
