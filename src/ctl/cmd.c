@@ -9,6 +9,7 @@
 #include "core/cpumap.h"
 #include "core/dom.h"
 #include "core/pool.h"
+#include "core/uuid.h"
 #include "ctl/proto.h"
 #include "poold-protocol.h"
 #include "poold/engine.h"
@@ -110,19 +111,18 @@ json_t *ctl_pool_json(const struct engine *eng, const struct pool *p)
 json_t *ctl_dom_json(const struct engine *eng, const struct dom *d)
 {
 	const struct pool *p = pool_find_id(engine_pools(eng), d->pool_id);
-	json_t *o;
+	char uuid[UUID_TEXT_LEN + 1];
 
-	o = json_pack("{s:I,s:s,s:s,s:b,s:i,s:I,s:I,s:I,s:I,s:o,s:o,s:I}", "domid",
-	              (json_int_t)d->domid, "name", d->name, "pool", p != NULL ? p->name : "",
-	              "misplaced", d->misplaced, "vcpus", (int)d->nr_vcpus, "weight",
-	              (json_int_t)d->weight, "cap", (json_int_t)d->cap, "hv_weight",
-	              (json_int_t)d->hv_weight, "hv_cap", (json_int_t)d->hv_cap, "used",
-	              d->used >= 0 ? json_real(round(d->used * 10) / 10) : json_null(), "entitled",
-	              d->entitled >= 0 ? json_real(round(d->entitled * 10) / 10) : json_null(),
-	              "share_cap", (json_int_t)d->share_cap);
-	if (o != NULL && d->misplaced)
-		json_object_set_new(o, "wanted", json_string(d->want));
-	return o;
+	uuid_format(d->uuid, uuid);
+	return json_pack(
+	    "{s:I,s:s,s:s,s:s,s:b,s:s,s:i,s:I,s:I,s:I,s:I,s:o,s:o,s:I}", "domid",
+	    (json_int_t)d->domid, "uuid", uuid, "name", d->name, "pool", p != NULL ? p->name : "",
+	    "misplaced", d->misplaced, "wanted", d->want, "vcpus", (int)d->nr_vcpus, "weight",
+	    (json_int_t)d->weight, "cap", (json_int_t)d->cap, "hv_weight", (json_int_t)d->hv_weight,
+	    "hv_cap", (json_int_t)d->hv_cap, "used",
+	    d->used >= 0 ? json_real(round(d->used * 10) / 10) : json_null(), "entitled",
+	    d->entitled >= 0 ? json_real(round(d->entitled * 10) / 10) : json_null(), "share_cap",
+	    (json_int_t)d->share_cap);
 }
 
 int ctl_cpus_spec(const struct engine *eng, json_t *ncpu, const char *cpus, unsigned min_ncpu,

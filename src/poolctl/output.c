@@ -388,14 +388,6 @@ static int confirm_cells(json_t *ret, const char *obj, const struct col *cols, s
 	return r;
 }
 
-/* Gets a string member of the request we sent, for a confirmation line. */
-static const char *arg(json_t *args, const char *key)
-{
-	const char *s = json_string_value(json_object_get(args, key));
-
-	return s != NULL ? s : "?";
-}
-
 static int text_result(FILE *f, const struct parser_cmd *cmd, json_t *args, json_t *ret, char *err,
                        size_t len)
 {
@@ -407,6 +399,8 @@ static int text_result(FILE *f, const struct parser_cmd *cmd, json_t *args, json
 	                                 {"", "weight", COL_INT},
 	                                 {"", "cap", COL_INT}};
 	static const struct col level[] = {{"", "level", COL_STR}};
+	static const struct col gone[] = {
+	    {"", "pool", COL_STR}, {"", "cpus", COL_STR}, {"", "to", COL_STR}};
 	char *v[5] = {NULL};
 	int r = 0;
 
@@ -429,10 +423,14 @@ static int text_result(FILE *f, const struct parser_cmd *cmd, json_t *args, json
 		fputc('\n', f);
 		break;
 	case SHOW_POOL_DESTROYED:
-		fprintf(f, "%s destroyed%s\n", arg(args, "name"),
-		        json_is_true(json_object_get(args, "force"))
-		            ? " (its domains moved to pool0)"
-		            : "");
+		if ((r = confirm_cells(ret, NULL, gone, 3, v, err, len)) != 0)
+			break;
+		if ((r = join_ids(json_object_get(ret, "domains"), "return", &v[3], err, len)) != 0)
+			break;
+		fprintf(f, "%s destroyed: cpus %s back to %s", v[0], v[1], v[2]);
+		if (v[3] != NULL && strcmp(v[3], "-") != 0)
+			fprintf(f, ", domains %s moved to %s", v[3], v[2]);
+		fputc('\n', f);
 		break;
 	case SHOW_MIGRATED:
 		if ((r = confirm_cells(ret, "domain", dom, 3, v, err, len)) != 0)

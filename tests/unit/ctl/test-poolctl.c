@@ -288,8 +288,16 @@ static void test_text_others(void **state)
 	           "\"sched\":\"credit\",\"cap\":150,\"domains\":[]}}");
 	assert_string_equal(s, "pool1 modified: cpus 8-11, cap 150%\n");
 	free(s);
-	s = render("pool-destroy pool1 --force", "{\"name\":\"pool1\",\"force\":true}", "{}");
-	assert_string_equal(s, "pool1 destroyed (its domains moved to pool0)\n");
+	s = render("pool-destroy pool1 --force", "{\"name\":\"pool1\",\"force\":true}",
+	           "{\"pool\":\"pool1\",\"id\":1,\"cpus\":\"8-11\",\"ncpu\":4,\"domains\":[3,7],"
+	           "\"to\":\"pool0\"}");
+	assert_string_equal(
+	    s, "pool1 destroyed: cpus 8-11 back to pool0, domains 3,7 moved to pool0\n");
+	free(s);
+	s = render("pool-destroy pool2", "{\"name\":\"pool2\"}",
+	           "{\"pool\":\"pool2\",\"id\":2,\"cpus\":\"12\",\"ncpu\":1,\"domains\":[],"
+	           "\"to\":\"pool0\"}");
+	assert_string_equal(s, "pool2 destroyed: cpus 12 back to pool0\n");
 	free(s);
 	s = render("pool-migrate 7 pool2", "{\"domain\":7,\"pool\":\"pool2\"}",
 	           "{\"domain\":{\"domid\":7,\"name\":\"web1\",\"pool\":\"pool2\"}}");

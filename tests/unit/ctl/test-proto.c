@@ -335,7 +335,7 @@ static void test_pool_create(void **state)
 
 static void test_pool_modify_destroy(void **state)
 {
-	json_t *ret;
+	json_t *ret, *want;
 
 	expect_error("{\"execute\": \"pool-modify\", \"arguments\": {\"name\": \"pool1\"}}",
 	             "InvalidArgument", "say what to change");
@@ -371,7 +371,19 @@ static void test_pool_modify_destroy(void **state)
 	ret =
 	    expect_return("{\"execute\": \"pool-destroy\", \"arguments\": {\"name\": \"pool2\"}}");
 	assert_false(fake.force);
-	assert_int_equal(json_object_size(ret), 0);
+	/* What it had, taken before the engine ran, and where that went. */
+	assert_string_equal(json_string_value(json_object_get(ret, "pool")), "pool2");
+	assert_int_equal(json_integer_value(json_object_get(ret, "id")), 2);
+	assert_string_equal(json_string_value(json_object_get(ret, "cpus")), "12-15");
+	assert_int_equal(json_integer_value(json_object_get(ret, "ncpu")), 4);
+	assert_int_equal(json_array_size(json_object_get(ret, "domains")), 0);
+	assert_string_equal(json_string_value(json_object_get(ret, "to")), "pool0");
+	json_decref(ret);
+	ret = expect_return("{\"execute\": \"pool-destroy\", \"arguments\": {\"name\": \"pool1\","
+	                    " \"force\": true}}");
+	want = json_pack("[i]", 1);
+	assert_true(json_equal(json_object_get(ret, "domains"), want));
+	json_decref(want);
 	json_decref(ret);
 	ret = expect_return("{\"execute\": \"pool-destroy\", \"arguments\": {\"name\": \"pool2\","
 	                    " \"force\": true}}");
@@ -415,7 +427,9 @@ static void test_domains(void **state)
 	assert_string_equal(json_string_value(json_object_get(d, "name")), "web1");
 	assert_string_equal(json_string_value(json_object_get(d, "pool")), "pool1");
 	assert_true(json_is_false(json_object_get(d, "misplaced")));
-	assert_null(json_object_get(d, "wanted"));
+	/* Always there: "" when it wants no pool in particular. */
+	assert_true(json_is_string(json_object_get(d, "wanted")));
+	assert_int_equal(strlen(json_string_value(json_object_get(d, "uuid"))), 36);
 	assert_int_equal(json_integer_value(json_object_get(d, "weight")), 256);
 	assert_int_equal(json_integer_value(json_object_get(d, "vcpus")), 2);
 	assert_non_null(json_object_get(d, "hv_weight"));
