@@ -148,7 +148,8 @@ _poolctl()
 	[ "${_poolctl_argv0:0:1}" = "~" ] && _poolctl_argv0=$HOME${_poolctl_argv0:1}
 	COMPREPLY=()
 
-	# poolctl's own options come before the command ('+' in its getopt).
+	# poolctl's own options come before the command ('+' in its getopt); only
+	# --json may follow it too.
 	for ((i = 1; i < _poolctl_cword; i++)); do
 		w=${_poolctl_argv[i]}
 		case $w in
@@ -216,15 +217,23 @@ _poolctl()
 	log-level:0)
 		words="err warning notice info debug"
 		;;
+	help:0)
+		words=$(_poolctl_run --commands)
+		;;
 	pool-create:0) ;; # a new pool's name
 	*)
 		words=$(_poolctl_unused "$full" "${_poolctl_argv[@]:cmd_i+1:_poolctl_cword-cmd_i-1}")
 		;;
 	esac
-	# A --FLAG is welcome anywhere after the command.
+	# A --FLAG is welcome anywhere after the command, and so is --json.
 	if [ "${cur:0:1}" = "-" ]; then
 		words=$(_poolctl_unused "$full" "${_poolctl_argv[@]:cmd_i+1:_poolctl_cword-cmd_i-1}" |
 			grep -- '^--')
+		# Offered until it is on the line, before or after the command.
+		case " ${_poolctl_argv[*]:1:_poolctl_cword-1} " in
+		*" --json "* | *" -j "*) ;;
+		*) words+=" --json" ;;
+		esac
 	fi
 	mapfile -t COMPREPLY < <(compgen -W "$words" -- "$cur")
 	# KEY= wants its value right after the '='.

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,23 @@ enum {
 /* Set by SIGINT/SIGTERM so that monitor ends with a clean status. */
 static volatile sig_atomic_t interrupted;
 
+/*
+ * Says why poolctl gives up, through the output back-end (stderr, or a JSON
+ * error object on stdout), and returns the exit status, which names the class.
+ */
+static int complain(const struct output *out, int status, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	out->error(stdout, status == EXIT_USAGE ? POOLCTL_ERR_USAGE : POOLCTL_ERR_UNREACHABLE, msg,
+	           false);
+	return status;
+}
+
 static void usage_line(FILE *f, const struct parser_cmd *cmd)
 {
 	if (cmd != NULL)
@@ -43,7 +61,8 @@ static void help(FILE *f)
 	fprintf(f, "\noptions:\n"
 	           "  -s, --socket SOCKET  poold's control socket (default: $POOLD_SOCKET, "
 	           "else " POOLD_SOCKET_DEFAULT ")\n"
-	           "  -j, --json           print replies as JSON\n"
+	           "  -j, --json           print replies, events and errors as JSON on stdout\n"
+	           "                       (anywhere on the line; poolctl(8) lists the fields)\n"
 	           "  -t, --timeout SECS   give up on a poold that does not answer within SECS\n"
 	           "                       (default 5; 0: wait for ever); monitor waits for\n"
 	           "                       events without limit\n"
@@ -51,10 +70,23 @@ static void help(FILE *f)
 	           "  -V, --version        print the version\n"
 	           "  --commands [COMMAND] print the command names, or COMMAND's KEY= and --FLAG\n"
 	           "                       words, one per line (for completion)\n"
-	           "\ncommands (a unique prefix will do):\n");
-	for (const struct parser_cmd *c = parser_cmds; c->name != NULL; c++)
-		fprintf(f, "  %s%s%s\n        %s\n", c->name, c->usage[0] ? " " : "", c->usage,
-		        c->help);
+	           "\ncommands (a unique prefix will do; poolctl help COMMAND for one):\n");
+	parser_print_help(f, NULL, false, NULL, 0);
+}
+
+/* poolctl help [COMMAND]: the list of commands, or one command's help, from the table. */
+static int help_cmd(const struct output *out, const char *name)
+{
+	bool json = out == &output_json;
+	char err[512];
+
+	if (name == NULL && !json) {
+		help(stdout);
+		return EXIT_OK;
+	}
+	if (parser_print_help(stdout, name, json, err, sizeof(err)) < 0)
+		return complain(out, EXIT_USAGE, "help: %s", err);
+	return EXIT_OK;
 }
 
 static void on_signal(int sig)
@@ -126,11 +158,9 @@ static int monitor(struct client *cl, const char *path, const struct output *out
 			        "poolctl: skipped a line from poold that is not a JSON object\n");
 			continue;
 		}
-		if (r < 0) {
-			fprintf(stderr, "poolctl: lost poold at %s: %s\n", path,
-			        why(r, CLIENT_REPLY_MAX, buf, sizeof(buf)));
-			return EXIT_UNREACHABLE;
-		}
+		if (r < 0)
+			return complain(out, EXIT_UNREACHABLE, "lost poold at %s: %s", path,
+			                why(r, CLIENT_REPLY_MAX, buf, sizeof(buf)));
 		if (json_object_get(msg, "event") != NULL)
 			out->event(stdout, msg);
 		json_decref(msg);
@@ -148,21 +178,17 @@ static int run(const char *path, struct parser_request *req, const struct output
 	int r, status;
 
 	r = client_connect(&cl, path, deadline);
-	if (r == -ETIMEDOUT) {
-		fprintf(stderr,
-		        "poolctl: %s did not accept the connection within %g s \u2014 is poold "
-		        "running and serving? (systemctl status poold; --timeout SECS waits "
-		        "longer)\n",
-		        path, timeout_ms / 1000.0);
-		return EXIT_UNREACHABLE;
-	}
-	if (r < 0) {
-		fprintf(stderr,
-		        "poolctl: cannot connect to %s: %s \u2014 is poold running? "
-		        "(systemctl start poold, or -s SOCKET)\n",
-		        path, strerror(-r));
-		return EXIT_UNREACHABLE;
-	}
+	if (r == -ETIMEDOUT)
+		return complain(out, EXIT_UNREACHABLE,
+		                "%s did not accept the connection within %g s \u2014 is poold "
+		                "running and serving? (systemctl status poold; --timeout SECS "
+		                "waits longer)",
+		                path, timeout_ms / 1000.0);
+	if (r < 0)
+		return complain(out, EXIT_UNREACHABLE,
+		                "cannot connect to %s: %s \u2014 is poold running? "
+		                "(systemctl start poold, or -s SOCKET)",
+		                path, strerror(-r));
 	r = client_recv(&cl, &msg, POOLD_LINE_MAX, deadline);
 	if (r < 0 || client_check_greeting(msg, err, sizeof(err)) < 0) {
 		if (r == -ETIMEDOUT)
@@ -176,10 +202,9 @@ static int run(const char *path, struct parser_request *req, const struct output
 			         "no greeting from %s: %s \u2014 is it poold's "
 			         "socket? (systemctl status poold)",
 			         path, why(r, POOLD_LINE_MAX, buf, sizeof(buf)));
-		fprintf(stderr, "poolctl: %s\n", err);
 		json_decref(msg);
 		client_close(&cl);
-		return EXIT_UNREACHABLE;
+		return complain(out, EXIT_UNREACHABLE, "%s", err);
 	}
 	json_decref(msg);
 
@@ -190,18 +215,16 @@ static int run(const char *path, struct parser_request *req, const struct output
 	if (r == 0)
 		r = read_reply(&cl, &msg, deadline);
 	if (r == -ETIMEDOUT) {
-		fprintf(stderr,
-		        "poolctl: no reply from poold at %s within %g s \u2014 is poold running? "
-		        "(systemctl status poold; --timeout SECS waits longer)\n",
-		        path, timeout_ms / 1000.0);
 		client_close(&cl);
-		return EXIT_UNREACHABLE;
+		return complain(out, EXIT_UNREACHABLE,
+		                "no reply from poold at %s within %g s \u2014 is poold running? "
+		                "(systemctl status poold; --timeout SECS waits longer)",
+		                path, timeout_ms / 1000.0);
 	}
 	if (r < 0) {
-		fprintf(stderr, "poolctl: lost poold at %s: %s\n", path,
-		        why(r, CLIENT_REPLY_MAX, buf, sizeof(buf)));
 		client_close(&cl);
-		return EXIT_UNREACHABLE;
+		return complain(out, EXIT_UNREACHABLE, "lost poold at %s: %s", path,
+		                why(r, CLIENT_REPLY_MAX, buf, sizeof(buf)));
 	}
 
 	e = json_object_get(msg, "error");
@@ -213,28 +236,26 @@ static int run(const char *path, struct parser_request *req, const struct output
 		char *class = output_clean(
 		    strdup(json_string_value(json_object_get(e, "class")) ?: "GenericError"));
 
-		fprintf(stderr, "poolctl: %s (%s)\n", desc ?: "?", class ?: "?");
+		out->error(stdout, class ?: "?", desc ?: "?", true);
 		free(desc);
 		free(class);
 		status = EXIT_REFUSED;
 	} else if (e == NULL && json_is_object(ret)) {
 		if (out->result(stdout, req->cmd, req->args, ret, err, sizeof(err)) < 0) {
-			fprintf(
-			    stderr,
-			    "poolctl: poold at %s sent a reply poolctl can't show: %s (poold and "
-			    "poolctl of different versions? --json shows it as it came)\n",
-			    path, err);
-			status = EXIT_UNREACHABLE;
+			status = complain(out, EXIT_UNREACHABLE,
+			                  "poold at %s sent a reply poolctl can't show: %s (poold "
+			                  "and poolctl of different versions? --json shows it as "
+			                  "it came)",
+			                  path, err);
 		} else {
 			fflush(stdout);
 			status = req->cmd->show == SHOW_MONITOR ? monitor(&cl, path, out) : EXIT_OK;
 		}
 	} else {
-		fprintf(stderr,
-		        "poolctl: poold at %s sent a reply with neither a return object nor an "
-		        "error object\n",
-		        path);
-		status = EXIT_UNREACHABLE;
+		status = complain(out, EXIT_UNREACHABLE,
+		                  "poold at %s sent a reply with neither a return object nor an "
+		                  "error object",
+		                  path);
 	}
 	json_decref(msg);
 	client_close(&cl);
@@ -253,6 +274,34 @@ static long parse_timeout(const char *s)
 		return -1;
 	/* A positive value never rounds down to 0, which means no limit. */
 	return v > 0 && v < 0.001 ? 1 : (long)(v * 1000 + 0.5);
+}
+
+/*
+ * Takes every --json (or -j) word out of argv, wherever it is: before the
+ * command as an option, or after it among the command's words, which never
+ * start with '-' otherwise. The value of -s or -t is left alone.
+ */
+static bool take_json(int *argc, char **argv)
+{
+	bool json = false;
+	int n = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		const char *w = argv[i];
+
+		if (strcmp(w, "--json") == 0 || strcmp(w, "-j") == 0) {
+			json = true;
+			continue;
+		}
+		argv[n++] = argv[i];
+		if ((strcmp(w, "-s") == 0 || strcmp(w, "--socket") == 0 || strcmp(w, "-t") == 0 ||
+		     strcmp(w, "--timeout") == 0) &&
+		    i + 1 < *argc)
+			argv[n++] = argv[++i];
+	}
+	argv[n] = NULL;
+	*argc = n;
+	return json;
 }
 
 int main(int argc, char **argv)
@@ -276,6 +325,10 @@ int main(int argc, char **argv)
 
 	if (path == NULL || path[0] == '\0')
 		path = POOLD_SOCKET_DEFAULT;
+	if (take_json(&argc, argv))
+		out = &output_json;
+	/* With --json, getopt's complaints would be text: poolctl says them as JSON instead. */
+	opterr = out != &output_json;
 	/* '+': options end at the command, so that its own words (--force) reach the parser. */
 	while ((opt = getopt_long(argc, argv, "+s:jhVt:", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -296,15 +349,17 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			timeout_ms = parse_timeout(optarg);
-			if (timeout_ms < 0) {
-				fprintf(stderr,
-				        "poolctl: --timeout %s: give seconds, 0 to 86400 (0: "
-				        "no limit)\n",
-				        optarg);
-				return EXIT_USAGE;
-			}
+			if (timeout_ms < 0)
+				return complain(out, EXIT_USAGE,
+				                "--timeout %s: give seconds, 0 to 86400 (0: no "
+				                "limit)",
+				                optarg);
 			break;
 		default:
+			if (out == &output_json)
+				return complain(out, EXIT_USAGE,
+				                "unknown option or missing value: %s",
+				                argv[optind - 1]);
 			usage_line(stderr, NULL);
 			return EXIT_USAGE;
 		}
@@ -320,10 +375,17 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (parser_parse(argc - optind, argv + optind, &req, err, sizeof(err)) < 0) {
-		fprintf(stderr, "poolctl: %s\n", err);
-		usage_line(stderr, req.cmd);
+		complain(out, EXIT_USAGE, "%s", err);
+		if (out != &output_json)
+			usage_line(stderr, req.cmd);
 		parser_request_fini(&req);
 		return EXIT_USAGE;
+	}
+	/* help is poolctl's own: its table, no poold needed. */
+	if (req.cmd->execute == NULL) {
+		status = help_cmd(out, json_string_value(json_object_get(req.args, "command")));
+		parser_request_fini(&req);
+		return status;
 	}
 	status = run(path, &req, out, (unsigned)timeout_ms);
 	parser_request_fini(&req);

@@ -450,6 +450,8 @@ static int text_result(FILE *f, const struct parser_cmd *cmd, json_t *args, json
 		break;
 	case SHOW_MONITOR:
 		break; /* events follow; the empty reply says nothing */
+	case SHOW_HELP:
+		break; /* poolctl's own, never a reply */
 	}
 	for (size_t i = 0; i < 5; i++)
 		free(v[i]);
@@ -502,12 +504,38 @@ static void json_event(FILE *f, json_t *ev)
 	fflush(f);
 }
 
+/* A refusal on stderr: poold's with its class, which a user may look up; poolctl's without. */
+static void text_error(FILE *f, const char *cls, const char *desc, bool from_poold)
+{
+	if (from_poold)
+		fprintf(stderr, "poolctl: %s (%s)\n", desc, cls);
+	else
+		fprintf(stderr, "poolctl: %s\n", desc);
+}
+
+/* A refusal as the protocol's error object, on stdout where the script reads the reply. */
+static void json_error(FILE *f, const char *cls, const char *desc, bool from_poold)
+{
+	json_t *o = json_pack("{s:{s:s,s:s}}", "error", "class", cls, "desc", desc);
+
+	if (o == NULL) {
+		fprintf(stderr, "poolctl: %s\n", desc);
+		return;
+	}
+	json_dumpf(o, f, JSON_COMPACT);
+	fputc('\n', f);
+	fflush(f);
+	json_decref(o);
+}
+
 const struct output output_text = {
     .result = text_result,
     .event = text_event,
+    .error = text_error,
 };
 
 const struct output output_json = {
     .result = json_result,
     .event = json_event,
+    .error = json_error,
 };

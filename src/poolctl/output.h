@@ -1,6 +1,7 @@
 /* poolctl's output back-ends, text for people and JSON for scripts, behind one table. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -17,7 +18,18 @@ struct output {
 	              size_t errlen);
 	/* Shows one event of `monitor`. */
 	void (*event)(FILE *f, json_t *ev);
+	/*
+	 * Shows a refusal: poold's error (from_poold, cls one of the protocol's
+	 * classes) or poolctl's own (cls POOLCTL_ERR_*). Text goes to stderr;
+	 * JSON is {"error": {"class", "desc"}} on f, where the reply would be.
+	 * desc is printable already (output_clean()).
+	 */
+	void (*error)(FILE *f, const char *cls, const char *desc, bool from_poold);
 };
+
+/* The classes of poolctl's own errors, one per exit status (poolctl(8), EXIT STATUS). */
+#define POOLCTL_ERR_USAGE       "UsageError"  /* exit 2 */
+#define POOLCTL_ERR_UNREACHABLE "Unreachable" /* exit 3 */
 
 extern const struct output output_text;
 extern const struct output output_json;

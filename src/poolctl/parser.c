@@ -1,6 +1,7 @@
 /* poolctl's grammar: one table of commands, turned into protocol requests. */
 #include "poolctl/parser.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +122,16 @@ const struct parser_cmd parser_cmds[] = {
      NULL,
      0,
      SHOW_MONITOR},
+    {"help",
+     NULL,
+     "[COMMAND]",
+     "list the commands, or show one command's usage, arguments and description",
+     {"command"},
+     {PARSER_STR},
+     NULL,
+     NULL,
+     PARSER_POS_OPT,
+     SHOW_HELP},
     {NULL, NULL, NULL, NULL, {NULL}, {PARSER_STR}, NULL, NULL, 0, SHOW_STATUS},
 };
 
@@ -306,7 +317,7 @@ int parser_parse(int argc, char **argv, struct parser_request *req, char *err, s
 			return -1;
 		}
 	}
-	if (npos < want) {
+	if (npos < want && !(c->rules & PARSER_POS_OPT)) {
 		snprintf(err, errlen, "%s needs %s", c->name, c->usage);
 		return -1;
 	}
@@ -366,6 +377,122 @@ int parser_print_words(FILE *f, const char *cmd)
 		print_choice(f, c, k);
 	if (c->flag != NULL)
 		fprintf(f, "--%s\n", c->flag);
+	return 0;
+}
+
+/* Says what a positional word is, from the request name it fills. */
+static const char *pos_what(const char *arg, enum parser_word type)
+{
+	if (type == PARSER_DOMAIN)
+		return "a domain name, or a domid (all digits)";
+	if (strcmp(arg, "name") == 0 || strcmp(arg, "pool") == 0)
+		return "a pool name";
+	if (strcmp(arg, "level") == 0)
+		return "err, warning, notice, info or debug";
+	if (strcmp(arg, "command") == 0)
+		return "a command name (a unique prefix will do)";
+	return "text";
+}
+
+/* Describes c's words as JSON: {"word", "argument", "type", "what"} each. */
+static json_t *help_args_json(const struct parser_cmd *c)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < 2 && c->pos[i] != NULL; i++) {
+		char word[32];
+		size_t n = 0;
+
+		/* As the usage writes it: NAME, DOMAIN, POOL. */
+		for (; c->pos[i][n] != '\0' && n + 1 < sizeof(word); n++)
+			word[n] = (char)toupper((unsigned char)c->pos[i][n]);
+		word[n] = '\0';
+		json_array_append_new(
+		    a, json_pack("{s:s,s:s,s:s,s:s}", "word", word, "argument", c->pos[i], "type",
+		                 c->pos_type[i] == PARSER_DOMAIN ? "str|int" : "str", "what",
+		                 pos_what(c->pos[i], c->pos_type[i])));
+	}
+	for (const struct parser_kw *k = c->kw; a != NULL && k != NULL && k->key != NULL; k++) {
+		char word[64];
+
+		snprintf(word, sizeof(word), "%s=", k->key);
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s}", "word", word, "argument",
+		                                   k->arg, "type", k->integer ? "int" : "str",
+		                                   "what", k->integer ? "a whole number" : "text"));
+	}
+	if (a != NULL && c->flag != NULL) {
+		char word[64];
+
+		snprintf(word, sizeof(word), "--%s", c->flag);
+		json_array_append_new(a,
+		                      json_pack("{s:s,s:s,s:s,s:s}", "word", word, "argument",
+		                                c->flag, "type", "bool", "what", "a flag: true"));
+	}
+	return a;
+}
+
+/* One command as poolctl help --json shows it. */
+static json_t *help_json(const struct parser_cmd *c)
+{
+	return json_pack("{s:s,s:s,s:s,s:o,s:o}", "name", c->name, "usage", c->usage, "help",
+	                 c->help, "execute",
+	                 c->execute != NULL ? json_string(c->execute) : json_null(), "arguments",
+	                 help_args_json(c));
+}
+
+/* Prints one command's help as text: usage, description, words. */
+static void help_text(FILE *f, const struct parser_cmd *c)
+{
+	json_t *a = help_args_json(c), *v;
+	size_t i;
+
+	fprintf(f, "usage: poolctl [OPTIONS] %s%s%s\n\n%s\n", c->name, c->usage[0] ? " " : "",
+	        c->usage, c->help);
+	if (json_array_size(a) > 0)
+		fprintf(f, "\narguments:\n");
+	json_array_foreach (a, i, v) {
+		const char *word = json_string_value(json_object_get(v, "word"));
+		const char *arg = json_string_value(json_object_get(v, "argument"));
+		const char *what = json_string_value(json_object_get(v, "what"));
+
+		if (c->execute != NULL)
+			fprintf(f, "  %-10s %s (\"%s\" in the request)\n", word, what, arg);
+		else
+			fprintf(f, "  %-10s %s\n", word, what);
+	}
+	if (c->execute != NULL)
+		fprintf(f, "\nsends %s; poolctl(8) lists the fields of its reply\n", c->execute);
+	json_decref(a);
+}
+
+int parser_print_help(FILE *f, const char *name, bool json, char *err, size_t errlen)
+{
+	const struct parser_cmd *c = NULL;
+	json_t *o;
+
+	if (name != NULL && (c = find(name, err, errlen)) == NULL)
+		return -1;
+	if (json) {
+		if (c != NULL) {
+			o = help_json(c);
+		} else {
+			o = json_array();
+			for (c = parser_cmds; o != NULL && c->name != NULL; c++)
+				json_array_append_new(o, help_json(c));
+			o = json_pack("{s:o}", "commands", o);
+		}
+		json_dumpf(o, f, JSON_INDENT(2));
+		fputc('\n', f);
+		json_decref(o);
+		return 0;
+	}
+	if (c != NULL) {
+		help_text(f, c);
+		return 0;
+	}
+	for (c = parser_cmds; c->name != NULL; c++)
+		fprintf(f, "  %s%s%s\n        %s\n", c->name, c->usage[0] ? " " : "", c->usage,
+		        c->help);
 	return 0;
 }
 

@@ -24,6 +24,7 @@ struct parser_kw {
 #define PARSER_CPUS_ONE 0x1 /* exactly one of ncpu= and cpu= */
 #define PARSER_CPUS_MAX 0x2 /* at most one of ncpu= and cpu= */
 #define PARSER_KW_SOME  0x4 /* at least one KEY=VALUE */
+#define PARSER_POS_OPT  0x8 /* the positional words may be left out */
 
 /* What the text output shows for a command's reply. */
 enum parser_show {
@@ -37,11 +38,12 @@ enum parser_show {
 	SHOW_DOMAIN_SET,
 	SHOW_LOG_LEVEL,
 	SHOW_MONITOR,
+	SHOW_HELP, /* poolctl's own: no request is sent */
 };
 
 struct parser_cmd {
 	const char *name;    /* the word a user types */
-	const char *execute; /* the protocol command */
+	const char *execute; /* the protocol command; NULL: poolctl answers itself (help) */
 	const char *usage;   /* the arguments, as the usage shows them */
 	const char *help;
 	const char *pos[2]; /* request names of the positional words */
@@ -75,5 +77,13 @@ void parser_request_fini(struct parser_request *req);
  * when there is no such command.
  */
 int parser_print_words(FILE *f, const char *cmd);
+/*
+ * Shows the help of poolctl help [COMMAND] from the table: with name NULL
+ * every command with its usage and one line; else that command's usage,
+ * description, arguments and protocol command. json writes the same as
+ * one object. Returns 0, or -1 with err saying so when no command (or more
+ * than one) has that name or prefix.
+ */
+int parser_print_help(FILE *f, const char *name, bool json, char *err, size_t errlen);
 /* Builds the request line's object: {"execute", "arguments", "id"}; takes nothing. */
 json_t *parser_request_json(const struct parser_request *req, int id);

@@ -90,6 +90,15 @@ expect_completion "ncpu=" "$POOLCTL" pool-modify alpha nc
 expect_completion "cap= weight=" "$POOLCTL" domain-set vm1 ""
 expect_completion "" "$POOLCTL" pool-create delta ncpu=
 
+step "--json after the command too, and help completes command names"
+expect_completion "--force --json" "$POOLCTL" pool-destroy alpha --
+expect_completion "--json" "$POOLCTL" pool-list --j
+expect_completion "beta" "$POOLCTL" pool-destroy --json b
+expect_completion "pool-migrate pool-modify" "$POOLCTL" help pool-m
+expect_completion "pool-create pool-destroy pool-list pool-migrate pool-modify" \
+	"$POOLCTL" --json help pool
+expect_completion "help" "$POOLCTL" he
+
 step "domain names and log levels"
 expect_completion "Domain-0 vm1" "$POOLCTL" domain-set ""
 expect_completion "vm1" "$POOLCTL" pool-migrate v
@@ -138,6 +147,8 @@ expect_completion "weight=" "$POOLCTL" domain-set vm1 cap=10 ""
 expect_completion "cap=" "$POOLCTL" domain-set weight=5 vm1 ""
 step "nor a --FLAG given"
 expect_completion "" "$POOLCTL" pool-destroy --force alpha ""
-expect_completion "" "$POOLCTL" pool-destroy alpha --force --
+expect_completion "--json" "$POOLCTL" pool-destroy alpha --force --
+expect_completion "" "$POOLCTL" pool-destroy alpha --force --json --
+expect_completion "--force" "$POOLCTL" --json pool-destroy alpha --
 step "the positional words count KEY=VALUE as one word, as poolctl does"
 expect_completion "alpha beta gamma pool0" "$POOLCTL" pool-migrate vm1 ""

@@ -33,6 +33,29 @@ expect_rc 1 pc domain-set Domain-0 weight=0
 expect_rc 1 pc domain-set Domain-0 weight=70000
 pc --json pool-list | jq -e '.pools | length == 2' >/dev/null || fail "a refused command changed the pools"
 
+step "with --json (anywhere on the line): the error object on stdout, the exit status kept"
+# Asserts that $T/out is exactly one error object of class $1 and that stderr is empty.
+expect_json_error()
+{
+	jq -e --arg c "$1" '(keys == ["error"]) and .error.class == $c and
+		(.error | keys == ["class", "desc"]) and (.error.desc | length > 0)' "$T/out" \
+		>/dev/null || fail "not a $1 error object: $(cat "$T/out")"
+	[ ! -s "$T/err" ] || fail "said on stderr too: $(cat "$T/err")"
+}
+expect_rc 1 pc pool-destroy nosuch --json
+expect_json_error NotFound
+expect_rc 1 pc --json pool-create p ncpu=1
+expect_json_error AlreadyExists
+expect_rc 2 pc pool-create --json
+expect_json_error UsageError
+expect_rc 2 pc --json --bogus pool-list
+expect_json_error UsageError
+expect_rc 3 "$POOLCTL" -s "$T/nowhere.sock" status -j
+expect_json_error Unreachable
+pc pool-list --json | jq -e '.pools | length == 2' >/dev/null || fail "--json after the command"
+pc -s "$T/poold.sock" --timeout 5 pool-list -j | jq -e .pools >/dev/null || fail "-j after the command"
+pc help pool-create --json | jq -e '.execute == "pool-create"' >/dev/null || fail "help --json"
+
 step "a pool without pCPUs takes no member, by pool-migrate or by key"
 pc pool-create e ncpu=1
 pc pool-modify e ncpu=0

@@ -106,7 +106,14 @@ step "a silent server after the greeting: the reply timeout"
 fake greet-silent </dev/null
 fpc_expect 3 "no reply from poold at $FS within 1 s" --timeout 1 pool-list
 grep -qF "systemctl status poold" "$T/err" || fail "no fix named"
-fpc_expect 3 "no reply from poold" --timeout 1 --json domain-list
+step "with --json the refusal is a JSON error object on stdout, the exit status the same"
+rc=0
+timeout 10 "$POOLCTL" -s "$FS" --timeout 1 domain-list --json >"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" -eq 3 ] || fail "--json domain-list: exit $rc, want 3"
+[ ! -s "$T/err" ] || fail "--json: said on stderr: $(cat "$T/err")"
+jq -e '(keys == ["error"]) and .error.class == "Unreachable" and
+	(.error.desc | contains("no reply from poold"))' "$T/out" >/dev/null ||
+	fail "--json: not the error object: $(cat "$T/out")"
 fpc_expect 3 "no reply from poold" --timeout 1 monitor
 
 step "monitor: events later than the timeout still arrive"

@@ -1,6 +1,7 @@
 /* Unit tests of poolctl: its grammar, its text output, its greeting check. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -115,6 +116,70 @@ static void test_prefixes(void **state)
 	expect_usage("frobnicate", "unknown command 'frobnicate'");
 	expect_usage("frobnicate", "pool-create");
 	expect_usage("frobnicate", "monitor");
+}
+
+/* Prints poolctl help [name] into a string; NULL when it refuses (err says why). */
+static char *help_of(const char *name, bool json, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+	int r = parser_print_help(f, name, json, err, errlen);
+
+	fclose(f);
+	if (r == 0)
+		return buf;
+	assert_int_equal(len, 0);
+	free(buf);
+	return NULL;
+}
+
+static void test_help(void **state)
+{
+	struct parser_request req;
+	char err[256], *s;
+	json_t *o;
+
+	/* help is poolctl's own word: parsed, but no protocol command to send. */
+	assert_int_equal(parse("help pool-c", &req, err, sizeof(err)), 0);
+	assert_null(req.cmd->execute);
+	assert_string_equal(json_string_value(json_object_get(req.args, "command")), "pool-c");
+	parser_request_fini(&req);
+	assert_int_equal(parse("he", &req, err, sizeof(err)), 0);
+	assert_string_equal(req.cmd->name, "help");
+	parser_request_fini(&req);
+
+	/* Every command of the table in the list, each with its usage. */
+	s = help_of(NULL, false, err, sizeof(err));
+	assert_non_null(s);
+	for (const struct parser_cmd *c = parser_cmds; c->name != NULL; c++)
+		if (strstr(s, c->name) == NULL || strstr(s, c->help) == NULL)
+			fail_msg("help lacks %s", c->name);
+	free(s);
+
+	/* One command, by a prefix: usage, description, each word and what it fills. */
+	s = help_of("pool-c", false, err, sizeof(err));
+	assert_non_null(s);
+	assert_non_null(strstr(s, "usage: poolctl [OPTIONS] pool-create NAME ncpu=N"));
+	assert_non_null(strstr(s, "taken from pool0"));
+	assert_non_null(strstr(s, "ncpu="));
+	assert_non_null(strstr(s, "share="));
+	assert_non_null(strstr(s, "sends pool-create"));
+	free(s);
+	s = help_of("pool-destroy", true, err, sizeof(err));
+	o = json_loads(s, 0, NULL);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "execute")), "pool-destroy");
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_array_get(json_object_get(o, "arguments"), 1), "word")),
+	                    "--force");
+	json_decref(o);
+	free(s);
+
+	assert_null(help_of("pool-", false, err, sizeof(err)));
+	assert_non_null(strstr(err, "ambiguous"));
+	assert_null(help_of("frobnicate", true, err, sizeof(err)));
+	assert_non_null(strstr(err, "unknown command"));
 }
 
 static void test_usage_errors(void **state)
@@ -405,6 +470,7 @@ int main(void)
 	    cmocka_unit_test(test_usage_errors), cmocka_unit_test(test_text_pool_list),
 	    cmocka_unit_test(test_text_others),  cmocka_unit_test(test_text_hostile),
 	    cmocka_unit_test(test_greeting),     cmocka_unit_test(test_completion_words),
+	    cmocka_unit_test(test_help),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
