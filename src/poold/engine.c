@@ -469,9 +469,54 @@ static void undo_one(struct engine *eng, const struct dom_undo *u)
 	}
 }
 
+/* Tells what differs between two pool tables, by id, as pool-changed events. */
+static void announce_pools(struct engine *eng, const struct pool_table *was)
+{
+	for (size_t i = 0; i < was->n; i++)
+		if (pool_find_id(&eng->pools, was->pools[i].id) == NULL)
+			reconcile_emit(eng, &(struct engine_event){.kind = ENGINE_EV_POOL_CHANGED,
+			                                           .pool_name = was->pools[i].name,
+			                                           .action = "destroyed"});
+	for (size_t i = 0; i < eng->pools.n; i++) {
+		const struct pool *p = &eng->pools.pools[i], *q = pool_find_id(was, p->id);
+
+		if (q != NULL && strcmp(p->name, q->name) == 0 &&
+		    cpumap_equal(&p->cpus, &q->cpus) && p->cap == q->cap &&
+		    p->share_off == q->share_off)
+			continue;
+		reconcile_emit(eng,
+		               &(struct engine_event){.kind = ENGINE_EV_POOL_CHANGED,
+		                                      .pool_name = p->name,
+		                                      .action = q != NULL ? "modified" : "created",
+		                                      .pool = p});
+	}
+}
+
+/*
+ * Announces an undo: the pools as they are again (was: the table undone),
+ * then each live domain whose weight or cap went back (settings: what they
+ * were before, by index; NULL when there was no memory to keep them).
+ */
+static void announce_undone(struct engine *eng, const struct pool_table *was,
+                            const struct dom_undo *settings)
+{
+	announce_pools(eng, was);
+	for (size_t i = 0; settings != NULL && i < eng->ndoms; i++) {
+		const struct dom *d = &eng->doms[i];
+
+		if (d->weight != settings[i].weight || d->cap != settings[i].cap)
+			reconcile_emit(eng, &(struct engine_event){
+			                        .kind = ENGINE_EV_DOMAIN_CHANGED,
+			                        .dom = d,
+			                        .pool = pool_find_id(&eng->pools, d->pool_id)});
+	}
+}
+
 void engine_saved(void *arg, uint64_t seq, int err, const char *msg)
 {
 	struct engine *eng = arg;
+	struct dom_undo *settings;
+	struct pool_table undone;
 	struct perr e = {0};
 	uint64_t upto;
 	size_t k = 0;
@@ -497,12 +542,20 @@ void engine_saved(void *arg, uint64_t seq, int err, const char *msg)
 	 * the failed write held them, or the ones after it build on them.
 	 */
 	upto = eng->commits[eng->ncommits - 1].seq;
+	settings = calloc(eng->ndoms + 1, sizeof(*settings));
+	for (size_t i = 0; settings != NULL && i < eng->ndoms; i++)
+		settings[i] =
+		    (struct dom_undo){.weight = eng->doms[i].weight, .cap = eng->doms[i].cap};
 	for (size_t i = eng->ncommits; i-- > 0;)
 		for (size_t j = 0; j < eng->commits[i].nundo; j++)
 			undo_one(eng, &eng->commits[i].undo[j]);
-	free(eng->pools.pools);
+	undone = eng->pools;
 	eng->pools = eng->commits[0].pools;
 	eng->commits[0].pools.pools = NULL;
+	/* Subscribers were told of the changes: they hear of their undoing too. */
+	announce_undone(eng, &undone, settings);
+	free(undone.pools);
+	free(settings);
 	log_warnx("%zu change%s not saved, undone (the state file says what poold does)",
 	          eng->ncommits, eng->ncommits == 1 ? "" : "s");
 	for (size_t i = 0; i < eng->ncommits; i++)

@@ -38,6 +38,9 @@ echo "8 changes from 8 clients: $((s1 - s0)) state file writes"
 [ $((s1 - s0)) -ge 1 ] && [ $((s1 - s0)) -le 8 ] || fail "$((s1 - s0)) writes for 8 changes"
 
 step "a state file that can't be written: StateError, and the change is undone"
+pc --json monitor >"$T/events" 2>/dev/null &
+MON_PID=$!
+wait_until "pc log-level info && grep -q log-level-changed '$T/events'"
 mv "$T/st" "$T/st.away"
 : >"$T/st"
 expect_rc 1 pc pool-create q ncpu=1
@@ -48,6 +51,13 @@ expect_rc 1 pc domain-set g1 weight=999
 pc --json domain-list | jq -e '.domains | map(select(.name == "g1"))[0].weight == 101' \
 	>/dev/null || fail "the refused weight stayed"
 kill -0 "$POOLD_PID" || fail "poold died"
+step "subscribers heard of each change applied, and then of its undoing"
+wait_until "[ \"\$(jq -r 'select(.event == \"domain-changed\") | .data.weight' '$T/events' |
+	paste -sd' ')\" = '999 101' ]"
+jq -r 'select(.event == "pool-changed" and .data.pool == "q") | .data.action' "$T/events" |
+	paste -sd' ' | grep -qx "created destroyed" || fail "q: $(cat "$T/events")"
+kill "$MON_PID"
+wait "$MON_PID" || true
 
 step "the directory back: the next change is saved, with nothing of the refused ones"
 rm "$T/st"
