@@ -217,6 +217,7 @@ static void poold_log_vanished(const struct pool_table *t, const struct cpumap *
 /* Makes the pool table follow the host's online pCPUs; true when it changed. */
 static int poold_follow_host(struct poold *pd, struct perr *e)
 {
+	struct pool_table was;
 	struct cpumap online;
 	int r;
 
@@ -224,11 +225,19 @@ static int poold_follow_host(struct poold *pd, struct perr *e)
 	if (cpumap_equal(&online, &pd->eng.pools.online))
 		return 0;
 	poold_log_vanished(&pd->eng.pools, &online);
+	/* What the pools were, to tell subscribers what changed. */
+	was = pd->eng.pools;
+	was.pools = malloc((was.n + 1) * sizeof(*was.pools));
+	if (was.pools == NULL)
+		return perr_set(e, -ENOMEM, "out of memory");
+	memcpy(was.pools, pd->eng.pools.pools, was.n * sizeof(*was.pools));
 	r = pool_table_set_online(&pd->eng.pools, pd->eng.topo, e);
-	if (r != 0)
-		return r;
-	pd->eng.state_dirty = true;
-	return 0;
+	if (r == 0) {
+		pd->eng.state_dirty = true;
+		engine_announce_pools(&pd->eng, &was);
+	}
+	free(was.pools);
+	return r;
 }
 
 /* Re-reads poold.conf (log level, default pool) and the topology, then rescans. */

@@ -162,3 +162,10 @@ struct engine {
 	/* State file writes made durable since start (group commit: fewer than the changes). */
 	uint64_t state_saves;
 };
+
+/*
+ * Sends pool-changed for every pool that differs from was (by id: created,
+ * modified, destroyed), for a change the daemon made outside a request (the
+ * host's pCPUs followed on a reload).
+ */
+void engine_announce_pools(struct engine *eng, const struct pool_table *was);

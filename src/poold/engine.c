@@ -469,8 +469,7 @@ static void undo_one(struct engine *eng, const struct dom_undo *u)
 	}
 }
 
-/* Tells what differs between two pool tables, by id, as pool-changed events. */
-static void announce_pools(struct engine *eng, const struct pool_table *was)
+void engine_announce_pools(struct engine *eng, const struct pool_table *was)
 {
 	for (size_t i = 0; i < was->n; i++)
 		if (pool_find_id(&eng->pools, was->pools[i].id) == NULL)
@@ -500,7 +499,7 @@ static void announce_pools(struct engine *eng, const struct pool_table *was)
 static void announce_undone(struct engine *eng, const struct pool_table *was,
                             const struct dom_undo *settings)
 {
-	announce_pools(eng, was);
+	engine_announce_pools(eng, was);
 	for (size_t i = 0; settings != NULL && i < eng->ndoms; i++) {
 		const struct dom *d = &eng->doms[i];
 
