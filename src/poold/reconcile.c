@@ -570,10 +570,11 @@ static void pass_place(struct engine *eng, struct pass *ps, struct dom *d, struc
 				snprintf(d->key_ignored, sizeof(d->key_ignored), "%.64s", key);
 				log_warnx("domain %" PRIu32
 				          " (%s): ignoring its pool key \"%.64s\": "
-				          "dom0 must own it and the guest only read it "
-				          "(xenstore-chmod /local/domain/%" PRIu32
+				          "dom0 must own it and no other domain write it; "
+				          "set it from dom0 (xenstore-write /local/domain/%" PRIu32
+				          "/pool POOL; xenstore-chmod /local/domain/%" PRIu32
 				          "/pool n0 r%" PRIu32 ")",
-				          d->domid, d->name, key, d->domid, d->domid);
+				          d->domid, d->name, key, d->domid, d->domid, d->domid);
 			}
 		} else if (r < 0 && r != -ENOENT) {
 			log_debug("domain %" PRIu32 ": pool key unreadable: %s", d->domid,

@@ -12,7 +12,7 @@
 #include "util/log.h"
 
 /* Domids at or above DOMID_FIRST_RESERVED (0x7FF0) are never guests. */
-#define XSW_DOMID_LIMIT 0x8000u
+#define XSW_DOMID_LIMIT   0x8000u
 /* Room for dom0's name when xsw_ping() reads it. */
 #define DOM_NAME_PING_MAX 256
 
@@ -257,10 +257,14 @@ static bool xsw_perms_trusted(const struct xs_permissions *p, unsigned n, uint32
 		return false;
 	if (domid == 0)
 		return true;
+	/* Every domain not listed may write: the guest, or another guest on its behalf. */
+	if (p[0].perms & XS_PERM_WRITE)
+		return false;
+	/* Nor may any listed domain but dom0: a third domain must not move the guest either. */
 	for (unsigned i = 1; i < n; i++)
-		if (p[i].id == domid)
-			return !(p[i].perms & XS_PERM_WRITE);
-	return !(p[0].perms & XS_PERM_WRITE);
+		if (p[i].id != 0 && (p[i].perms & XS_PERM_WRITE))
+			return false;
+	return true;
 }
 
 int xsw_read_pool_key(struct xsw *x, uint32_t domid, char *buf, size_t len, bool *trusted)

@@ -50,6 +50,12 @@ xenstore-chmod "/local/domain/$id/pool" n0 "b$id"
 xenstore-write "/local/domain/$id/pool" pool9
 sleep 0.3
 assert_eq "rogue pool" pool0 "$(dom_pool rogue)"
+step "a dom0-owned key another domain may write is ignored too"
+other=$(sim create other vcpus=1)
+xenstore-chmod "/local/domain/$id/pool" n0 "r$id" "w$other"
+xenstore-write "/local/domain/$id/pool" pool9
+sleep 0.3
+assert_eq "rogue pool" pool0 "$(dom_pool rogue)"
 step "once dom0 owns it read-only for the guest, the key counts"
 toolstack_set_pool "$id" pool9
 wait_pinned rogue "2-3"
