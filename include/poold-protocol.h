@@ -15,8 +15,11 @@
  *   {"event": NAME, "data": {...}, "timestamp": {"seconds": S, "microseconds": U}}
  *
  * A line longer than POOLD_LINE_MAX closes the connection after a
- * ProtocolError; past POOLD_CLIENTS_MAX clients a new client gets a
- * TooManyClients error and is closed.
+ * ProtocolError. Each socket has its own limit: past POOLD_CLIENTS_MAX
+ * clients on the main socket (the last POOLD_CLIENTS_ROOT of them kept for
+ * root), or POOLD_CLIENTS_RO_MAX on the read-only one, a new client gets a
+ * TooManyClients error and is closed. A client that sends nothing for
+ * POOLD_IDLE_SEC and has not subscribed is closed.
  *
  * poold may also listen on a read-only socket (socket_ro, mode 0666) that
  * speaks the same protocol but refuses every command query-commands marks
@@ -30,6 +33,9 @@
 #endif
 #define POOLD_LINE_MAX       65536
 #define POOLD_CLIENTS_MAX    64
+#define POOLD_CLIENTS_ROOT   8
+#define POOLD_CLIENTS_RO_MAX 64
+#define POOLD_IDLE_SEC       60
 #define POOLD_SOCKET_DEFAULT "/run/poold/poold.sock"
 #define POOLD_STATE_DEFAULT  "/var/lib/poold/state.json"
 #define POOLD_CONF_DEFAULT   "/etc/xen/poold.conf"

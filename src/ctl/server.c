@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -30,6 +31,8 @@
 #define CTL_OUTBUF_MAX       (4u << 20)
 /* How long a closing client may keep sending before we stop waiting for its EOF. */
 #define CTL_LINGER_SEC       5
+/* Refused clients are logged at most this often (s). */
+#define CTL_REFUSE_LOG_SEC   10
 /* How long accept stays paused after the process ran out of descriptors. */
 #define CTL_ACCEPT_RETRY_SEC 1
 
@@ -74,6 +77,12 @@ struct ctl_server {
 	struct event *resume;
 	TAILQ_HEAD(, ctl_client) clients;
 	size_t nclients;
+	size_t nro; /* of them, on the read-only socket */
+	/* Closes a client that sends nothing and has not subscribed (POOLD_IDLE_SEC). */
+	struct timeval idle;
+	/* Refusals since the last one logged, and when that was (s, monotonic). */
+	unsigned refused;
+	time_t refuse_logged;
 	unsigned next_id;
 	bool paused; /* every listener, as they share the process's descriptors */
 	/* The listings' encoded replies, one slot per command (proto.h). */
@@ -99,6 +108,7 @@ static void client_free(struct ctl_client *c)
 
 	TAILQ_REMOVE(&s->clients, c, entry);
 	s->nclients--;
+	s->nro -= c->readonly;
 	bufferevent_free(c->bev);
 	free(c->held);
 	log_debug("client %u gone", c->id);
@@ -118,6 +128,13 @@ static void client_drop(struct ctl_client *c)
 		c->drop = true;
 	else
 		client_free(c);
+}
+
+/* A subscriber waits for events as long as it likes: no idle timeout. */
+static void client_subscribed(struct ctl_client *c)
+{
+	c->subscribed = true;
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
 }
 
 /* Queues bytes for c; drops a client whose unread output outgrew the bound. */
@@ -232,7 +249,7 @@ static void client_line(struct ctl_client *c, char *line, size_t len)
 	if (c->drop)
 		return;
 	if (out & CTL_OUT_SUBSCRIBE)
-		c->subscribed = true;
+		client_subscribed(c);
 	if (out & CTL_OUT_CLOSE)
 		client_close_after_flush(c);
 }
@@ -330,6 +347,9 @@ static void client_event(struct bufferevent *bev, short what, void *arg)
 	if (c->lingering || (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))) {
 		if (what & BEV_EVENT_ERROR)
 			log_debug("client %u: %s", c->id, strerror(errno));
+		else if ((what & BEV_EVENT_TIMEOUT) && !c->lingering)
+			log_debug("client %u: idle for %ld s, closed", c->id,
+			          (long)c->srv->idle.tv_sec);
 		client_free(c);
 	} else if (what & BEV_EVENT_EOF) {
 		c->got_eof = true;
@@ -373,7 +393,7 @@ static void client_release(struct ctl_client *c, bool durable, const char *msg)
 		return;
 	}
 	if (out & CTL_OUT_SUBSCRIBE)
-		c->subscribed = true;
+		client_subscribed(c);
 	if (out & CTL_OUT_CLOSE) {
 		client_close_after_flush(c);
 		return;
@@ -381,6 +401,11 @@ static void client_release(struct ctl_client *c, bool durable, const char *msg)
 	if (!c->got_eof)
 		bufferevent_enable(c->bev, EV_READ);
 	client_read(c->bev, c); /* the lines that waited, then an EOF that did; may free c */
+}
+
+void ctl_server_set_idle(struct ctl_server *s, unsigned ms)
+{
+	s->idle = (struct timeval){(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
 }
 
 void ctl_server_commits(struct ctl_server *s, uint64_t seq, bool durable, const char *msg)
@@ -397,15 +422,14 @@ void ctl_server_commits(struct ctl_server *s, uint64_t seq, bool durable, const 
 }
 
 /* Tells a client past the limit why it is refused, without blocking or keeping it. */
-static void refuse_client(int fd)
+static void refuse_client(int fd, const char *why)
 {
 	struct perr e;
 	json_t *msg;
 	size_t len;
 	char *buf;
 
-	perr_set(&e, CTL_E_TOOMANY, "more than %d clients connected: try again later",
-	         POOLD_CLIENTS_MAX);
+	perr_set(&e, CTL_E_TOOMANY, "%s: try again later", why);
 	msg = ctl_reply_error(CTL_E_TOOMANY, &e, NULL);
 	buf = msg != NULL ? ctl_encode(msg, &len) : NULL;
 	/* A fresh socket's buffer takes this short line: no need to queue it. */
@@ -416,18 +440,56 @@ static void refuse_client(int fd)
 	close(fd);
 }
 
-/* Logs who connected, as far as the kernel says. */
-static void log_peer(unsigned id, int fd, bool readonly)
+/*
+ * Logs a refused client, at most once every CTL_REFUSE_LOG_SEC with how
+ * many were refused meanwhile: a local user must not flood the log.
+ */
+static void log_ratelimited_refusal(struct ctl_server *s, const char *why, const struct ucred *cred)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	s->refused++;
+	if (s->refuse_logged != 0 && now.tv_sec - s->refuse_logged < CTL_REFUSE_LOG_SEC)
+		return;
+	log_warnx("refusing a client (uid %d, pid %d): %s (%u refused since the last such "
+	          "message)",
+	          (int)cred->uid, (int)cred->pid, why, s->refused);
+	s->refused = 0;
+	s->refuse_logged = now.tv_sec;
+}
+
+/* Logs who connected, as far as the kernel says (cred->pid 0: it did not say). */
+static void log_peer(unsigned id, const struct ucred *cred, bool readonly)
 {
 	const char *how = readonly ? ", read-only" : "";
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
-		log_debug("client %u connected (pid %d, uid %u%s)", id, (int)cred.pid,
-		          (unsigned)cred.uid, how);
+	if (cred->pid != 0)
+		log_debug("client %u connected (pid %d, uid %u%s)", id, (int)cred->pid,
+		          (unsigned)cred->uid, how);
 	else
 		log_debug("client %u connected%s", id, how);
+}
+
+/*
+ * Whether the client limits leave room for one more on listener l: each
+ * socket counts apart, so that users of the read-only socket never lock
+ * out the main one, and the main one keeps its last POOLD_CLIENTS_ROOT
+ * places for root. NULL when there is room, else why not.
+ */
+static const char *server_full(const struct ctl_server *s, const struct ctl_listener *l,
+                               const struct ucred *cred)
+{
+	size_t main = s->nclients - s->nro;
+
+	if (l->readonly)
+		return s->nro >= POOLD_CLIENTS_RO_MAX ? "the read-only socket has its most clients"
+		                                      : NULL;
+	if (main >= POOLD_CLIENTS_MAX)
+		return "the control socket has its most clients";
+	if (main >= POOLD_CLIENTS_MAX - POOLD_CLIENTS_ROOT && cred->uid != 0)
+		return "the control socket's last places are kept for root";
+	return NULL;
 }
 
 /* Takes a new connection: greets it, or refuses it past the client limit. */
@@ -436,11 +498,17 @@ static void server_accept(struct evconnlistener *lev, evutil_socket_t fd, struct
 {
 	struct ctl_listener *l = arg;
 	struct ctl_server *s = l->srv;
+	struct ucred cred = {.uid = (uid_t)-1};
+	socklen_t len = sizeof(cred);
 	struct ctl_client *c;
+	const char *full;
 
-	if (s->nclients >= POOLD_CLIENTS_MAX) {
-		log_warnx("more than %d clients: refusing one", POOLD_CLIENTS_MAX);
-		refuse_client(fd);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+		cred = (struct ucred){.pid = 0, .uid = (uid_t)-1};
+	full = server_full(s, l, &cred);
+	if (full != NULL) {
+		log_ratelimited_refusal(s, full, &cred);
+		refuse_client(fd, full);
 		return;
 	}
 	c = calloc(1, sizeof(*c));
@@ -459,8 +527,11 @@ static void server_accept(struct evconnlistener *lev, evutil_socket_t fd, struct
 	c->id = ++s->next_id;
 	TAILQ_INSERT_TAIL(&s->clients, c, entry);
 	s->nclients++;
-	log_peer(c->id, fd, l->readonly);
+	s->nro += c->readonly;
+	log_peer(c->id, &cred, l->readonly);
 	bufferevent_setcb(c->bev, client_read, client_written, client_event, c);
+	/* Sending nothing for that long, and not subscribed: closed (client_event). */
+	bufferevent_set_timeouts(c->bev, &s->idle, NULL);
 	/* Reading stops at a line and a bit, so a client can't make us buffer more. */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, POOLD_LINE_MAX + 2);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
@@ -506,6 +577,7 @@ static int server_alloc(struct ctl_server **out, struct event_base *base, struct
 	s->base = base;
 	s->eng = eng;
 	TAILQ_INIT(&s->clients);
+	s->idle = (struct timeval){POOLD_IDLE_SEC, 0};
 	s->ncache = ctl_cmd_count();
 	s->cache = calloc(s->ncache, sizeof(*s->cache));
 	s->resume = evtimer_new(base, server_resume, s);

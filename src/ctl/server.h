@@ -25,6 +25,8 @@ int ctl_server_listen_ro(struct ctl_server *s, const char *path);
 struct ctl_server *ctl_server_free(struct ctl_server *s);
 /* Sends an event to subscribed clients; takes the reference to data. */
 void ctl_server_event(struct ctl_server *s, const char *name, json_t *data);
+/* How long a client may send nothing before it is closed, unless subscribed (tests). */
+void ctl_server_set_idle(struct ctl_server *s, unsigned ms);
 /*
  * The engine says the changes of requests up to seq are durable (or were
  * undone, msg says why): their held replies go out (or StateError in their

@@ -383,6 +383,59 @@ static void test_too_many_clients(void **state)
 	ctl_server_free(s);
 }
 
+static json_t *tc_ask(struct tc *c, const char *line);
+
+/*
+ * Each socket has its own limit: clients of the read-only socket can't lock
+ * out the main one; an idle client is closed, a subscriber is not.
+ */
+static void test_limits_apart_and_idle(void **state)
+{
+	struct ctl_server *s = NULL;
+	struct tc *ro = calloc(POOLD_CLIENTS_RO_MAX + 1, sizeof(*ro));
+	struct tc rw, idle, sub;
+	json_t *m;
+
+	assert_int_equal(ctl_server_new(&s, base, path, &eng), 0);
+	assert_int_equal(ctl_server_listen_ro(s, ro_path), 0);
+	for (int i = 0; i < POOLD_CLIENTS_RO_MAX; i++) {
+		assert_int_equal(tc_connect_to(&ro[i], ro_path), 0);
+		expect_greeting(&ro[i]);
+	}
+	assert_int_equal(tc_connect_to(&ro[POOLD_CLIENTS_RO_MAX], ro_path), 0);
+	m = tc_recv(&ro[POOLD_CLIENTS_RO_MAX]);
+	assert_string_equal(err_class(m), "TooManyClients");
+	json_decref(m);
+	/* The main socket still takes root's request. */
+	assert_int_equal(tc_connect(&rw), 0);
+	expect_greeting(&rw);
+	m = tc_ask(&rw, "{\"execute\":\"status\",\"id\":1}\n");
+	assert_non_null(json_object_get(m, "return"));
+	json_decref(m);
+	for (int i = 0; i <= POOLD_CLIENTS_RO_MAX; i++)
+		tc_close(&ro[i]);
+	free(ro);
+	tc_close(&rw);
+
+	/* Idle for longer than the timeout: closed; a subscriber stays. */
+	ctl_server_set_idle(s, 200);
+	assert_int_equal(tc_connect(&idle), 0);
+	assert_int_equal(tc_connect(&sub), 0);
+	expect_greeting(&idle);
+	expect_greeting(&sub);
+	m = tc_ask(&sub, "{\"execute\":\"subscribe\"}\n");
+	json_decref(m);
+	assert_true(tc_wait_eof(&idle));
+	tc_fill(&sub);
+	assert_false(sub.eof);
+	m = tc_ask(&sub, "{\"execute\":\"status\",\"id\":2}\n");
+	assert_int_equal(json_integer_value(json_object_get(m, "id")), 2);
+	json_decref(m);
+	tc_close(&idle);
+	tc_close(&sub);
+	ctl_server_free(s);
+}
+
 static void test_events(void **state)
 {
 	struct ctl_server *s = NULL;
@@ -722,6 +775,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_socket_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_readonly_socket, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_held_until_durable, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_limits_apart_and_idle, setup, teardown),
 	};
 
 	log_init("test-ctl-server", LOG_LEVEL_ERR);
