@@ -57,10 +57,16 @@ const struct ctl_arg *ctl_cmd_arg(const struct ctl_cmd *c, const char *name)
 	return NULL;
 }
 
-int ctl_cmd_check_access(const struct ctl_cmd *c, bool readonly, struct perr *e)
+int ctl_cmd_check_access(const struct ctl_cmd *c, int access, struct perr *e)
 {
-	if (!readonly || !(c->flags & CTL_CMD_MUTATING))
+	if (access == CTL_ACCESS_FULL || !(c->flags & CTL_CMD_MUTATING))
 		return 0;
+	if (access == CTL_ACCESS_PEER)
+		return perr_set(
+		    e, CTL_E_DENIED,
+		    "%s changes poold: only root, or a member of the group poold.conf's "
+		    "socket_group names, may change it; others may only read",
+		    c->name);
 	return perr_set(e, CTL_E_DENIED,
 	                "%s changes poold and this is the read-only socket: run it as root "
 	                "on the main control socket (poolctl -s SOCKET, default %s)",

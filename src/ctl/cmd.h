@@ -70,7 +70,7 @@ const char *ctl_arg_type_name(enum ctl_arg_type t);
  * CTL_CMD_MUTATING command is CTL_E_DENIED (ctl/proto.h) with a message
  * saying where to run it; anything else is 0.
  */
-int ctl_cmd_check_access(const struct ctl_cmd *c, bool readonly, struct perr *e);
+int ctl_cmd_check_access(const struct ctl_cmd *c, int access, struct perr *e);
 
 /* Shared by the handlers: the objects pool-list and domain-list show. */
 json_t *ctl_pool_json(const struct engine *eng, const struct pool *p);

@@ -300,7 +300,7 @@ static int handle(struct engine *eng, const char *line, size_t len, enum ctl_acc
 	r = ctl_request_decode(line, len, req, e);
 	/* Over an argument error too: a command refused here is refused whatever its arguments. */
 	if (req->cmd != NULL) {
-		denied = ctl_cmd_check_access(req->cmd, access == CTL_ACCESS_READONLY, e);
+		denied = ctl_cmd_check_access(req->cmd, (int)access, e);
 		if (denied != 0)
 			r = denied;
 	}

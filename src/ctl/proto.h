@@ -72,8 +72,9 @@ json_t *ctl_handle_line(struct engine *eng, const char *line, size_t len, unsign
 
 /* What a connection may do, by the socket it came in on. */
 enum ctl_access {
-	CTL_ACCESS_FULL,     /* the main socket (root only) */
+	CTL_ACCESS_FULL,     /* the main socket: root, or a member of socket_group */
 	CTL_ACCESS_READONLY, /* the read-only socket: no CTL_CMD_MUTATING command */
+	CTL_ACCESS_PEER, /* the main socket, a peer neither root nor in socket_group: the same */
 };
 /* ctl_handle_line() for a connection with the given access. */
 json_t *ctl_handle_line_access(struct engine *eng, const char *line, size_t len,

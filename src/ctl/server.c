@@ -2,6 +2,8 @@
 #include "ctl/server.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -48,6 +50,7 @@ struct ctl_client {
 	bool in_read;   /* inside client_read: freeing is deferred to its end */
 	bool drop;      /* free at the end of client_read */
 	bool readonly;  /* came in on the read-only socket: only non-mutating commands */
+	bool peer;      /* on the main socket, neither root nor in socket_group: the same */
 	/*
 	 * A reply held until the change it acknowledges is durable (the
 	 * engine's ENGINE_EV_DURABLE); the client's next lines wait behind it.
@@ -80,6 +83,9 @@ struct ctl_server {
 	size_t nro; /* of them, on the read-only socket */
 	/* Closes a client that sends nothing and has not subscribed (POOLD_IDLE_SEC). */
 	struct timeval idle;
+	/* The group whose members may change things on the main socket, besides root. */
+	bool has_group;
+	gid_t group;
 	/* Refusals since the last one logged, and when that was (s, monotonic). */
 	unsigned refused;
 	time_t refuse_logged;
@@ -228,7 +234,9 @@ static void client_line(struct ctl_client *c, char *line, size_t len)
 	if (strspn(line, " \t\r") >= len)
 		return; /* blank lines keep interactive sessions (socat) friendly */
 	reply = ctl_handle_line_encoded(eng, line, len,
-	                                c->readonly ? CTL_ACCESS_READONLY : CTL_ACCESS_FULL,
+	                                c->readonly ? CTL_ACCESS_READONLY
+	                                : c->peer   ? CTL_ACCESS_PEER
+	                                            : CTL_ACCESS_FULL,
 	                                c->srv->cache, &n, &out);
 	if (reply == NULL) {
 		log_warnx("client %u: cannot encode a reply, dropped", c->id);
@@ -403,6 +411,20 @@ static void client_release(struct ctl_client *c, bool durable, const char *msg)
 	client_read(c->bev, c); /* the lines that waited, then an EOF that did; may free c */
 }
 
+int ctl_server_set_group(struct ctl_server *s, gid_t gid)
+{
+	s->has_group = true;
+	s->group = gid;
+	/* A socket poold made: its group may connect; systemd's is poold.socket's to set. */
+	for (size_t i = 0; i < s->nlis; i++) {
+		if (s->lis[i].readonly || s->lis[i].path == NULL)
+			continue;
+		if (chown(s->lis[i].path, (uid_t)-1, gid) < 0 || chmod(s->lis[i].path, 0660) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
 void ctl_server_set_idle(struct ctl_server *s, unsigned ms)
 {
 	s->idle = (struct timeval){(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
@@ -457,6 +479,30 @@ static void log_ratelimited_refusal(struct ctl_server *s, const char *why, const
 	          (int)cred->uid, (int)cred->pid, why, s->refused);
 	s->refused = 0;
 	s->refuse_logged = now.tv_sec;
+}
+
+/* True when the peer may change things: root, or a member of the socket's group. */
+static bool peer_may_mutate(const struct ctl_server *s, const struct ucred *cred)
+{
+	struct passwd pw, *found = NULL;
+	gid_t groups[256];
+	int n = (int)(sizeof(groups) / sizeof(groups[0]));
+	char buf[4096];
+
+	if (cred->uid == 0)
+		return true;
+	if (!s->has_group || cred->pid == 0)
+		return false;
+	if (cred->gid == s->group)
+		return true;
+	if (getpwuid_r(cred->uid, &pw, buf, sizeof(buf), &found) != 0 || found == NULL)
+		return false;
+	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) < 0)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == s->group)
+			return true;
+	return false;
 }
 
 /* Logs who connected, as far as the kernel says (cred->pid 0: it did not say). */
@@ -524,6 +570,7 @@ static void server_accept(struct evconnlistener *lev, evutil_socket_t fd, struct
 	}
 	c->srv = s;
 	c->readonly = l->readonly;
+	c->peer = !l->readonly && !peer_may_mutate(s, &cred);
 	c->id = ++s->next_id;
 	TAILQ_INSERT_TAIL(&s->clients, c, entry);
 	s->nclients++;

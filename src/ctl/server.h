@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct event_base;
 struct engine;
@@ -25,6 +26,13 @@ int ctl_server_listen_ro(struct ctl_server *s, const char *path);
 struct ctl_server *ctl_server_free(struct ctl_server *s);
 /* Sends an event to subscribed clients; takes the reference to data. */
 void ctl_server_event(struct ctl_server *s, const char *name, json_t *data);
+/*
+ * Lets the members of group gid change things on the main socket, as root
+ * may; poold's own socket becomes 0660 in that group (systemd's, under
+ * socket activation, is poold.socket's SocketGroup=/SocketMode=). Others
+ * who can connect may only read. 0 or -errno.
+ */
+int ctl_server_set_group(struct ctl_server *s, gid_t gid);
 /* How long a client may send nothing before it is closed, unless subscribed (tests). */
 void ctl_server_set_idle(struct ctl_server *s, unsigned ms);
 /*

@@ -50,6 +50,7 @@ void config_fini(struct poold_config *c)
 	free(c->xenstore_path);
 	free(c->ctl_socket);
 	free(c->ctl_socket_ro);
+	free(c->socket_group);
 	free(c->state_file);
 	free(c->default_pool);
 	config_init(c);
@@ -84,6 +85,7 @@ static const struct config_key {
 } config_keys[] = {
     {"socket", CONFIG_STRING, offsetof(struct poold_config, ctl_socket)},
     {"socket_ro", CONFIG_STRING, offsetof(struct poold_config, ctl_socket_ro)},
+    {"socket_group", CONFIG_STRING, offsetof(struct poold_config, socket_group)},
     {"state_file", CONFIG_STRING, offsetof(struct poold_config, state_file)},
     {"backend", CONFIG_STRING, offsetof(struct poold_config, hv_backend)},
     {"sim_socket", CONFIG_STRING, offsetof(struct poold_config, sim_socket)},
@@ -358,6 +360,7 @@ int config_merge(struct poold_config *dst, const struct poold_config *src)
 	    (r = config_over(&dst->xenstore_path, src->xenstore_path)) < 0 ||
 	    (r = config_over(&dst->ctl_socket, src->ctl_socket)) < 0 ||
 	    (r = config_over(&dst->ctl_socket_ro, src->ctl_socket_ro)) < 0 ||
+	    (r = config_over(&dst->socket_group, src->socket_group)) < 0 ||
 	    (r = config_over(&dst->state_file, src->state_file)) < 0 ||
 	    (r = config_over(&dst->default_pool, src->default_pool)) < 0)
 		return r;

@@ -20,6 +20,8 @@ struct poold_config {
 	bool foreground;
 	bool check_only;     /* -n: check configuration and state, then exit */
 	char *ctl_socket_ro; /* the read-only control socket (0666); NULL: none */
+	/* A group whose members may change things on the main socket (0660); NULL: root only. */
+	char *socket_group;
 	/* The share controller: SHARE_AUTO or SHARE_OFF; -1 = unset. */
 	int share_control;
 	/* Milliseconds between its periods; -1 = unset. */

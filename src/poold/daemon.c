@@ -2,6 +2,7 @@
 #include "poold/daemon.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <malloc.h>
 #include <inttypes.h>
 #include <event2/event.h>
@@ -400,6 +401,23 @@ static int poold_listen(struct poold *pd, struct perr *e)
 		r = ctl_server_new(&pd->ctl, pd->eng.base, path, &pd->eng);
 		if (r != 0)
 			return perr_set(e, r, "cannot listen on %s: %s", path, perr_name(r));
+	}
+	if (pd->eng.cfg.socket_group != NULL && pd->eng.cfg.socket_group[0] != '\0') {
+		const char *name = pd->eng.cfg.socket_group;
+		struct group *g = getgrnam(name);
+
+		if (g == NULL)
+			return perr_set(
+			    e, POOLD_E_INVALID,
+			    "socket_group \"%s\" is not a group of this system: create it "
+			    "(groupadd %s) or fix poold.conf",
+			    name, name);
+		r = ctl_server_set_group(pd->ctl, g->gr_gid);
+		if (r < 0)
+			return perr_set(e, r, "cannot give %s to group %s: %s", path, name,
+			                strerror(-r));
+		log_info("members of group %s may change things on %s", name,
+		         pd->activated ? "the socket systemd passed" : path);
 	}
 	if (ro == NULL || ro[0] == '\0')
 		return 0;
