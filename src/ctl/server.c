@@ -30,13 +30,15 @@
  * What poold queues for one client before giving up on it: far more than
  * the largest listing, so only a client that stopped reading hits it.
  */
-#define CTL_OUTBUF_MAX       (4u << 20)
+#define CTL_OUTBUF_MAX        (4u << 20)
+/* ... and of events a subscriber has not read (64 such on a socket: 64 MiB at most). */
+#define CTL_EVENT_BACKLOG_MAX (1u << 20)
 /* How long a closing client may keep sending before we stop waiting for its EOF. */
-#define CTL_LINGER_SEC       5
+#define CTL_LINGER_SEC        5
 /* Refused clients are logged at most this often (s). */
-#define CTL_REFUSE_LOG_SEC   10
+#define CTL_REFUSE_LOG_SEC    10
 /* How long accept stays paused after the process ran out of descriptors. */
-#define CTL_ACCEPT_RETRY_SEC 1
+#define CTL_ACCEPT_RETRY_SEC  1
 
 struct ctl_client {
 	TAILQ_ENTRY(ctl_client) entry;
@@ -59,6 +61,8 @@ struct ctl_client {
 	size_t held_len;
 	uint64_t held_seq;
 	unsigned held_out; /* CTL_OUT_* of its line */
+	/* Bytes of events queued since its output was last all sent (a listing does not count). */
+	size_t event_bytes;
 };
 
 /* One listening socket: the main one, or the read-only one (0666, no mutating commands). */
@@ -343,6 +347,7 @@ static void client_written(struct bufferevent *bev, void *arg)
 {
 	struct ctl_client *c = arg;
 
+	c->event_bytes = 0; /* all sent: the subscriber keeps up */
 	if (c->closing && !c->lingering)
 		client_linger(c);
 }
@@ -877,8 +882,18 @@ void ctl_server_event(struct ctl_server *s, const char *name, json_t *data)
 	}
 	for (c = TAILQ_FIRST(&s->clients); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
-		if (c->subscribed && !c->closing)
-			client_write(c, buf, len);
+		if (!c->subscribed || c->closing)
+			continue;
+		/* A subscriber that reads nothing holds at most this much of poold's memory. */
+		if (c->event_bytes > CTL_EVENT_BACKLOG_MAX) {
+			log_warnx(
+			    "client %u: a subscriber more than %u bytes of events behind, dropped",
+			    c->id, CTL_EVENT_BACKLOG_MAX);
+			client_drop(c);
+			continue;
+		}
+		c->event_bytes += len;
+		client_write(c, buf, len);
 	}
 	free(buf);
 }

@@ -506,7 +506,8 @@ static void test_slow_reader_dropped(void **state)
 		c.len = 0;
 	}
 	assert_true(c.eof);
-	assert_true(got < (size_t)128 * 65536);
+	/* A subscriber is dropped past 1 MiB of events behind (plus what the socket holds). */
+	assert_true(got < (size_t)3 << 20);
 	tc_close(&c);
 	/* The server carries on. */
 	assert_int_equal(tc_connect(&ok), 0);
