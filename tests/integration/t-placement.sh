@@ -39,6 +39,18 @@ toolstack_set_pool "$(domid_of plain)" pool1
 wait_pinned plain "4-7"
 assert_eq "plain pool" pool1 "$(dom_pool plain)"
 
+step "pool-migrate overrides the key: the same value again changes nothing, a new write acts"
+pc pool-migrate plain pool0 >/dev/null
+wait_pinned plain "$(pool_cpus pool0)"
+toolstack_set_pool "$(domid_of plain)" pool1
+sleep 0.5
+assert_eq "plain pool after its key got the value it had" pool0 "$(dom_pool plain)"
+xenstore-rm "/local/domain/$(domid_of plain)/pool"
+sleep 0.3
+toolstack_set_pool "$(domid_of plain)" pool1
+wait_pinned plain "4-7"
+assert_eq "plain pool after its key was removed and written" pool1 "$(dom_pool plain)"
+
 step "a key the guest owns is ignored"
 id=$(sim create rogue vcpus=1 pool=pool1 pool-owner=guest)
 wait_until "dom_pool rogue"
