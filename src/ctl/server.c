@@ -5,6 +5,8 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,8 @@
 #define CTL_EVENT_BACKLOG_MAX (1u << 20)
 /* How long a closing client may keep sending before we stop waiting for its EOF. */
 #define CTL_LINGER_SEC        5
+/* At most this many warnings about clients in that time. */
+#define CTL_WARN_BURST        10
 /* Refused clients are logged at most this often (s). */
 #define CTL_REFUSE_LOG_SEC    10
 /* How long accept stays paused after the process ran out of descriptors. */
@@ -90,6 +94,9 @@ struct ctl_server {
 	/* The group whose members may change things on the main socket, besides root. */
 	bool has_group;
 	gid_t group;
+	/* Client warnings in the current window, held back, and when it began (s). */
+	unsigned warns, warn_held;
+	time_t warn_window;
 	/* Refusals since the last one logged, and when that was (s, monotonic). */
 	unsigned refused;
 	time_t refuse_logged;
@@ -99,6 +106,37 @@ struct ctl_server {
 	struct ctl_cache *cache;
 	size_t ncache;
 };
+
+/*
+ * A warning about one client: at most CTL_WARN_BURST in CTL_REFUSE_LOG_SEC,
+ * then how many were held back, so that a local user can't flood the log.
+ */
+static void client_warn(struct ctl_server *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void client_warn(struct ctl_server *s, const char *fmt, ...)
+{
+	struct timespec now;
+	char msg[256];
+	va_list ap;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec - s->warn_window >= CTL_REFUSE_LOG_SEC) {
+		if (s->warn_held > 0)
+			log_warnx("%u warnings about clients held back in the last %d s",
+			          s->warn_held, CTL_REFUSE_LOG_SEC);
+		s->warn_window = now.tv_sec;
+		s->warns = s->warn_held = 0;
+	}
+	if (s->warns >= CTL_WARN_BURST) {
+		s->warn_held++;
+		return;
+	}
+	s->warns++;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("%s", msg);
+}
 
 /* Turns accept on or off on every listener. */
 static void server_accepting(struct ctl_server *s, bool on)
@@ -153,12 +191,13 @@ static void client_write(struct ctl_client *c, const char *buf, size_t len)
 	if (c->drop)
 		return;
 	if (bufferevent_write(c->bev, buf, len) != 0) {
-		log_warnx("client %u: cannot queue output, dropped", c->id);
+		client_warn(c->srv, "client %u: cannot queue output, dropped", c->id);
 		client_drop(c);
 		return;
 	}
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > CTL_OUTBUF_MAX) {
-		log_warnx("client %u: more than %u bytes unread, dropped", c->id, CTL_OUTBUF_MAX);
+		client_warn(c->srv, "client %u: more than %u bytes unread, dropped", c->id,
+		            CTL_OUTBUF_MAX);
 		client_drop(c);
 	}
 }
@@ -218,7 +257,7 @@ static void client_too_long(struct ctl_client *c)
 
 	perr_set(&e, CTL_E_PROTOCOL, "request line longer than %d bytes: connection closed",
 	         POOLD_LINE_MAX);
-	log_warnx("client %u: %s", c->id, e.msg);
+	client_warn(c->srv, "client %u: %s", c->id, e.msg);
 	client_send(c, ctl_reply_error(CTL_E_PROTOCOL, &e, NULL));
 	if (!c->drop)
 		client_close_after_flush(c);
@@ -886,7 +925,8 @@ void ctl_server_event(struct ctl_server *s, const char *name, json_t *data)
 			continue;
 		/* A subscriber that reads nothing holds at most this much of poold's memory. */
 		if (c->event_bytes > CTL_EVENT_BACKLOG_MAX) {
-			log_warnx(
+			client_warn(
+			    s,
 			    "client %u: a subscriber more than %u bytes of events behind, dropped",
 			    c->id, CTL_EVENT_BACKLOG_MAX);
 			client_drop(c);

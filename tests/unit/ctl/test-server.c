@@ -345,6 +345,55 @@ static void test_line_too_long(void **state)
 	ctl_server_free(s);
 }
 
+/* Warnings about clients are rate-limited: 20 too-long lines log at most 10 of them. */
+static void test_client_warnings_limited(void **state)
+{
+	struct ctl_server *s = NULL;
+	size_t len = POOLD_LINE_MAX + 100;
+	char *big = malloc(len + 1), logpath[] = "/tmp/test-ctl-log.XXXXXX", line[512];
+	int logfd = mkstemp(logpath), saved = dup(2), warned = 0;
+	FILE *f;
+
+	assert_true(logfd >= 0 && saved >= 0);
+	memset(big, 'x', len);
+	big[len] = '\0';
+	assert_int_equal(ctl_server_new(&s, base, path, &eng), 0);
+	fflush(stderr);
+	dup2(logfd, 2);
+	log_set_level(LOG_LEVEL_WARNING);
+	for (int k = 0; k < 20; k++) {
+		struct tc c;
+		size_t off = 0;
+
+		assert_int_equal(tc_connect(&c), 0);
+		for (int i = 0; i < 2000 && off < len && !c.eof; i++) {
+			ssize_t n = send(c.fd, big + off, len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+			if (n > 0)
+				off += n;
+			pump();
+			tc_fill(&c);
+		}
+		tc_close(&c);
+	}
+	pump();
+	log_set_level(LOG_LEVEL_ERR);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	f = fdopen(logfd, "r");
+	assert_non_null(f);
+	rewind(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		warned += strstr(line, "longer than") != NULL;
+	fclose(f);
+	unlink(logpath);
+	assert_true(warned >= 1);
+	assert_true(warned <= 10);
+	free(big);
+	ctl_server_free(s);
+}
+
 static void test_too_many_clients(void **state)
 {
 	struct ctl_server *s = NULL;
@@ -777,6 +826,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_readonly_socket, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_held_until_durable, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_limits_apart_and_idle, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_client_warnings_limited, setup, teardown),
 	};
 
 	log_init("test-ctl-server", LOG_LEVEL_ERR);
