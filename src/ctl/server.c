@@ -67,6 +67,8 @@ struct ctl_client {
 	unsigned held_out; /* CTL_OUT_* of its line */
 	/* Bytes of events queued since its output was last all sent (a listing does not count). */
 	size_t event_bytes;
+	/* Who it is, as the kernel said at connect: "uid U, pid P" (the audit trail). */
+	char who[48];
 };
 
 /* One listening socket: the main one, or the read-only one (0666, no mutating commands). */
@@ -276,11 +278,13 @@ static void client_line(struct ctl_client *c, char *line, size_t len)
 		len--;
 	if (strspn(line, " \t\r") >= len)
 		return; /* blank lines keep interactive sessions (socat) friendly */
+	log_set_actor(c->who);
 	reply = ctl_handle_line_encoded(eng, line, len,
 	                                c->readonly ? CTL_ACCESS_READONLY
 	                                : c->peer   ? CTL_ACCESS_PEER
 	                                            : CTL_ACCESS_FULL,
 	                                c->srv->cache, &n, &out);
+	log_set_actor(NULL);
 	if (reply == NULL) {
 		log_warnx("client %u: cannot encode a reply, dropped", c->id);
 		client_drop(c);
@@ -616,6 +620,11 @@ static void server_accept(struct evconnlistener *lev, evutil_socket_t fd, struct
 	c->readonly = l->readonly;
 	c->peer = !l->readonly && !peer_may_mutate(s, &cred);
 	c->id = ++s->next_id;
+	if (cred.pid != 0)
+		snprintf(c->who, sizeof(c->who), "uid %u, pid %d", (unsigned)cred.uid,
+		         (int)cred.pid);
+	else
+		snprintf(c->who, sizeof(c->who), "client %u", c->id);
 	TAILQ_INSERT_TAIL(&s->clients, c, entry);
 	s->nclients++;
 	s->nro += c->readonly;

@@ -62,15 +62,22 @@ const char *log_level_name(int level)
 	return level_names[level];
 }
 
+/* Who asked for what is being done now, for notices and above ("" outside a request). */
+static char log_actor[96];
+
 static void log_vmsg(int level, int errnum, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 static void log_vmsg(int level, int errnum, const char *fmt, va_list ap)
 {
 	char buf[1024];
+	int n;
 
 	if (level > log_level)
 		return;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	/* What a request changed says who asked (the audit trail). */
+	if (log_actor[0] != '\0' && level <= LOG_LEVEL_NOTICE && n >= 0 && (size_t)n < sizeof(buf))
+		snprintf(buf + n, sizeof(buf) - (size_t)n, " (asked by %s)", log_actor);
 	if (log_syslog) {
 		/* The levels are syslog's own numbers. */
 		syslog(level, "%s%s%s", buf, errnum != 0 ? ": " : "",
@@ -84,6 +91,11 @@ static void log_vmsg(int level, int errnum, const char *fmt, va_list ap)
 	if (errnum != 0)
 		fprintf(stderr, ": %s", strerror(errnum));
 	fputc('\n', stderr);
+}
+
+void log_set_actor(const char *who)
+{
+	snprintf(log_actor, sizeof(log_actor), "%s", who != NULL ? who : "");
 }
 
 #define LOG_FN(fn, level, with_errno)                                                              \

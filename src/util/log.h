@@ -22,6 +22,12 @@ int log_get_level(void);
 int log_level_parse(const char *name);
 const char *log_level_name(int level);
 
+/*
+ * Names who asked for what follows (a control client: "uid 0, pid 123"):
+ * notices and worse end with "(asked by WHO)" until it is set to NULL.
+ */
+void log_set_actor(const char *who);
+
 /* log_warn appends ": strerror(errno)"; log_warnx does not. */
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

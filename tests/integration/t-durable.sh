@@ -17,6 +17,8 @@ step "answered once durable: the file holds the change when the reply comes"
 pc pool-create p ncpu=2
 jq -e '.pools | map(.name) | index("p") != null' "$T/st/state.json" >/dev/null ||
 	fail "pool-create answered, the state file does not have p"
+grep -Eq "pool p created.* \(asked by uid $(id -u), pid [0-9]+\)" "$T/poold.log" ||
+	fail "the log does not say who created p: $(grep 'pool p created' "$T/poold.log")"
 
 step "eight clients at once: each answered, every change in the file"
 s0=$(saves)
