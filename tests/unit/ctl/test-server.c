@@ -299,6 +299,22 @@ static void test_listing_cache(void **state)
 	assert_null(ctl_server_free(s));
 }
 
+/*
+ * Sends buf[*off..len) as the server drains it (it stops reading past the
+ * line limit), until all is sent, c sees EOF, or 2000 rounds.
+ */
+static void tc_feed(struct tc *c, const char *buf, size_t len, size_t *off)
+{
+	for (int i = 0; i < 2000 && *off < len && !c->eof; i++) {
+		ssize_t n = send(c->fd, buf + *off, len - *off, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n > 0)
+			*off += (size_t)n;
+		pump();
+		tc_fill(c);
+	}
+}
+
 static void test_line_too_long(void **state)
 {
 	struct ctl_server *s = NULL;
@@ -314,14 +330,7 @@ static void test_line_too_long(void **state)
 	memset(big, 'x', len);
 	big[len] = '\0';
 	/* The server stops reading past the limit: feed it as it drains. */
-	for (int i = 0; i < 2000 && off < len && !c.eof; i++) {
-		ssize_t n = send(c.fd, big + off, len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
-
-		if (n > 0)
-			off += n;
-		pump();
-		tc_fill(&c);
-	}
+	tc_feed(&c, big, len, &off);
 	m = tc_recv(&c);
 	assert_non_null(m);
 	assert_string_equal(err_class(m), "ProtocolError");
@@ -330,14 +339,7 @@ static void test_line_too_long(void **state)
 	           "longer than"));
 	json_decref(m);
 	/* A clean EOF after the reply, even though the rest of the line was never read. */
-	for (int i = 0; i < 2000 && off < len && !c.eof; i++) {
-		ssize_t n = send(c.fd, big + off, len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
-
-		if (n > 0)
-			off += n;
-		pump();
-		tc_fill(&c);
-	}
+	tc_feed(&c, big, len, &off);
 	assert_true(tc_wait_eof(&c));
 	assert_false(c.reset);
 	tc_close(&c);
@@ -366,14 +368,7 @@ static void test_client_warnings_limited(void **state)
 		size_t off = 0;
 
 		assert_int_equal(tc_connect(&c), 0);
-		for (int i = 0; i < 2000 && off < len && !c.eof; i++) {
-			ssize_t n = send(c.fd, big + off, len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
-
-			if (n > 0)
-				off += n;
-			pump();
-			tc_fill(&c);
-		}
+		tc_feed(&c, big, len, &off);
 		tc_close(&c);
 	}
 	pump();
