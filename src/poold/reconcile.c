@@ -376,6 +376,32 @@ static void dom_gone(struct engine *eng, const struct dom *d)
 	reconcile_emit(eng, &(struct engine_event){.kind = ENGINE_EV_DOMAIN_GONE, .dom = d});
 }
 
+/* Finds the domain of domid in eng->doms (ascending domids); false when none. */
+static bool dom_index(const struct engine *eng, uint32_t domid, size_t *at)
+{
+	size_t lo = 0, hi = eng->ndoms;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (eng->doms[mid].domid < domid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*at = lo;
+	return lo < eng->ndoms && eng->doms[lo].domid == domid;
+}
+
+/* Continues the work from the loop (without one, in tests, the caller does it). */
+static void work_soon(struct engine *eng)
+{
+	static const struct timeval now = {0, 0};
+
+	if (eng->work != NULL && !event_pending(eng->work, EV_TIMEOUT, NULL))
+		event_add(eng->work, &now);
+}
+
 /* Makes room for n more domains in eng->doms and eng->applied (amortized). */
 static int doms_reserve(struct engine *eng, size_t n)
 {
@@ -402,15 +428,14 @@ static int doms_reserve(struct engine *eng, size_t n)
 	return 0;
 }
 
-/* Adds a domain listed for the first time at eng->doms[k] (room was made). */
-static void merge_add(struct engine *eng, struct pass *ps, size_t k, const struct hv_dominfo *info,
-                      enum sched_kind kind, bool born, uint64_t now_ns)
+/* Sets up a domain listed for the first time in the slots d and ap. */
+static void merge_add(struct engine *eng, struct pass *ps, struct dom *d, struct dom_applied *ap,
+                      const struct hv_dominfo *info, enum sched_kind kind, bool born,
+                      uint64_t now_ns)
 {
-	struct dom_applied *ap = &eng->applied[k];
-
 	memset(ap, 0, sizeof(*ap));
-	ap->dirty = DIRTY_NEW | (dom_new(eng, &eng->doms[k], info, kind) ? 0 : DIRTY_ADOPT);
-	eng->doms[k].cpu_at = now_ns;
+	ap->dirty = DIRTY_NEW | (dom_new(eng, d, info, kind) ? 0 : DIRTY_ADOPT);
+	d->cpu_at = now_ns;
 	ap->born = born;
 	ps->changed = true;
 	eng->state_dirty = true;
@@ -455,16 +480,15 @@ static int pass_merge(struct engine *eng, struct pass *ps, struct poold_sched_ca
 		for (size_t i = 0; i < n; i++) {
 			if (info[i].dying)
 				continue;
-			merge_add(eng, ps, eng->ndoms, &info[i],
-			          pass_sched(eng, sc, info[i].cpupool), true, now_ns);
+			merge_add(eng, ps, &eng->doms[eng->ndoms], &eng->applied[eng->ndoms],
+			          &info[i], pass_sched(eng, sc, info[i].cpupool), true, now_ns);
 			eng->ndoms++;
 		}
 		if (records_age(eng, (int64_t)time(NULL)))
 			eng->state_dirty = true;
 		return 0;
 	}
-	while (lo < eng->ndoms && eng->doms[lo].domid < first)
-		lo++;
+	(void)dom_index(eng, first, &lo);
 	for (hi = lo; hi < eng->ndoms && eng->doms[hi].domid <= last; hi++)
 		;
 	same = hi - lo == n && eng->applied != NULL;
@@ -511,14 +535,11 @@ static int pass_merge(struct engine *eng, struct pass *ps, struct poold_sched_ca
 		} else {
 			if (o < hi && eng->doms[o].domid == info[i].domid)
 				dom_gone(eng, &eng->doms[o++]);
-			na[k].dirty =
-			    DIRTY_NEW | (dom_new(eng, &nd[k], &info[i], kind) ? 0 : DIRTY_ADOPT);
-			nd[k].cpu_at = now_ns;
 			/* Listed past the highest domid while running: a domain just created. */
-			na[k].born = first > 0 && eng->ndoms > 0 &&
-			             info[i].domid > eng->doms[eng->ndoms - 1].domid;
-			ps->changed = true;
-			eng->state_dirty = true;
+			merge_add(eng, ps, &nd[k], &na[k], &info[i], kind,
+			          first > 0 && eng->ndoms > 0 &&
+			              info[i].domid > eng->doms[eng->ndoms - 1].domid,
+			          now_ns);
 		}
 		k++;
 	}
@@ -1114,10 +1135,7 @@ out:
 		ps->more = true;
 	ps->done = done;
 	if (ps->more && eng->work != NULL) {
-		static const struct timeval now = {0, 0};
-
-		if (!event_pending(eng->work, EV_TIMEOUT, NULL))
-			event_add(eng->work, &now);
+		work_soon(eng);
 	} else if (ps->more) {
 		/* Without a loop (tests) the work is done in one go. */
 		if (eng->plan_due && pass_plan(eng, ps, false, 0, false) < 0)
@@ -1180,31 +1198,10 @@ static int plan_and_work(struct engine *eng, struct perr *e, uint64_t budget_us,
 	if (r < 0)
 		return perr_set(ps.e, r, "out of memory");
 	pass_work(eng, &ps, budget_us, apply_only);
-	if (apply_only && reconcile_pending(eng) > 0 && eng->work != NULL &&
-	    !event_pending(eng->work, EV_TIMEOUT, NULL)) {
-		static const struct timeval now = {0, 0};
-
-		/* A sweep under way goes on in batches. */
-		event_add(eng->work, &now);
-	}
+	/* A sweep under way goes on in batches. */
+	if (apply_only && reconcile_pending(eng) > 0)
+		work_soon(eng);
 	return pass_end(eng, &ps, t0, what);
-}
-
-/* Finds the domain of domid in eng->doms (ascending domids); false when none. */
-static bool dom_index(const struct engine *eng, uint32_t domid, size_t *at)
-{
-	size_t lo = 0, hi = eng->ndoms;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (eng->doms[mid].domid < domid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*at = lo;
-	return lo < eng->ndoms && eng->doms[lo].domid == domid;
 }
 
 /*
@@ -1245,15 +1242,6 @@ static int keys_work(struct engine *eng, struct perr *e)
 }
 
 static void walk_step(struct engine *eng, struct pass *ps);
-
-/* Continues the work from the loop (or, without one, in tests, right away). */
-static void work_soon(struct engine *eng)
-{
-	static const struct timeval now = {0, 0};
-
-	if (eng->work != NULL && !event_pending(eng->work, EV_TIMEOUT, NULL))
-		event_add(eng->work, &now);
-}
 
 /*
  * Starts a walk over every domain (WALK_*), or queues what it is for
