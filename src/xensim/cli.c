@@ -508,6 +508,27 @@ static int cmd_run(struct cli *c, int argc, char **argv)
 	return call_quiet(c, json_pack("{s:s, s:I}", "op", "run", "ms", (json_int_t)ms));
 }
 
+/* Restarts xensim's xenstore side, or stalls it, for MS milliseconds. */
+static int cmd_xs_span(struct cli *c, char **argv, const char *op, const char *key)
+{
+	const char *ms = argv[1];
+	long long v;
+
+	if (!parse_num(ms, 0, 600000, &v))
+		return usage_error("%s: MS must be 0..600000 milliseconds, not '%s'", argv[0], ms);
+	return call_quiet(c, json_pack("{s:s, s:I}", "op", op, key, (json_int_t)v));
+}
+
+static int cmd_xs_restart(struct cli *c, int argc, char **argv)
+{
+	return cmd_xs_span(c, argv, "xs_restart", "down_ms");
+}
+
+static int cmd_xs_stall(struct cli *c, int argc, char **argv)
+{
+	return cmd_xs_span(c, argv, "xs_stall", "ms");
+}
+
 static const struct cli_cmd cmds[] = {
     {"create",
      "NAME [vcpus=N] [pool=POOL] [pool-owner=dom0|guest] [weight=W] [cap=C] [cpus=LIST] "
@@ -535,6 +556,15 @@ static const struct cli_cmd cmds[] = {
      "Make the next count (default 1) OP calls (set_affinity|set_sched), on domid or any, fail "
      "with errno N (a number or a name like EINVAL); count=0 removes them (no errno needed).",
      2, 4, cmd_fault},
+    {"xs-restart", "MS",
+     "Restart the xenstore side: drop every xenstore connection (their watches and "
+     "transactions), refuse connections for MS milliseconds, then listen again; the store "
+     "(nodes, values, permissions) is kept, and domains can be created meanwhile.",
+     1, 1, cmd_xs_restart},
+    {"xs-stall", "MS",
+     "Make the xenstore side stop answering for MS milliseconds: connections stay open, "
+     "requests wait.",
+     1, 1, cmd_xs_stall},
     {"run", "MS",
      "Advance the clock by MS milliseconds: runnable vCPUs share each pCPU by the "
      "scheduler's rules, each wanting its guest's load.",

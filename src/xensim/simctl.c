@@ -479,6 +479,43 @@ static int op_fault(struct op_ctx *c)
 	return sim_fault(c->sim, op, (int)err, (unsigned)count, domid, &c->err);
 }
 
+/* Reads a span in ms for the xenstore ops: 0..10 min. */
+static int xs_span(struct op_ctx *c, const char *key, json_int_t *ms)
+{
+	int r = unpack(c, "{s:s, s:I}", "op", &(const char *){NULL}, key, ms);
+
+	if (r)
+		return r;
+	if (c->xsd == NULL)
+		return perr_set(&c->err, -ENOTSUP, "this host serves no xenstore");
+	if (*ms < 0 || *ms > 600000)
+		return perr_set(&c->err, -EINVAL, "%s %lld is not 0..600000", key, (long long)*ms);
+	return 0;
+}
+
+/* Restarts the xenstore side: connections dropped, refused for down_ms, the store kept. */
+static int op_xs_restart(struct op_ctx *c)
+{
+	json_int_t ms;
+	int r = xs_span(c, "down_ms", &ms);
+
+	if (r == 0 && (r = xsd_restart(c->xsd, (unsigned)ms)) < 0)
+		perr_set(&c->err, r, "cannot restart the xenstore side: %s", strerror(-r));
+	return r;
+}
+
+/* Makes the xenstore side stop answering for ms. */
+static int op_xs_stall(struct op_ctx *c)
+{
+	json_int_t ms;
+	int r = xs_span(c, "ms", &ms);
+
+	if (r == 0 && (r = xsd_stall(c->xsd, (unsigned)ms)) < 0)
+		perr_set(&c->err, r, "cannot stall the xenstore side: %s",
+		         r == -ENOTCONN ? "it is restarting" : strerror(-r));
+	return r;
+}
+
 /* Advances simulated cpu time. */
 static int op_run(struct op_ctx *c)
 {
@@ -519,6 +556,8 @@ static const struct simctl_op {
     {"reset_counters", op_reset_counters, true},
     {"fault", op_fault, true},
     {"run", op_run, false},
+    {"xs_restart", op_xs_restart, true},
+    {"xs_stall", op_xs_stall, true},
 };
 
 int simctl_clock_parse(const char *name)

@@ -71,6 +71,15 @@
  *   run     {"ms": N} -> {}  (advances now_ns by ms and cpu_time as if every
  *            unpaused vCPU wanted load % of ms, sharing each pCPU by the
  *            scheduler's rules among vCPUs pinned there)
+ *   xs_restart {"down_ms": N} -> {}  (0..600000; the xenstore side drops
+ *            every connection, with its watches and transactions, refuses
+ *            connections for N ms, then listens again; the store is kept,
+ *            as a restarted xenstored keeps it, and create/destroy still
+ *            work meanwhile: their @introduceDomain/@releaseDomain reach
+ *            no one)
+ *   xs_stall {"ms": N} -> {}  (0..600000; the xenstore side reads requests
+ *            but sends no reply or watch event for N ms; ENOTCONN while it
+ *            is restarting)
  */
 
 #define SIMPROTO_LINE_MAX (4 * 1024 * 1024)

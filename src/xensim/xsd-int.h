@@ -59,6 +59,9 @@ struct xsd {
 	char *path;
 	struct evconnlistener *listener;
 	struct event *resume; /* re-enables accepting after EMFILE */
+	struct event *back;   /* ends a restart's downtime or a stall (xsd_restart, xsd_stall) */
+	bool down;            /* restarting: no listener, connections refused */
+	bool stalled;         /* requests are read but not answered */
 	struct xsd_tree *tree;
 	struct xsd_conn *conns;
 	unsigned nconns;

@@ -88,7 +88,7 @@ static void check_backlog(struct xsd_conn *c)
 static void flush_events(struct xsd *x)
 {
 	for (struct xsd_conn *c = x->conns; c; c = c->next) {
-		if (c->dead || !evbuffer_get_length(c->pending))
+		if (c->dead || x->stalled || !evbuffer_get_length(c->pending))
 			continue;
 		bufferevent_write_buffer(c->bev, c->pending);
 		check_backlog(c);
@@ -194,7 +194,7 @@ static void conn_read(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 	char body[XENSTORE_PAYLOAD_MAX + 1];
 
-	while (!c->dead) {
+	while (!c->dead && !x->stalled) {
 		struct xsd_sockmsg hdr;
 		struct xsd_req r = {.x = x, .c = c};
 
@@ -337,6 +337,83 @@ static int listen_at(const char *path, int *out)
 	return 0;
 }
 
+/* Listens at x->path again; 0 or -errno. */
+static int xsd_listen(struct xsd *x)
+{
+	int fd = -1, r;
+
+	r = listen_at(x->path, &fd);
+	if (r < 0)
+		return r;
+	x->listener = evconnlistener_new(x->base, on_accept, x,
+	                                 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	if (!x->listener) {
+		close(fd);
+		return -ENOMEM;
+	}
+	evconnlistener_set_error_cb(x->listener, on_accept_error);
+	return 0;
+}
+
+/* A restart's downtime or a stall is over. */
+static void on_back(evutil_socket_t fd, short what, void *arg)
+{
+	struct xsd *x = arg;
+	struct timeval second = {1, 0};
+	int r;
+
+	if (x->stalled) {
+		x->stalled = false;
+		log_info("xsd: stall over");
+		/* What arrived meanwhile is served from the loop, as if it came now. */
+		for (struct xsd_conn *c = x->conns; c; c = c->next)
+			if (!c->dead)
+				bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+		flush_events(x);
+	}
+	if (x->down) {
+		r = xsd_listen(x);
+		if (r < 0) {
+			log_warnx("xsd: cannot listen on %s again: %s; retrying in 1 s", x->path,
+			          strerror(-r));
+			evtimer_add(x->back, &second);
+			return;
+		}
+		x->down = false;
+		log_info("xsd: restarted: listening on %s", x->path);
+	}
+}
+
+int xsd_restart(struct xsd *x, unsigned down_ms)
+{
+	struct timeval tv = {down_ms / 1000, (down_ms % 1000) * 1000};
+
+	for (struct xsd_conn *c = x->conns; c; c = c->next)
+		conn_drop(c);
+	reap(x);
+	x->stalled = false;
+	if (x->listener) {
+		/* The socket file stays: connecting to it is refused until it listens again. */
+		evconnlistener_free(x->listener);
+		x->listener = NULL;
+	}
+	event_del(x->resume);
+	x->down = true;
+	log_info("xsd: restarting: every connection dropped, refusing for %u ms", down_ms);
+	return evtimer_add(x->back, &tv) < 0 ? -ENOMEM : 0;
+}
+
+int xsd_stall(struct xsd *x, unsigned ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	if (x->down)
+		return -ENOTCONN;
+	x->stalled = true;
+	log_info("xsd: stalling for %u ms", ms);
+	return evtimer_add(x->back, &tv) < 0 ? -ENOMEM : 0;
+}
+
 int xsd_new(struct xsd **out, struct event_base *base, const char *path)
 {
 	struct xsd *x = calloc(1, sizeof(*x));
@@ -352,8 +429,9 @@ int xsd_new(struct xsd **out, struct event_base *base, const char *path)
 		goto fail;
 	xsd_tree_set_notify(x->tree, on_change, x);
 	x->resume = evtimer_new(base, on_resume, x);
+	x->back = evtimer_new(base, on_back, x);
 	x->path = strdup(path);
-	if (!x->resume || !x->path) {
+	if (!x->resume || !x->back || !x->path) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -389,6 +467,8 @@ struct xsd *xsd_free(struct xsd *x)
 		evconnlistener_free(x->listener);
 	if (x->resume)
 		event_free(x->resume);
+	if (x->back)
+		event_free(x->back);
 	if (x->path) {
 		unlink(x->path);
 		free(x->path);

@@ -30,6 +30,22 @@ int xsd_rm(struct xsd *x, const char *path);
 /* Fires a special watch: "@introduceDomain" or "@releaseDomain". */
 void xsd_fire_special(struct xsd *x, const char *special);
 
+/*
+ * Restarts the server as a xenstored restart would look to its clients:
+ * every connection is dropped (their watches and transactions with them),
+ * the socket refuses connections (ECONNREFUSED) for down_ms, then listens
+ * again. The tree stays, as the store of a restarted xenstored does
+ * (nodes, values and permissions), and the API above keeps working while
+ * it is down: domains are still created, their @introduceDomain reaches
+ * no one. Returns 0 or -errno (listening again is retried every second).
+ */
+int xsd_restart(struct xsd *x, unsigned down_ms);
+/*
+ * Stops answering for ms: connections stay open and requests are read,
+ * but no reply or watch event is sent until the stall ends.
+ */
+int xsd_stall(struct xsd *x, unsigned ms);
+
 /* Counts of requests served, by kind, for xensim's view. */
 struct xsd_stats {
 	uint64_t requests;
