@@ -54,10 +54,9 @@ static void poold_heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct poold *pd = arg;
 
-	if (pd->eng.xs != NULL && (xsw_ping(pd->eng.xs) < 0 && xsw_lost(pd->eng.xs))) {
-		sd_notify(0, "STATUS=xenstore connection lost: exiting");
+	/* A lost connection stopped the loop; poold_run() says so. */
+	if (pd->eng.xs != NULL && (xsw_ping(pd->eng.xs) < 0 && xsw_lost(pd->eng.xs)))
 		return;
-	}
 	if (pd->watchdog)
 		sd_notify(0, "WATCHDOG=1");
 }
@@ -527,7 +526,10 @@ int poold_run(struct poold *pd)
 	if (event_base_dispatch(pd->eng.base) < 0)
 		return -EIO;
 	/* The loop also stops when xenstore is gone: that is a failure to restart from. */
-	return xsw_lost(pd->eng.xs) ? -ECONNRESET : 0;
+	if (!xsw_lost(pd->eng.xs))
+		return 0;
+	sd_notify(0, "STATUS=xenstore connection lost: exiting");
+	return -ECONNRESET;
 }
 
 /* Frees an event that may not exist. */

@@ -1,12 +1,20 @@
 /* The xenstore watcher: domain introduce/release watches and trusted `pool` keys. */
 #include "xs/xsw.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <xenstore.h>
 
 #include "util/log.h"
@@ -20,9 +28,34 @@
 #define XSW_TOKEN_RELEASE   "poold:release"
 #define XSW_TOKEN_POOL      "poold:pool"
 
+/*
+ * How long one xenstore call may take (ms). libxenstore waits for a reply
+ * without a bound; past this the guard shuts the socket down, the call
+ * fails, and poold exits for its service manager to restart it.
+ */
+#define XSW_CALL_TIMEOUT_MS 5000
+
+/* Descriptors looked at when finding libxenstore's socket (xsw_find_socket). */
+#define XSW_FD_SCAN 1024
+
 struct xsw {
 	struct xs_handle *h;
 	struct event *ev;
+	/*
+	 * A duplicate of libxenstore's socket, polled only for the peer's
+	 * hangup (EV_CLOSED), so that a xenstored gone is noticed the moment
+	 * its end closes; -1 when xenstore is a device (xenbus), not a socket.
+	 */
+	int sock;
+	struct event *hup;
+	/* The guard: a thread that bounds each call (xsw_begin/xsw_end) by shutting sock down. */
+	pthread_t guard;
+	bool guarded;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t deadline; /* CLOCK_MONOTONIC ms the call in progress must end by; 0: none */
+	bool stop;
+	atomic_bool timed_out;
 	xsw_changed_fn fn;
 	void *arg;
 	/* Which domains have their pool key watched, so watching is idempotent. */
@@ -44,10 +77,18 @@ static int xsw_fail(struct xsw *x, int err)
 {
 	if (err == 0)
 		err = EIO;
-	if ((err == EBADF || err == ECONNRESET || err == EPIPE || err == ENOTCONN) && !x->lost) {
+	if (atomic_load(&x->timed_out) && !x->lost) {
+		log_warnx("xenstore did not answer in %d ms; exiting", XSW_CALL_TIMEOUT_MS);
+		err = ETIMEDOUT;
+	}
+	if ((err == ETIMEDOUT || err == EBADF || err == ECONNRESET || err == EPIPE ||
+	     err == ENOTCONN) &&
+	    !x->lost) {
 		errno = err;
 		log_warn("xenstore connection lost; exiting");
 		x->lost = true;
+		if (x->hup != NULL)
+			event_del(x->hup);
 		if (x->ev != NULL) {
 			event_del(x->ev);
 			event_base_loopbreak(event_get_base(x->ev));
@@ -104,8 +145,181 @@ static void xsw_readable(evutil_socket_t fd, short what, void *arg)
 		x->fn(x->arg, about);
 }
 
+/* Reads CLOCK_MONOTONIC in ms. */
+static uint64_t xsw_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * The guard thread: while a call is in progress past its deadline, shuts
+ * the socket down, so that libxenstore's wait for the reply ends in an
+ * error (its reader sees end of file) instead of holding the loop.
+ */
+static void *xsw_guard(void *arg)
+{
+	struct xsw *x = arg;
+
+	pthread_mutex_lock(&x->mu);
+	while (!x->stop) {
+		uint64_t now = xsw_now_ms();
+		struct timespec ts;
+
+		if (x->deadline == 0) {
+			pthread_cond_wait(&x->cv, &x->mu);
+			continue;
+		}
+		if (now >= x->deadline) {
+			atomic_store(&x->timed_out, true);
+			shutdown(x->sock, SHUT_RDWR);
+			x->deadline = 0;
+			continue;
+		}
+		ts.tv_sec = (time_t)(x->deadline / 1000);
+		ts.tv_nsec = (long)(x->deadline % 1000) * 1000000;
+		pthread_cond_timedwait(&x->cv, &x->mu, &ts);
+	}
+	pthread_mutex_unlock(&x->mu);
+	return NULL;
+}
+
+/* Starts the guard, if there is a socket to shut down. */
+static int xsw_guard_start(struct xsw *x)
+{
+	pthread_condattr_t ca;
+
+	if (x->sock < 0)
+		return 0;
+	pthread_mutex_init(&x->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&x->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&x->guard, NULL, xsw_guard, x) != 0) {
+		pthread_cond_destroy(&x->cv);
+		pthread_mutex_destroy(&x->mu);
+		return -EAGAIN;
+	}
+	x->guarded = true;
+	return 0;
+}
+
+static void xsw_guard_stop(struct xsw *x)
+{
+	if (!x->guarded)
+		return;
+	pthread_mutex_lock(&x->mu);
+	x->stop = true;
+	pthread_cond_signal(&x->cv);
+	pthread_mutex_unlock(&x->mu);
+	pthread_join(x->guard, NULL);
+	pthread_cond_destroy(&x->cv);
+	pthread_mutex_destroy(&x->mu);
+	x->guarded = false;
+}
+
+/* A xenstore call starts: the guard bounds it. */
+static void xsw_begin(struct xsw *x)
+{
+	if (!x->guarded)
+		return;
+	pthread_mutex_lock(&x->mu);
+	x->deadline = xsw_now_ms() + XSW_CALL_TIMEOUT_MS;
+	pthread_cond_signal(&x->cv);
+	pthread_mutex_unlock(&x->mu);
+}
+
+/* The call ended. */
+static void xsw_end(struct xsw *x)
+{
+	int saved = errno;
+
+	if (!x->guarded)
+		return;
+	pthread_mutex_lock(&x->mu);
+	x->deadline = 0;
+	pthread_mutex_unlock(&x->mu);
+	errno = saved;
+}
+
+/* Marks the descriptors open now that are sockets in set (XSW_FD_SCAN bits). */
+static void xsw_sockets(uint64_t *set)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+
+	memset(set, 0, XSW_FD_SCAN / 8);
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		int fd = atoi(de->d_name);
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9' || fd >= XSW_FD_SCAN ||
+		    fd == dirfd(d) || fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		set[fd / 64] |= UINT64_C(1) << (fd % 64);
+	}
+	closedir(d);
+}
+
+/*
+ * Finds the socket xs_open() made: the one socket that was not there
+ * before (poold opens xenstore before any other thread runs). Returns a
+ * duplicate of it, or -1 (xenstore is the xenbus device, or it is unclear).
+ */
+static int xsw_find_socket(const uint64_t *before)
+{
+	uint64_t after[XSW_FD_SCAN / 64];
+	int found = -1;
+
+	xsw_sockets(after);
+	for (int fd = 0; fd < XSW_FD_SCAN; fd++) {
+		uint64_t bit = UINT64_C(1) << (fd % 64);
+
+		if (!(after[fd / 64] & bit) || (before[fd / 64] & bit))
+			continue;
+		if (found >= 0)
+			return -1;
+		found = fd;
+	}
+	return found < 0 ? -1 : fcntl(found, F_DUPFD_CLOEXEC, 0);
+}
+
+/* xenstored closed its end: every later call would fail, and no watch will ever fire. */
+static void xsw_hangup(evutil_socket_t fd, short what, void *arg)
+{
+	struct xsw *x = arg;
+
+	event_del(x->hup);
+	xsw_fail(x, ECONNRESET);
+}
+
+/* Polls the duplicate socket for the peer's hangup, if the loop's backend can tell. */
+static int xsw_watch_hangup(struct xsw *x, struct event_base *base)
+{
+	if (x->sock < 0) {
+		log_info("xenstore is not a socket: a lost xenstored is noticed by the heartbeat");
+		return 0;
+	}
+	if (!(event_base_get_features(base) & EV_FEATURE_EARLY_CLOSE)) {
+		log_info("event backend %s cannot report a hangup: a lost xenstored is noticed "
+		         "by the heartbeat",
+		         event_base_get_method(base));
+		return 0;
+	}
+	x->hup = event_new(base, x->sock, EV_CLOSED | EV_PERSIST, xsw_hangup, x);
+	if (x->hup == NULL || event_add(x->hup, NULL) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 int xsw_open(struct xsw **out, struct event_base *base, xsw_changed_fn fn, void *arg)
 {
+	uint64_t before[XSW_FD_SCAN / 64];
 	struct xsw *x;
 	int r;
 
@@ -114,18 +328,26 @@ int xsw_open(struct xsw **out, struct event_base *base, xsw_changed_fn fn, void 
 		return -ENOMEM;
 	x->fn = fn;
 	x->arg = arg;
+	x->sock = -1;
+	xsw_sockets(before);
 	x->h = xs_open(0);
 	if (x->h == NULL) {
 		r = errno ? -errno : -EIO;
 		goto fail;
 	}
+	x->sock = xsw_find_socket(before);
+	if ((r = xsw_guard_start(x)) < 0)
+		goto fail;
+	xsw_begin(x);
 	if (!xs_watch(x->h, "@introduceDomain", XSW_TOKEN_INTRODUCE) ||
 	    !xs_watch(x->h, "@releaseDomain", XSW_TOKEN_RELEASE)) {
-		r = errno ? -errno : -EIO;
+		xsw_end(x);
+		r = atomic_load(&x->timed_out) ? -ETIMEDOUT : errno ? -errno : -EIO;
 		goto fail;
 	}
+	xsw_end(x);
 	x->ev = event_new(base, xs_fileno(x->h), EV_READ | EV_PERSIST, xsw_readable, x);
-	if (x->ev == NULL || event_add(x->ev, NULL) < 0) {
+	if (x->ev == NULL || event_add(x->ev, NULL) < 0 || xsw_watch_hangup(x, base) < 0) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -142,8 +364,14 @@ struct xsw *xsw_close(struct xsw *x)
 		return NULL;
 	if (x->ev != NULL)
 		event_free(x->ev);
+	if (x->hup != NULL)
+		event_free(x->hup);
 	if (x->h != NULL)
 		xs_close(x->h);
+	/* After xs_close: no call is in progress, and the guard's socket is closed last. */
+	xsw_guard_stop(x);
+	if (x->sock >= 0)
+		close(x->sock);
 	free(x);
 	return NULL;
 }
@@ -162,8 +390,12 @@ int xsw_watch_domain(struct xsw *x, uint32_t domid)
 	if (xsw_is_watched(x, domid))
 		return 0;
 	snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/pool", domid);
-	if (!xs_watch(x->h, path, XSW_TOKEN_POOL))
+	xsw_begin(x);
+	if (!xs_watch(x->h, path, XSW_TOKEN_POOL)) {
+		xsw_end(x);
 		return xsw_fail(x, errno);
+	}
+	xsw_end(x);
 	x->watched[domid / 64] |= UINT64_C(1) << (domid % 64);
 	return 0;
 }
@@ -176,8 +408,12 @@ int xsw_unwatch_domain(struct xsw *x, uint32_t domid)
 		return 0;
 	x->watched[domid / 64] &= ~(UINT64_C(1) << (domid % 64));
 	snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/pool", domid);
-	if (!xs_unwatch(x->h, path, XSW_TOKEN_POOL))
-		return errno ? -errno : -EIO;
+	xsw_begin(x);
+	if (!xs_unwatch(x->h, path, XSW_TOKEN_POOL)) {
+		xsw_end(x);
+		return xsw_fail(x, errno);
+	}
+	xsw_end(x);
 	return 0;
 }
 
@@ -217,7 +453,9 @@ static int xsw_read(struct xsw *x, const char *path, char *buf, size_t len)
 	unsigned int n;
 	char *v;
 
+	xsw_begin(x);
 	v = xs_read(x->h, XBT_NULL, path, &n);
+	xsw_end(x);
 	if (v == NULL)
 		return xsw_fail(x, errno);
 	if (n >= len || memchr(v, '\0', n) != NULL) {
@@ -279,7 +517,9 @@ int xsw_read_pool_key(struct xsw *x, uint32_t domid, char *buf, size_t len, bool
 	r = xsw_read(x, path, buf, len);
 	if (r < 0)
 		return r;
+	xsw_begin(x);
 	p = xs_get_permissions(x->h, XBT_NULL, path, &n);
+	xsw_end(x);
 	if (p == NULL)
 		return xsw_fail(x, errno);
 	*trusted = xsw_perms_trusted(p, n, domid);
