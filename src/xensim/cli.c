@@ -483,17 +483,20 @@ static int cmd_fault(struct cli *c, int argc, char **argv)
 			json_object_set_new(req, "count", json_integer(v));
 		} else if (strncmp(a, "domid=", 6) == 0 && parse_num(a + 6, 0, 0x7FEF, &v)) {
 			json_object_set_new(req, "domid", json_integer(v));
+		} else if (strncmp(a, "delay=", 6) == 0 && parse_num(a + 6, 1, 4000, &v)) {
+			json_object_set_new(req, "delay_ms", json_integer(v));
 		} else {
 			json_decref(req);
 			return usage_error("fault: bad argument '%s'", a);
 		}
 	}
-	/* errno is needed, except to remove faults with count=0 */
-	if (json_object_get(req, "errno") == NULL &&
+	/* errno (or delay) is needed, except to remove faults with count=0 */
+	if (json_object_get(req, "errno") == NULL && json_object_get(req, "delay_ms") == NULL &&
 	    (json_object_get(req, "count") == NULL ||
 	     json_integer_value(json_object_get(req, "count")) != 0)) {
 		json_decref(req);
-		return usage_error("fault: errno=N is required (a number or a name: %s)", "EINVAL");
+		return usage_error(
+		    "fault: errno=N (a number or a name: %s) or delay=MS is required", "EINVAL");
 	}
 	return call_quiet(c, req);
 }
@@ -552,10 +555,11 @@ static const struct cli_cmd cmds[] = {
      "cpu time, hard affinity.",
      0, 0, cmd_show},
     {"reset-counters", "", "Zero the op counters.", 0, 0, cmd_reset_counters},
-    {"fault", "OP [errno=N] [count=N] [domid=N]",
+    {"fault", "OP [errno=N|delay=MS] [count=N] [domid=N]",
      "Make the next count (default 1) OP calls (set_affinity|set_sched), on domid or any, fail "
-     "with errno N (a number or a name like EINVAL); count=0 removes them (no errno needed).",
-     2, 4, cmd_fault},
+     "with errno N (a number or a name like EINVAL), or be slow: take effect and answer after "
+     "MS (1..4000) milliseconds; count=0 removes them (no errno needed).",
+     2, 5, cmd_fault},
     {"xs-restart", "MS",
      "Restart the xenstore side: drop every xenstore connection (their watches and "
      "transactions), refuse connections for MS milliseconds, then listen again; the store "

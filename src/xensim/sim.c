@@ -12,7 +12,8 @@
 
 struct sim_fault {
 	enum sim_fault_op op;
-	int err;
+	int err;           /* 0: a slow call, delay_ms */
+	unsigned delay_ms; /* how long the reply of a slow call is held */
 	unsigned count;
 	int64_t domid; /* < 0: any domain */
 };
@@ -33,6 +34,7 @@ struct sim {
 	struct sim_counters ctr;
 	struct sim_fault fault[SIM_FAULTS_MAX];
 	size_t nr_fault;
+	uint64_t delay_ms; /* what slow calls since sim_take_delay() add up to */
 	const struct sim_xs_ops *xs;
 	void *xs_ctx;
 };
@@ -371,10 +373,14 @@ static int take_fault(struct sim *s, enum sim_fault_op op, uint32_t domid, struc
 		if (f->op != op || (f->domid >= 0 && f->domid != domid))
 			continue;
 		err = f->err;
+		if (err == 0)
+			s->delay_ms += f->delay_ms;
 		if (--f->count == 0) {
 			memmove(f, f + 1, (s->nr_fault - i - 1) * sizeof(*f));
 			s->nr_fault--;
 		}
+		if (err == 0)
+			return 0; /* slow, not failed: the call goes on */
 		return perr_set(e, -err, "injected fault: %s", strerror(err));
 	}
 	return 0;
@@ -783,6 +789,32 @@ int sim_fault(struct sim *s, enum sim_fault_op op, int err, unsigned count, int6
 	s->fault[s->nr_fault++] = (struct sim_fault){
 	    .op = op, .err = err, .count = count, .domid = domid < 0 ? -1 : domid};
 	return 0;
+}
+
+int sim_slow(struct sim *s, enum sim_fault_op op, unsigned delay_ms, unsigned count, int64_t domid,
+             struct perr *e)
+{
+	if (op != SIM_FAULT_SET_AFFINITY && op != SIM_FAULT_SET_SCHED)
+		return perr_set(e, -EINVAL, "slow calls apply to set_affinity and set_sched only");
+	if (delay_ms == 0 || delay_ms > SIM_SLOW_MS_MAX)
+		return perr_set(e, -EINVAL, "delay_ms %u is not 1..%u", delay_ms, SIM_SLOW_MS_MAX);
+	if (count == 0)
+		return sim_fault(s, op, 0, 0, domid, e);
+	if (domid > SIM_DOMID_MAX)
+		return perr_set(e, -EINVAL, "domid %lld out of range", (long long)domid);
+	if (s->nr_fault == SIM_FAULTS_MAX)
+		return perr_set(e, -ENOSPC, "%d faults pending already", SIM_FAULTS_MAX);
+	s->fault[s->nr_fault++] = (struct sim_fault){
+	    .op = op, .delay_ms = delay_ms, .count = count, .domid = domid < 0 ? -1 : domid};
+	return 0;
+}
+
+unsigned sim_take_delay(struct sim *s)
+{
+	uint64_t ms = s->delay_ms;
+
+	s->delay_ms = 0;
+	return ms > SIM_SLOW_MS_MAX ? SIM_SLOW_MS_MAX : (unsigned)ms;
 }
 
 /* Checks the span, lets sim-run.c share the pCPUs, and moves the clock. */

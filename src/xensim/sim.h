@@ -216,6 +216,19 @@ enum sim_fault_op {
 int sim_fault(struct sim *s, enum sim_fault_op op, int err, unsigned count, int64_t domid,
               struct perr *e);
 
+/* The longest a slow call is held (ms): below the sim backend's 5 s timeout. */
+#define SIM_SLOW_MS_MAX 4000
+/*
+ * Makes the next `count` calls of op (on domid, or any when domid < 0)
+ * slow: they take effect, and their reply is held delay_ms (1..
+ * SIM_SLOW_MS_MAX) by the socket server, which serves others meanwhile.
+ * count 0 removes the faults of op, failing and slow alike.
+ */
+int sim_slow(struct sim *s, enum sim_fault_op op, unsigned delay_ms, unsigned count, int64_t domid,
+             struct perr *e);
+/* How long the reply of the call just made must be held (ms), and forgets it. */
+unsigned sim_take_delay(struct sim *s);
+
 /*
  * Advances the clock and the cpu time by ns of wall time for every runnable
  * vCPU (domain neither paused nor dying, load > 0). Each vCPU wants

@@ -37,6 +37,9 @@ struct simctl {
 struct client {
 	struct simctl *ctl;
 	struct bufferevent *bev;
+	/* A slow call's reply, held until `release` fires; later requests wait behind it. */
+	struct evbuffer *held;
+	struct event *release;
 	struct client *next, **pprev;
 };
 
@@ -48,6 +51,10 @@ static void client_free(struct client *cl)
 		cl->next->pprev = cl->pprev;
 	cl->ctl->nr_clients--;
 	bufferevent_free(cl->bev);
+	if (cl->release)
+		event_free(cl->release);
+	if (cl->held)
+		evbuffer_free(cl->held);
 	free(cl);
 }
 
@@ -73,15 +80,46 @@ static void client_refuse(struct client *cl, int err, const char *desc)
 		client_free(cl);
 }
 
+static void client_read(struct bufferevent *bev, void *arg);
+
+/* A slow call's time is up: its reply goes out, then the requests that waited. */
+static void client_release(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *cl = arg;
+
+	bufferevent_write_buffer(cl->bev, cl->held);
+	bufferevent_enable(cl->bev, EV_READ);
+	client_read(cl->bev, cl);
+}
+
+/* Holds a reply for delay_ms, reading nothing more meanwhile; 0, or -1 to send it now. */
+static int client_hold(struct client *cl, const char *reply, unsigned delay_ms)
+{
+	struct timeval tv = {delay_ms / 1000, (delay_ms % 1000) * 1000};
+
+	if (cl->held == NULL)
+		cl->held = evbuffer_new();
+	if (cl->release == NULL)
+		cl->release = evtimer_new(cl->ctl->base, client_release, cl);
+	if (cl->held == NULL || cl->release == NULL ||
+	    evbuffer_add_printf(cl->held, "%s\n", reply) < 0)
+		return -1;
+	bufferevent_disable(cl->bev, EV_READ);
+	return evtimer_add(cl->release, &tv) < 0 ? -1 : 0;
+}
+
 /* Answers every complete line that has arrived. */
 static void client_read(struct bufferevent *bev, void *arg)
 {
 	struct client *cl = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	struct evbuffer *out = bufferevent_get_output(bev);
+	unsigned delay_ms = 0;
 	size_t len;
 	char *line;
 
+	if (cl->release != NULL && evtimer_pending(cl->release, NULL))
+		return;
 	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
 		char *reply;
 
@@ -90,12 +128,16 @@ static void client_read(struct bufferevent *bev, void *arg)
 			client_refuse(cl, EMSGSIZE, "request line too long");
 			return;
 		}
-		reply = len ? simctl_answer_clocked(cl->ctl->sim, cl->ctl->xsd, &cl->ctl->clock,
-		                                    line, len)
+		reply = len ? simctl_answer_held(cl->ctl->sim, cl->ctl->xsd, &cl->ctl->clock, line,
+		                                 len, &delay_ms)
 		            : NULL;
 		free(line);
 		if (len && reply == NULL) {
 			client_refuse(cl, ENOMEM, "out of memory");
+			return;
+		}
+		if (reply && delay_ms > 0 && client_hold(cl, reply, delay_ms) == 0) {
+			free(reply);
 			return;
 		}
 		if (reply) {

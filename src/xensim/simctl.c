@@ -457,14 +457,14 @@ static int op_reset_counters(struct op_ctx *c)
 /* Queues injected failures for set_affinity or set_sched. */
 static int op_fault(struct op_ctx *c)
 {
-	json_int_t err = 0, count = 1, domid = -1;
+	json_int_t err = 0, count = 1, domid = -1, delay = 0;
 	const char *name;
 	enum sim_fault_op op;
 	int r;
 
 	/* simproto.h names the target "op", which the request's own "op" already is. */
-	r = unpack(c, "{s:s, s:s, s?I, s?I, s?I}", "op", &(const char *){NULL}, "target", &name,
-	           "errno", &err, "count", &count, "domid", &domid);
+	r = unpack(c, "{s:s, s:s, s?I, s?I, s?I, s?I}", "op", &(const char *){NULL}, "target",
+	           &name, "errno", &err, "count", &count, "domid", &domid, "delay_ms", &delay);
 	if (r)
 		return r;
 	if (strcmp(name, "set_affinity") == 0)
@@ -476,6 +476,13 @@ static int op_fault(struct op_ctx *c)
 		                "faults apply to set_affinity and set_sched only");
 	if (count < 0 || count > UINT32_MAX || err > 4095 || err < 0)
 		return perr_set(&c->err, -EINVAL, "count must be >= 0 and errno 1..4095");
+	if (delay != 0 && err != 0)
+		return perr_set(&c->err, -EINVAL,
+		                "a call is slow (delay_ms) or fails (errno), not both");
+	if (delay < 0 || delay > SIM_SLOW_MS_MAX)
+		return perr_set(&c->err, -EINVAL, "delay_ms must be 1..%d", SIM_SLOW_MS_MAX);
+	if (delay != 0)
+		return sim_slow(c->sim, op, (unsigned)delay, (unsigned)count, domid, &c->err);
 	return sim_fault(c->sim, op, (int)err, (unsigned)count, domid, &c->err);
 }
 
@@ -619,7 +626,8 @@ json_t *simctl_error(int err, const char *desc)
 }
 
 /* Finds the op in the table and turns its outcome into a reply object. */
-static json_t *dispatch(struct sim *s, struct xsd *x, struct simctl_clock *clk, json_t *req)
+static json_t *dispatch(struct sim *s, struct xsd *x, struct simctl_clock *clk, json_t *req,
+                        unsigned *delay_ms)
 {
 	struct op_ctx c = {.sim = s, .xsd = x, .req = req};
 	const char *name;
@@ -636,6 +644,7 @@ static json_t *dispatch(struct sim *s, struct xsd *x, struct simctl_clock *clk, 
 		if (clk != NULL && clk->mode == SIMCTL_CLOCK_REAL && !ops[i].timeless)
 			clock_catch_up(clk, s);
 		r = ops[i].fn(&c);
+		*delay_ms = sim_take_delay(s);
 		if (r < 0) {
 			json_decref(c.ok);
 			log_debug("%s: %s", name, c.err.msg);
@@ -650,17 +659,20 @@ static json_t *dispatch(struct sim *s, struct xsd *x, struct simctl_clock *clk, 
 
 json_t *simctl_dispatch(struct sim *s, struct xsd *x, json_t *req)
 {
-	return dispatch(s, x, NULL, req);
+	unsigned delay_ms;
+
+	return dispatch(s, x, NULL, req, &delay_ms);
 }
 
 /* Parses a request line; bad JSON is EINVAL like any bad argument. */
-char *simctl_answer_clocked(struct sim *s, struct xsd *x, struct simctl_clock *clk,
-                            const char *line, size_t len)
+char *simctl_answer_held(struct sim *s, struct xsd *x, struct simctl_clock *clk, const char *line,
+                         size_t len, unsigned *delay_ms)
 {
 	json_error_t je;
 	json_t *req, *reply;
 	char *out;
 
+	*delay_ms = 0;
 	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
 	if (req == NULL) {
 		char desc[256];
@@ -668,7 +680,7 @@ char *simctl_answer_clocked(struct sim *s, struct xsd *x, struct simctl_clock *c
 		snprintf(desc, sizeof(desc), "bad JSON: %s", je.text);
 		reply = simctl_error(EINVAL, desc);
 	} else {
-		reply = dispatch(s, x, clk, req);
+		reply = dispatch(s, x, clk, req, delay_ms);
 		json_decref(req);
 	}
 	if (reply == NULL)
@@ -676,6 +688,14 @@ char *simctl_answer_clocked(struct sim *s, struct xsd *x, struct simctl_clock *c
 	out = json_dumps(reply, JSON_COMPACT);
 	json_decref(reply);
 	return out;
+}
+
+char *simctl_answer_clocked(struct sim *s, struct xsd *x, struct simctl_clock *clk,
+                            const char *line, size_t len)
+{
+	unsigned delay_ms;
+
+	return simctl_answer_held(s, x, clk, line, len, &delay_ms);
 }
 
 char *simctl_answer(struct sim *s, struct xsd *x, const char *line, size_t len)

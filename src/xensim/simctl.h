@@ -49,6 +49,12 @@ json_t *simctl_dispatch(struct sim *s, struct xsd *x, json_t *req);
  */
 char *simctl_answer_clocked(struct sim *s, struct xsd *x, struct simctl_clock *clk,
                             const char *line, size_t len);
+/*
+ * simctl_answer_clocked() that also says how long the reply must be held
+ * (*delay_ms, 0 for none: slow calls, sim_slow()).
+ */
+char *simctl_answer_held(struct sim *s, struct xsd *x, struct simctl_clock *clk, const char *line,
+                         size_t len, unsigned *delay_ms);
 /* simctl_answer_clocked() with the manual clock. */
 char *simctl_answer(struct sim *s, struct xsd *x, const char *line, size_t len);
 /* Builds {"error": {"errno": err, "desc": desc}}; NULL only when out of memory. */

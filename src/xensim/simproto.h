@@ -62,8 +62,12 @@
  *            the per-op counters count calls, failed ones included.
  *   reset_counters -> {}
  *   fault   {"target": "set_affinity"|"set_sched", "errno"?: N (EINVAL),
- *            "count"?: N (1; 0 clears), "domid"?: N} -> {}
- *            (the next count matching calls fail, before any other check)
+ *            "count"?: N (1; 0 clears), "domid"?: N, "delay_ms"?: N} -> {}
+ *            (the next count matching calls fail, before any other check;
+ *            with delay_ms (1..4000, no errno) they are slow instead: they
+ *            take effect and their reply is held delay_ms, while xensim
+ *            serves xenstore and other clients; that client's next
+ *            requests wait behind it)
  *   pause / unpause {"domid"} -> {}  (nested as in Xen; dom0 refused)
  *   load    {"domid","load"} -> {}  (each vCPU of the guest wants load % of
  *            the time, 0..100, else EINVAL; ESRCH for an unknown domain;

@@ -322,6 +322,34 @@ static void test_faults(void **state)
 	sim_free(s);
 }
 
+/* A slow call takes effect; its delay is handed to the server once, and count bounds it. */
+static void test_slow(void **state)
+{
+	struct sim *s = boot(1, 4, 1, SIM_SCHED_CREDIT2, NULL);
+	struct perr e = {0};
+	struct cpumap m = simfx_cpus("2"), got;
+	uint32_t a = simfx_create(s, "a", 1, 0, 0, NULL);
+
+	assert_int_equal(sim_slow(s, SIM_FAULT_SET_AFFINITY, 0, 1, -1, &e), -EINVAL);
+	assert_int_equal(sim_slow(s, SIM_FAULT_SET_AFFINITY, SIM_SLOW_MS_MAX + 1, 1, -1, &e),
+	                 -EINVAL);
+	assert_int_equal(sim_slow(s, SIM_FAULT_SET_AFFINITY, 300, 1, -1, &e), 0);
+	assert_int_equal(sim_take_delay(s), 0);
+	assert_int_equal(sim_set_affinity(s, a, 0, &m, NULL, &e), 0);
+	assert_int_equal(sim_get_affinity(s, a, 0, &got, &e), 0);
+	assert_true(simfx_same(&got, "2"));
+	assert_int_equal(sim_take_delay(s), 300);
+	assert_int_equal(sim_take_delay(s), 0);
+	assert_int_equal(sim_set_affinity(s, a, 0, &m, NULL, &e), 0);
+	assert_int_equal(sim_take_delay(s), 0);
+	/* count 0 removes slow calls too */
+	assert_int_equal(sim_slow(s, SIM_FAULT_SET_SCHED, 100, 3, a, &e), 0);
+	assert_int_equal(sim_slow(s, SIM_FAULT_SET_SCHED, 100, 0, -1, &e), 0);
+	assert_int_equal(sim_set_sched(s, a, SIM_SCHED_CREDIT2, 5, 0, &e), 0);
+	assert_int_equal(sim_take_delay(s), 0);
+	sim_free(s);
+}
+
 static void test_create_order(void **state)
 {
 	struct fake_xs f = {0};
@@ -782,6 +810,7 @@ int main(void)
 	    cmocka_unit_test(test_sched_credit2),
 	    cmocka_unit_test(test_counters),
 	    cmocka_unit_test(test_faults),
+	    cmocka_unit_test(test_slow),
 	    cmocka_unit_test(test_create_order),
 	    cmocka_unit_test(test_create_refused),
 	    cmocka_unit_test(test_dying_then_dropped),
