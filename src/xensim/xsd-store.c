@@ -28,6 +28,14 @@ struct seen {
 };
 
 struct xsd_tree {
+	/*
+	 * A snapshot borrows the live tree's root until its first change
+	 * (unshare()): most transactions only read, and a copy of 2,000
+	 * domains' nodes for each would make xenstore cost what real ones
+	 * don't. Its reads see the live nodes, recorded in `seen`, so a node
+	 * that changed after the transaction read it still conflicts at commit.
+	 */
+	const struct xsd_tree *src;
 	struct node *root;
 	uint64_t gen;
 	size_t count;
@@ -254,7 +262,8 @@ struct xsd_tree *xsd_tree_free(struct xsd_tree *t)
 {
 	if (!t)
 		return NULL;
-	node_free(NULL, t->root);
+	if (!t->src)
+		node_free(NULL, t->root);
 	for (size_t i = 0; i < t->nseen; i++)
 		free(t->seen[i].path);
 	free(t->seen);
@@ -301,15 +310,31 @@ int xsd_tree_snapshot(struct xsd_tree **out, const struct xsd_tree *src)
 	*out = NULL;
 	if (!t)
 		return -ENOMEM;
-	t->root = node_copy(src->root);
-	if (!t->root) {
-		free(t);
-		return -ENOMEM;
-	}
+	t->src = src;
+	/* Borrowed, never changed through t: unshare() copies before the first change. */
+	t->root = src->root;
 	t->gen = src->gen;
 	t->count = src->count;
 	t->tracking = true;
 	*out = t;
+	return 0;
+}
+
+/* Gives a snapshot its own copy of the tree, as it is now, before its first change. */
+static int unshare(struct xsd_tree *t)
+{
+	struct node *root;
+
+	if (!t->src)
+		return 0;
+	root = node_copy(t->src->root);
+	if (!root)
+		return -ENOMEM;
+	t->root = root;
+	if (t->src->gen > t->gen)
+		t->gen = t->src->gen;
+	t->count = t->src->count;
+	t->src = NULL;
 	return 0;
 }
 
@@ -422,6 +447,8 @@ int xsd_tree_write(struct xsd_tree *t, const char *path, const void *data, size_
 	char *copy = NULL;
 	int r;
 
+	if ((r = unshare(t)) < 0)
+		return r;
 	if (!xsd_path_valid(path))
 		return -EINVAL;
 	if (len) {
@@ -449,6 +476,8 @@ int xsd_tree_mkdir(struct xsd_tree *t, const char *path)
 	bool created;
 	int r;
 
+	if ((r = unshare(t)) < 0)
+		return r;
 	if (!xsd_path_valid(path))
 		return -EINVAL;
 	r = make_node(t, path, &n, &created);
@@ -483,6 +512,8 @@ int xsd_tree_rm(struct xsd_tree *t, const char *path)
 	size_t plen;
 	int r;
 
+	if ((r = unshare(t)) < 0)
+		return r;
 	if (!xsd_path_valid(path) || strcmp(path, "/") == 0)
 		return -EINVAL;
 	n = tree_find(t, path);
@@ -571,6 +602,8 @@ int xsd_tree_set_perms(struct xsd_tree *t, const char *path, const struct xsd_pe
 	struct node *node;
 	struct xsd_perm *copy;
 
+	if ((err = unshare(t)) < 0)
+		return err;
 	if (n == 0)
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++)

@@ -289,6 +289,20 @@ static void test_transactions(void **state)
 	fx_expect_absent(f->h, XBT_NULL, "/tx/c");
 	fx_expect_no_event(w);
 
+	/* A transaction that only reads conflicts too (it never copies the tree: xsd-store.c). */
+	t = xs_transaction_start(f->h);
+	fx_expect_read(f->h, t, "/tx/a", "2");
+	assert_true(xs_write(f->h, XBT_NULL, "/tx/a", "3", 1));
+	fx_expect_event(w, "/tx/a", "tx");
+	errno = 0;
+	assert_false(xs_transaction_end(f->h, t, false));
+	assert_int_equal(errno, EAGAIN);
+	assert_true(xs_write(f->h, XBT_NULL, "/tx/a", "2", 1));
+	fx_expect_event(w, "/tx/a", "tx");
+	t = xs_transaction_start(f->h);
+	fx_expect_read(f->h, t, "/tx/a", "2");
+	assert_true(xs_transaction_end(f->h, t, false));
+
 	/* The same through the simulator's API, and for a node that did not exist. */
 	t = xs_transaction_start(f->h);
 	fx_expect_absent(f->h, t, "/tx/new");
