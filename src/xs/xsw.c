@@ -505,28 +505,72 @@ static bool xsw_perms_trusted(const struct xs_permissions *p, unsigned n, uint32
 	return true;
 }
 
+/* Tries of a key's transaction that xenstored ends with EAGAIN (a write raced it). */
+#define XSW_TX_TRIES 8
+
+/*
+ * Reads the key and its permissions in one transaction, so that the value
+ * judged is the one the permissions guarded. 0, -EAGAIN to try again, or
+ * -errno.
+ */
+static int xsw_read_key_tx(struct xsw *x, const char *path, char *buf, size_t len,
+                           struct xs_permissions **perms, unsigned *nperms)
+{
+	xs_transaction_t t;
+	unsigned int n;
+	char *v = NULL;
+	int r = 0;
+
+	*perms = NULL;
+	xsw_begin(x);
+	t = xs_transaction_start(x->h);
+	if (t == XBT_NULL) {
+		xsw_end(x);
+		return xsw_fail(x, errno);
+	}
+	v = xs_read(x->h, t, path, &n);
+	if (v == NULL)
+		r = -(errno ? errno : EIO);
+	else if ((*perms = xs_get_permissions(x->h, t, path, nperms)) == NULL)
+		r = -(errno ? errno : EIO);
+	/* A read-only transaction commits too: EAGAIN says a write came between the two reads. */
+	if (!xs_transaction_end(x->h, t, r != 0) && r == 0)
+		r = -(errno ? errno : EIO);
+	xsw_end(x);
+	if (r == 0 && (n >= len || memchr(v, '\0', n) != NULL))
+		r = -ENAMETOOLONG;
+	if (r == 0) {
+		memcpy(buf, v, n);
+		buf[n] = '\0';
+	}
+	free(v);
+	if (r != 0) {
+		free(*perms);
+		*perms = NULL;
+	}
+	if (r == -EAGAIN || r == -ENOENT || r == -ENAMETOOLONG)
+		return r;
+	return r < 0 ? xsw_fail(x, -r) : 0;
+}
+
 int xsw_read_pool_key(struct xsw *x, uint32_t domid, char *buf, size_t len, bool *trusted)
 {
-	struct xs_permissions *p;
-	unsigned int n;
+	struct xs_permissions *p = NULL;
+	unsigned int n = 0;
 	char path[64];
-	int r;
+	int r = -EAGAIN;
 
 	*trusted = false;
 	snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/pool", domid);
-	r = xsw_read(x, path, buf, len);
+	for (int i = 0; i < XSW_TX_TRIES && r == -EAGAIN && !x->lost; i++)
+		r = xsw_read_key_tx(x, path, buf, len, &p, &n);
 	if (r < 0)
 		return r;
-	xsw_begin(x);
-	p = xs_get_permissions(x->h, XBT_NULL, path, &n);
-	xsw_end(x);
-	if (p == NULL)
-		return xsw_fail(x, errno);
 	*trusted = xsw_perms_trusted(p, n, domid);
 	free(p);
 	if (!*trusted)
 		log_debug("domain %" PRIu32
-		          ": ignoring %s: not owned by dom0 or writable by the guest",
+		          ": ignoring %s: not owned by dom0 or writable by another domain",
 		          domid, path);
 	return 0;
 }

@@ -53,7 +53,9 @@ int xsw_ping(struct xsw *x);
 int xsw_read_name(struct xsw *x, uint32_t domid, char *buf, size_t len);
 
 /*
- * Reads /local/domain/<domid>/pool. -ENOENT when absent. *trusted is true
- * only when dom0 owns the node and domid cannot write it (xs_get_permissions).
+ * Reads /local/domain/<domid>/pool and its permissions in one transaction
+ * (tried again while xenstored ends it with EAGAIN). -ENOENT when absent.
+ * *trusted is true only when dom0 owns the node and no other domain can
+ * write it (xs_get_permissions).
  */
 int xsw_read_pool_key(struct xsw *x, uint32_t domid, char *buf, size_t len, bool *trusted);
