@@ -33,8 +33,19 @@ struct dom {
 	 * pool wanted (from that key or from pool-migrate); "" = none. */
 	char key_seen[POOL_NAME_MAX + 1];
 	char want[POOL_NAME_MAX + 1];
-	/* The last untrusted key value logged as ignored, so it is logged once. */
+	/*
+	 * The last untrusted key value seen ("" = none since the key was last
+	 * trusted or gone): a value the guest could have written stays ignored
+	 * after dom0 takes the node over, until dom0 writes the key itself.
+	 * key_rechecked: a key event found that value trusted once already, so
+	 * the next event on the trusted node is dom0's write.
+	 */
 	char key_ignored[POOL_NAME_MAX + 1];
+	bool key_rechecked;
+	/* Key warnings of this domain: the window's start (us), made in it, held back. */
+	uint64_t key_warned_us;
+	unsigned key_warn_n;
+	unsigned key_warn_held;
 
 	/* The outcome of placement. */
 	uint32_t pool_id;

@@ -90,6 +90,7 @@ struct state_image *reconcile_image(const struct engine *eng)
 		memcpy(d->name, rec->name, sizeof(d->name));
 		memcpy(d->want, rec->want, sizeof(d->want));
 		memcpy(d->key_seen, rec->key_seen, sizeof(d->key_seen));
+		memcpy(d->key_ignored, rec->key_untrusted, sizeof(d->key_ignored));
 		d->weight = rec->weight;
 		d->cap = rec->cap;
 		d->gone = rec->gone;
@@ -218,6 +219,7 @@ static bool dom_new(struct engine *eng, struct dom *d, const struct hv_dominfo *
 		return false;
 	memcpy(d->want, rec->want, sizeof(d->want));
 	memcpy(d->key_seen, rec->key_seen, sizeof(d->key_seen));
+	memcpy(d->key_ignored, rec->key_untrusted, sizeof(d->key_ignored));
 	memcpy(d->name, rec->name, sizeof(d->name));
 	d->weight = rec->weight;
 	d->cap = rec->cap;
@@ -302,6 +304,7 @@ static void record_keep(struct engine *eng, const struct dom *d, int64_t now)
 	memcpy(rec->name, d->name, sizeof(rec->name));
 	memcpy(rec->want, d->want, sizeof(rec->want));
 	memcpy(rec->key_seen, d->key_seen, sizeof(rec->key_seen));
+	memcpy(rec->key_untrusted, d->key_ignored, sizeof(rec->key_untrusted));
 }
 
 static int record_older(const void *a, const void *b)
@@ -564,6 +567,53 @@ static int pass_merge(struct engine *eng, struct pass *ps, struct poold_sched_ca
 	return 0;
 }
 
+/* A domain's key warnings: at most KEY_WARN_MAX per KEY_WARN_US, then how many were held. */
+#define KEY_WARN_US  (60 * 1000000ull)
+#define KEY_WARN_MAX 3
+
+static uint64_t key_warn_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/*
+ * Warns that d's pool key is ignored and why, at most KEY_WARN_MAX times a
+ * minute per domain: a guest that rewrites its key in a loop makes a few
+ * lines a minute, the next one saying how many were held back.
+ */
+static void key_warn(struct dom *d, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void key_warn(struct dom *d, const char *key, const char *fmt, ...)
+{
+	uint64_t now = key_warn_clock();
+	char why[512];
+	va_list ap;
+
+	if (d->key_warned_us == 0 || now - d->key_warned_us >= KEY_WARN_US) {
+		d->key_warned_us = now;
+		d->key_warn_n = 0;
+	}
+	if (d->key_warn_n >= KEY_WARN_MAX) {
+		d->key_warn_held++;
+		return;
+	}
+	d->key_warn_n++;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (d->key_warn_held > 0)
+		log_warnx("domain %" PRIu32 " (%s): ignoring its pool key \"%.64s\": %s (%u more "
+		          "such warnings held back)",
+		          d->domid, d->name, key, why, d->key_warn_held);
+	else
+		log_warnx("domain %" PRIu32 " (%s): ignoring its pool key \"%.64s\": %s", d->domid,
+		          d->name, key, why);
+	d->key_warn_held = 0;
+}
+
 /*
  * Reads the trusted pool key of d (when read_key, when d is new or when its
  * key's watch fired) and places it; events when it moved. Keys change only
@@ -574,37 +624,59 @@ static void pass_place(struct engine *eng, struct pass *ps, struct dom *d, struc
 {
 	/* Longer than a pool name, so that a too-long key shows up as misplaced (dom.c). */
 	char key[4 * POOL_NAME_MAX];
-	bool trusted = false;
+	bool trusted = false, event;
 	int r;
 
 	/*
 	 * An absent key counts as no key. An untrusted one (not dom0's, or
-	 * writable by the guest) is ignored, so that a guest can never move
-	 * itself; an unreadable one changes nothing either.
+	 * writable by another domain) is ignored, so that a guest can never move
+	 * itself; an unreadable one changes nothing either. A value seen
+	 * untrusted stays ignored once dom0 owns the node (a chmod leaves the
+	 * guest's value in place): it counts after a later key event on the
+	 * trusted node (dom0's write: no other domain can change it now), or
+	 * when dom0 writes another value.
 	 */
-	if (eng->xs != NULL && xsw_key_changed(eng->xs, d->domid))
-		read_key = true;
-	if (d->domid != 0 && eng->xs != NULL && (read_key || fresh)) {
+	event = eng->xs != NULL && xsw_key_changed(eng->xs, d->domid);
+	if (d->domid != 0 && eng->xs != NULL && (read_key || fresh || event)) {
 		r = xsw_read_pool_key(eng->xs, d->domid, key, sizeof(key), &trusted);
 		if (r == 0 && !trusted) {
-			if (strncmp(key, d->key_ignored, sizeof(d->key_ignored) - 1) != 0) {
-				snprintf(d->key_ignored, sizeof(d->key_ignored), "%.64s", key);
-				log_warnx("domain %" PRIu32
-				          " (%s): ignoring its pool key \"%.64s\": "
-				          "dom0 must own it and no other domain write it; "
-				          "set it from dom0 (xenstore-write /local/domain/%" PRIu32
-				          "/pool POOL; xenstore-chmod /local/domain/%" PRIu32
-				          "/pool n0 r%" PRIu32 ")",
-				          d->domid, d->name, key, d->domid, d->domid, d->domid);
-			}
+			if (strncmp(key, d->key_ignored, sizeof(d->key_ignored) - 1) != 0 ||
+			    d->key_rechecked)
+				key_warn(d, key,
+				         "dom0 must own it and no other domain write it; set it "
+				         "from dom0: xenstore-chmod /local/domain/%" PRIu32
+				         "/pool n0 r%" PRIu32
+				         ", then xenstore-write /local/domain/%" PRIu32
+				         "/pool POOL",
+				         d->domid, d->domid, d->domid);
+			if (strncmp(key, d->key_ignored, sizeof(d->key_ignored) - 1) != 0)
+				eng->state_dirty = true;
+			snprintf(d->key_ignored, sizeof(d->key_ignored), "%.64s", key);
+			d->key_rechecked = false;
 		} else if (r < 0 && r != -ENOENT) {
 			log_debug("domain %" PRIu32 ": pool key unreadable: %s", d->domid,
 			          strerror(-r));
-		} else if (dom_take_key(d, r == 0 ? key : NULL)) {
-			log_info("domain %" PRIu32 " (%s): pool key says \"%s\"", d->domid, d->name,
-			         d->want);
-			eng->state_dirty = true;
-			ps->changed = true;
+		} else if (r == 0 && d->key_ignored[0] != '\0' &&
+		           strncmp(key, d->key_ignored, sizeof(d->key_ignored) - 1) == 0 &&
+		           !(event && d->key_rechecked)) {
+			if (event)
+				d->key_rechecked = true;
+			key_warn(d, key,
+			         "dom0 owns it now, but the value is the one it had while another "
+			         "domain could write it; write it from dom0 for it to count: "
+			         "xenstore-write /local/domain/%" PRIu32 "/pool POOL",
+			         d->domid);
+		} else {
+			if (d->key_ignored[0] != '\0')
+				eng->state_dirty = true;
+			d->key_ignored[0] = '\0';
+			d->key_rechecked = false;
+			if (dom_take_key(d, r == 0 ? key : NULL)) {
+				log_info("domain %" PRIu32 " (%s): pool key says \"%s\"", d->domid,
+				         d->name, d->want);
+				eng->state_dirty = true;
+				ps->changed = true;
+			}
 		}
 	}
 	if (dom_place(d, &eng->pools, eng->cfg.default_pool) || fresh) {

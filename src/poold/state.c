@@ -114,14 +114,15 @@ static int state_load_pool(const char *path, json_t *j, size_t idx, struct pool_
 static int state_load_dom(const char *path, json_t *j, size_t idx, struct state_dom *d,
                           struct perr *e)
 {
-	const char *uuid, *name, *want, *key_seen;
+	const char *uuid, *name, *want, *key_seen, *untrusted = "";
 	json_int_t domid, weight, cap, gone = 0;
 	json_error_t je;
 	char why[PERR_MSG_MAX];
 
-	if (json_unpack_ex(j, &je, JSON_STRICT, "{s:s, s:I, s:s, s:s, s:s, s:I, s:I, s?I}", "uuid",
-	                   &uuid, "domid", &domid, "name", &name, "want", &want, "key_seen",
-	                   &key_seen, "weight", &weight, "cap", &cap, "gone", &gone) < 0) {
+	if (json_unpack_ex(j, &je, JSON_STRICT, "{s:s, s:I, s:s, s:s, s:s, s?s, s:I, s:I, s?I}",
+	                   "uuid", &uuid, "domid", &domid, "name", &name, "want", &want, "key_seen",
+	                   &key_seen, "key_untrusted", &untrusted, "weight", &weight, "cap", &cap,
+	                   "gone", &gone) < 0) {
 		snprintf(why, sizeof(why), "domains[%zu]: %s", idx, je.text);
 		return state_corrupt(e, path, why);
 	}
@@ -132,7 +133,8 @@ static int state_load_dom(const char *path, json_t *j, size_t idx, struct state_
 		snprintf(why, sizeof(why), "domains[%zu]: domid is out of range", idx);
 	else if (!state_copy(d->name, sizeof(d->name), name) ||
 	         !state_copy(d->want, sizeof(d->want), want) ||
-	         !state_copy(d->key_seen, sizeof(d->key_seen), key_seen))
+	         !state_copy(d->key_seen, sizeof(d->key_seen), key_seen) ||
+	         !state_copy(d->key_untrusted, sizeof(d->key_untrusted), untrusted))
 		snprintf(why, sizeof(why), "domains[%zu]: a name is longer than 64 characters",
 		         idx);
 	else if (weight < DOM_WEIGHT_MIN || weight > DOM_WEIGHT_MAX)
@@ -331,6 +333,12 @@ static json_t *state_build(const struct pool_table *t, const struct dom *doms, s
 		               (json_int_t)d->domid, "name", d->name, "want", d->want, "key_seen",
 		               d->key_seen, "weight", (json_int_t)d->weight, "cap",
 		               (json_int_t)d->cap);
+		/* Only while a guest's value waits for dom0's write (reconcile.c pass_place). */
+		if (jd != NULL && d->key_ignored[0] != '\0' &&
+		    json_object_set_new(jd, "key_untrusted", json_string(d->key_ignored)) < 0) {
+			json_decref(jd);
+			goto fail;
+		}
 		/* Only for a domain that is gone: records of live ones stay as they were. */
 		if (jd != NULL && d->gone > 0 &&
 		    json_object_set_new(jd, "gone", json_integer(d->gone)) < 0) {

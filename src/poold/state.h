@@ -18,6 +18,8 @@ struct state_dom {
 	char name[DOM_NAME_MAX + 1];
 	char want[POOL_NAME_MAX + 1];
 	char key_seen[POOL_NAME_MAX + 1];
+	/* A key value seen untrusted and not yet written by dom0 (dom.h key_ignored); "" none. */
+	char key_untrusted[POOL_NAME_MAX + 1];
 	unsigned weight;
 	unsigned cap;
 	/* When its domain went (s since the epoch): a guest rebooting, saved or migrating,

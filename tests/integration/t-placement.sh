@@ -68,8 +68,9 @@ xenstore-chmod "/local/domain/$id/pool" n0 "r$id" "w$other"
 xenstore-write "/local/domain/$id/pool" pool9
 sleep 0.3
 assert_eq "rogue pool" pool0 "$(dom_pool rogue)"
-step "once dom0 owns it read-only for the guest, the key counts"
-toolstack_set_pool "$id" pool9
+step "once dom0 owns it read-only for the guest and writes it, the key counts"
+xenstore-chmod "/local/domain/$id/pool" n0 "r$id"
+xenstore-write "/local/domain/$id/pool" pool9
 wait_pinned rogue "2-3"
 step "a key that later becomes writable by the guest changes nothing"
 xenstore-chmod "/local/domain/$id/pool" "n$id"
