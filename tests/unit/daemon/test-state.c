@@ -45,6 +45,7 @@ static int env_setup(void **state)
 	                          .name = "vm7",
 	                          .want = "pool9",
 	                          .key_seen = "pool9",
+	                          .key_ignored = "pool1",
 	                          .weight = 1000,
 	                          .cap = 50};
 	for (unsigned i = 0; i < 16; i++)
@@ -140,6 +141,9 @@ static void test_round_trip(void **state)
 	/* a record may want a pool that does not exist: the domain waits misplaced */
 	assert_string_equal(d[1].want, "pool9");
 	assert_string_equal(d[1].key_seen, "pool9");
+	/* a guest's value waiting for dom0's write, and none for dom0's own record */
+	assert_string_equal(d[1].key_untrusted, "pool1");
+	assert_string_equal(d[0].key_untrusted, "");
 	assert_int_equal(d[1].weight, 1000);
 	assert_int_equal(d[1].cap, 50);
 	/* the credit1 scale a pool's weights were written with, and a record of a gone domain */
