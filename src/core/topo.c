@@ -12,6 +12,14 @@ void topo_online(const struct topo *t, struct cpumap *out)
 			cpumap_set(out, cpu);
 }
 
+void topo_cpumap_nodes(const struct topo *t, const struct cpumap *cpus, struct cpumap *nodes)
+{
+	cpumap_zero(nodes);
+	cpumap_for_each (cpu, cpus)
+		if ((unsigned)cpu < t->nr_cpus && t->cpu[cpu].node < CPUMAP_MAX)
+			cpumap_set(nodes, t->cpu[cpu].node);
+}
+
 /*
  * Numbers cpus socket-major, then core, then thread, as Xen enumerates most
  * hosts. With fewer nodes than sockets a node holds whole sockets; with more,

@@ -20,6 +20,8 @@ struct topo {
 
 /* Returns the set of online cpus. */
 void topo_online(const struct topo *t, struct cpumap *out);
+/* Sets in nodes the NUMA nodes that hold at least one of cpus (cpus past nr_cpus hold none). */
+void topo_cpumap_nodes(const struct topo *t, const struct cpumap *cpus, struct cpumap *nodes);
 /* Fills a uniform topology: sockets x cores x threads, nodes spread evenly over sockets. */
 int topo_uniform(struct topo *t, unsigned sockets, unsigned cores, unsigned threads,
                  unsigned nodes);

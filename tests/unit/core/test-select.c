@@ -1,4 +1,4 @@
-/* Unit tests of topo_uniform() and ncpu_select() on several host shapes. */
+/* Unit tests of topo_uniform(), topo_cpumap_nodes() and ncpu_select() on several host shapes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -89,6 +89,33 @@ static void test_topo_uniform(void **state)
 	assert_int_equal(topo_uniform(&topo, 65536, 65536, 1, 1), -E2BIG);
 	assert_int_equal(topo_uniform(&topo, 4294967295u, 4294967295u, 4294967295u, 1), -E2BIG);
 	assert_int_equal(topo_uniform(&topo, 1, 1, 4294967295u, 1), -E2BIG);
+}
+
+/* The nodes of a set of cpus: each node that holds one of them, none for cpus the host lacks. */
+static void test_cpumap_nodes(void **state)
+{
+	struct cpumap cpus, nodes;
+
+	/* 2x4x2 on 4 nodes: cpus 0-3 node 0, 4-7 node 1, 8-11 node 2, 12-15 node 3. */
+	assert_int_equal(topo_uniform(&topo, 2, 4, 2, 4), 0);
+	cpus = cpus_of("0-3");
+	topo_cpumap_nodes(&topo, &cpus, &nodes);
+	assert_string_equal(fmt(&nodes), "0");
+	cpus = cpus_of("3-4,15");
+	topo_cpumap_nodes(&topo, &cpus, &nodes);
+	assert_string_equal(fmt(&nodes), "0-1,3");
+	cpus = cpus_of("");
+	topo_cpumap_nodes(&topo, &cpus, &nodes);
+	assert_true(cpumap_empty(&nodes));
+	/* cpu 16 and up are not on this host: no node of theirs. */
+	cpus = cpus_of("9,16-20");
+	topo_cpumap_nodes(&topo, &cpus, &nodes);
+	assert_string_equal(fmt(&nodes), "2");
+	/* The output starts empty, whatever it held. */
+	cpumap_fill(&nodes, 8);
+	cpus = cpus_of("12");
+	topo_cpumap_nodes(&topo, &cpus, &nodes);
+	assert_string_equal(fmt(&nodes), "3");
 }
 
 /* 2 sockets x 4 cores x 2 threads, 2 nodes: socket 0 = cpus 0-7, socket 1 = 8-15. */
@@ -240,11 +267,11 @@ static void test_big_host(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_topo_uniform),   cmocka_unit_test(test_2x4x2),
-	    cmocka_unit_test(test_no_cpu),         cmocka_unit_test(test_1x4x1),
-	    cmocka_unit_test(test_4x2x2),          cmocka_unit_test(test_nodes_in_socket),
-	    cmocka_unit_test(test_partial_online), cmocka_unit_test(test_no_whole_cores),
-	    cmocka_unit_test(test_big_host),
+	    cmocka_unit_test(test_topo_uniform),    cmocka_unit_test(test_cpumap_nodes),
+	    cmocka_unit_test(test_2x4x2),           cmocka_unit_test(test_no_cpu),
+	    cmocka_unit_test(test_1x4x1),           cmocka_unit_test(test_4x2x2),
+	    cmocka_unit_test(test_nodes_in_socket), cmocka_unit_test(test_partial_online),
+	    cmocka_unit_test(test_no_whole_cores),  cmocka_unit_test(test_big_host),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
