@@ -101,3 +101,4 @@ extern const struct ctl_cmd ctl_cmd_status;
 extern const struct ctl_cmd ctl_cmd_log_level;
 extern const struct ctl_cmd ctl_cmd_subscribe;
 extern const struct ctl_cmd ctl_cmd_query_commands;
+extern const struct ctl_cmd ctl_cmd_top;

@@ -173,7 +173,11 @@ static void poold_share_cb(evutil_socket_t fd, short what, void *arg)
 	poold_schedule_rescan(pd);
 }
 
-/* (Re)arms the share controller's period timer; with share_control = off there is none. */
+/*
+ * (Re)arms the share controller's period timer. With share_control = off it
+ * still runs: its periods measure every domain's CPU use (poolctl top,
+ * domain-list) and write nothing.
+ */
 static void poold_share_arm(struct poold *pd)
 {
 	struct timeval tv = {pd->eng.cfg.share_period_ms / 1000,
@@ -182,8 +186,6 @@ static void poold_share_arm(struct poold *pd)
 	if (pd->eng.share_timer == NULL)
 		return;
 	event_del(pd->eng.share_timer);
-	if (pd->eng.cfg.share_control != SHARE_AUTO)
-		return;
 	if (event_add(pd->eng.share_timer, &tv) < 0)
 		log_warnx("cannot arm the share controller's timer: weights hold only as far as "
 		          "pinning gives them");

@@ -159,6 +159,10 @@ struct engine {
 	/* The hypervisor's clock at the last period, and how long that pass took (us). */
 	uint64_t share_now;
 	uint64_t share_pass_us;
+	/* The longest window a domain's use was measured over in the last period (ns, the
+	 * hypervisor's clock), and when that period ran (us, monotonic); 0: none yet. */
+	uint64_t share_window_ns;
+	uint64_t share_mono_us;
 	/* State file writes made durable since start (group commit: fewer than the changes). */
 	uint64_t state_saves;
 };

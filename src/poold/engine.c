@@ -6,10 +6,12 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "poold/engine-int.h"
 #include "poold/reconcile.h"
 #include "poold/saver.h"
+#include "poold/shares.h"
 #include "poold/state.h"
 #include "util/log.h"
 
@@ -413,6 +415,23 @@ size_t engine_pool_members(const struct engine *eng, uint32_t pool_id)
 	return n;
 }
 
+enum engine_share_state engine_pool_share_state(const struct engine *eng, const struct pool *p)
+{
+	if (!shares_enabled(eng, p) || cpumap_empty(&p->cpus))
+		return ENGINE_SHARE_OFF;
+	if (!p->share.active)
+		return ENGINE_SHARE_IDLE;
+	return p->share.grace ? ENGINE_SHARE_GRACE : ENGINE_SHARE_ACTIVE;
+}
+
+double engine_share_saturated(void)
+{
+	struct share_tuning t;
+
+	share_tuning_default(&t);
+	return t.saturated;
+}
+
 enum sched_kind engine_pool_sched(const struct engine *eng, const struct pool *p)
 {
 	/* Members report the scheduler of their Xen cpupool; a pool without any uses cpupool 0's. */
@@ -570,6 +589,15 @@ void engine_saved(void *arg, uint64_t seq, int err, const char *msg)
 	reconcile_status(eng);
 }
 
+/* The monotonic clock, in us. */
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 uint64_t engine_commit_seq(const struct engine *eng)
 {
 	return eng->commit_seq;
@@ -611,6 +639,8 @@ void engine_stats(const struct engine *eng, struct engine_stats *out)
 	    .share_changes = eng->share_changes,
 	    .share_pass_us = eng->share_pass_us,
 	    .state_saves = eng->state_saves,
+	    .share_window_us = eng->share_window_ns / 1000,
+	    .share_age_us = eng->share_mono_us > 0 ? mono_us() - eng->share_mono_us : UINT64_MAX,
 	    .pending = reconcile_pending(eng),
 	};
 }

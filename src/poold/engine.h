@@ -60,6 +60,9 @@ struct engine_stats {
 	int share_control; /* SHARE_* */
 	unsigned share_period_ms;
 	uint64_t share_periods, share_changes, share_pass_us;
+	/* The last period's measurement: the longest window a domain's use covers (us of the
+	 * hypervisor's clock) and how long ago it ran (us); 0 and UINT64_MAX before any. */
+	uint64_t share_window_us, share_age_us;
 	size_t pending;       /* domains the reconciler has still to apply or read back */
 	uint64_t state_saves; /* state file writes made durable since start */
 };
@@ -111,6 +114,17 @@ void engine_set_log_level(struct engine *eng, int level);
 
 /* The members of a pool (placed there), for listings. */
 size_t engine_pool_members(const struct engine *eng, uint32_t pool_id);
+/* What the share controller is doing in a pool (engine_pool_share_state()). */
+enum engine_share_state {
+	ENGINE_SHARE_OFF, /* it does not run there (share_control = off, or the pool's share=off) */
+	ENGINE_SHARE_IDLE,   /* it runs and holds no caps: the pool has room, or splits by weight */
+	ENGINE_SHARE_ACTIVE, /* it holds caps, decided for the pool's members */
+	ENGINE_SHARE_GRACE,  /* it keeps its caps one period nobody filled, before lifting them */
+};
+enum engine_share_state engine_pool_share_state(const struct engine *eng, const struct pool *p);
+/* The capacity the controller calls saturated: the fraction of it the members must use. */
+double engine_share_saturated(void);
+
 /* The scheduler of the Xen cpupool that holds a pool's pCPUs. */
 enum sched_kind engine_pool_sched(const struct engine *eng, const struct pool *p);
 

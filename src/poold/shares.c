@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/share.h"
 #include "util/log.h"
@@ -92,6 +93,7 @@ size_t shares_apply(struct engine *eng, struct sched_params *sp, uint64_t now_ns
 	size_t *idx = calloc(eng->ndoms + 1, sizeof(*idx));
 	size_t *start = calloc(eng->pools.n + 1, sizeof(*start));
 	size_t changed = 0, k = 0;
+	uint64_t window = 0;
 	struct share_tuning t;
 
 	if (m == NULL || idx == NULL || start == NULL) {
@@ -118,6 +120,9 @@ size_t shares_apply(struct engine *eng, struct sched_params *sp, uint64_t now_ns
 		double use = -1;
 
 		if (period) {
+			if (d->share_sampled && d->cpu_at > d->share_at &&
+			    d->cpu_at - d->share_at > window)
+				window = d->cpu_at - d->share_at;
 			d->used = -1;
 			if (p != NULL)
 				use = d->used = dom_use(d, p->id);
@@ -175,6 +180,11 @@ size_t shares_apply(struct engine *eng, struct sched_params *sp, uint64_t now_ns
 		k = start[j];
 	}
 	if (period) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		eng->share_mono_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+		eng->share_window_ns = window;
 		eng->share_now = now_ns;
 		eng->share_periods++;
 		eng->share_changes += changed;

@@ -256,3 +256,15 @@ void engine_stats(const struct engine *eng, struct engine_stats *out)
 	                             .share_control = SHARE_AUTO,
 	                             .share_period_ms = 1000};
 }
+
+enum engine_share_state engine_pool_share_state(const struct engine *eng, const struct pool *p)
+{
+	if (p->share_off)
+		return ENGINE_SHARE_OFF;
+	return p->share.active ? ENGINE_SHARE_ACTIVE : ENGINE_SHARE_IDLE;
+}
+
+double engine_share_saturated(void)
+{
+	return 0.95;
+}

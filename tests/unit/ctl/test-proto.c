@@ -417,6 +417,65 @@ static void test_pool_list(void **state)
 	json_decref(ret);
 }
 
+/* Looks a member of top's pools or domains up by name. */
+static json_t *top_row(json_t *ret, const char *list, const char *name)
+{
+	size_t i;
+	json_t *o;
+
+	json_array_foreach (json_object_get(ret, list), i, o)
+		if (strcmp(json_string_value(json_object_get(o, "name")), name) == 0)
+			return o;
+	fail_msg("no %s named %s in top's reply", list, name);
+	return NULL;
+}
+
+/* top: the pools' sums of what the domains used, their load and saturation, from the model. */
+static void test_top(void **state)
+{
+	json_t *ret, *p;
+
+	eng.doms[0].used = 10;   /* Domain-0, pool0 */
+	eng.doms[1].used = 390;  /* web1, pool1 of 4 pCPUs: 97.5 % of it */
+	eng.doms[2].used = 50.5; /* db, pool0 */
+	eng.doms[1].share_cap = 195;
+	eng.pools.pools[1].share.active = true;
+	eng.pools.pools[2].share_off = true;
+	ret = expect_return("{\"execute\": \"top\"}");
+	assert_int_equal(json_array_size(json_object_get(ret, "domains")), 3);
+	assert_int_equal(json_array_size(json_object_get(ret, "pools")), 3);
+	assert_true(json_is_null(json_object_get(ret, "window")));
+	p = top_row(ret, "pools", "pool0");
+	assert_int_equal(json_integer_value(json_object_get(p, "members")), 2);
+	assert_int_equal(json_integer_value(json_object_get(p, "vcpus")), 4);
+	assert_float_equal(json_number_value(json_object_get(p, "used")), 60.5, 1e-9);
+	assert_float_equal(json_number_value(json_object_get(p, "load")), 60.5 / 8, 0.051);
+	assert_true(json_is_false(json_object_get(p, "saturated")));
+	assert_string_equal(json_string_value(json_object_get(p, "controller")), "idle");
+	assert_string_equal(json_string_value(json_object_get(p, "nodes")), "0");
+	p = top_row(ret, "pools", "pool1");
+	assert_float_equal(json_number_value(json_object_get(p, "load")), 97.5, 1e-9);
+	assert_true(json_is_true(json_object_get(p, "saturated")));
+	assert_string_equal(json_string_value(json_object_get(p, "controller")), "holding");
+	p = top_row(ret, "pools", "pool2");
+	assert_int_equal(json_integer_value(json_object_get(p, "members")), 0);
+	assert_float_equal(json_number_value(json_object_get(p, "used")), 0, 1e-9);
+	assert_string_equal(json_string_value(json_object_get(p, "controller")), "off");
+	p = top_row(ret, "domains", "db");
+	assert_float_equal(json_number_value(json_object_get(p, "used")), 50.5, 1e-9);
+	assert_string_equal(json_string_value(json_object_get(p, "pool")), "pool0");
+	json_decref(ret);
+
+	/* A pool whose members are not measured yet has no use, and no saturation, to show. */
+	eng.doms[1].used = -1;
+	ret = expect_return("{\"execute\": \"top\"}");
+	p = top_row(ret, "pools", "pool1");
+	assert_true(json_is_null(json_object_get(p, "used")));
+	assert_true(json_is_null(json_object_get(p, "saturated")));
+	assert_true(json_is_null(json_object_get(top_row(ret, "domains", "web1"), "used")));
+	json_decref(ret);
+}
+
 static void test_domains(void **state)
 {
 	json_t *ret, *d;
@@ -525,7 +584,7 @@ static void test_query_commands(void **state)
 	while (ctl_cmd_table[n] != NULL)
 		n++;
 	assert_int_equal(json_array_size(cmds), n);
-	assert_int_equal(n, 11);
+	assert_int_equal(n, 12);
 	json_array_foreach (cmds, i, c) {
 		const char *name = json_string_value(json_object_get(c, "name"));
 
@@ -589,6 +648,7 @@ static void test_readonly_access(void **state)
 	assert_false(ctl_cmd_find("pool-list")->flags & CTL_CMD_MUTATING);
 	assert_false(ctl_cmd_find("domain-list")->flags & CTL_CMD_MUTATING);
 	assert_false(ctl_cmd_find("query-commands")->flags & CTL_CMD_MUTATING);
+	assert_false(ctl_cmd_find("top")->flags & CTL_CMD_MUTATING);
 	assert_true(ctl_cmd_find("log-level")->flags & CTL_CMD_MUTATING);
 	/* A valid mutating request is refused too, and nothing reaches the engine. */
 	calls = fake.calls;
@@ -615,6 +675,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_pool_modify_destroy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pool_list, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_top, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_status_log_subscribe, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_query_commands, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_readonly_access, setup, teardown),
