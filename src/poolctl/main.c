@@ -1,5 +1,9 @@
 /* poolctl: the command line client of poold's control socket. */
 #include <errno.h>
+#include <poll.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -262,6 +266,78 @@ static int run(const char *path, struct parser_request *req, const struct output
 	return status;
 }
 
+/*
+ * Waits delay seconds between frames of top; in interactive mode a q typed
+ * (or the end of the input) ends it early. Returns true when top should end.
+ */
+static bool top_wait(double delay, bool keys)
+{
+	int64_t end = client_deadline((unsigned)(delay * 1000 + 0.5)), now;
+	struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
+	struct timespec ts;
+	char c;
+
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		if (interrupted)
+			return true;
+		if (now >= end)
+			return false;
+		if (!keys) {
+			poll(NULL, 0, (int)(end - now));
+			continue;
+		}
+		if (poll(&pfd, 1, (int)(end - now)) > 0) {
+			ssize_t n = read(STDIN_FILENO, &c, 1);
+
+			if (n <= 0 || c == 'q' || c == 'Q')
+				return true;
+		}
+	}
+}
+
+/*
+ * poolctl top: a frame every delay seconds, each one request on its own
+ * connection (so a delay past poold's idle timeout is fine), until -n
+ * frames, q, or Ctrl-C. Interactive mode clears the screen before each
+ * frame and reads keys without echo; the terminal is put back on the way out.
+ */
+static int top(const char *path, struct parser_request *req, const struct output *out,
+               unsigned timeout_ms)
+{
+	bool tty = !req->top.batch && isatty(STDIN_FILENO), keys = false;
+	struct termios saved, raw;
+	int status = EXIT_OK;
+
+	catch_signals();
+	if (tty && tcgetattr(STDIN_FILENO, &saved) == 0) {
+		raw = saved;
+		raw.c_lflag &= ~(ICANON | ECHO);
+		raw.c_cc[VMIN] = 1;
+		raw.c_cc[VTIME] = 0;
+		keys = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+	}
+	for (unsigned long frame = 1;; frame++) {
+		if (!req->top.batch)
+			fputs("\033[H\033[2J", stdout);
+		status = run(path, req, out, timeout_ms);
+		fflush(stdout);
+		if (interrupted) {
+			/* Ctrl-C during a request is the user leaving, not poold lost. */
+			status = EXIT_OK;
+			break;
+		}
+		if (status != EXIT_OK || (req->top.frames > 0 && frame >= req->top.frames))
+			break;
+		if (top_wait(req->top.delay, keys))
+			break;
+	}
+	if (keys)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	return status;
+}
+
 /* Parses --timeout SECS (0 to a day, fractions allowed) into ms; -1 if it is not one. */
 static long parse_timeout(const char *s)
 {
@@ -387,7 +463,10 @@ int main(int argc, char **argv)
 		parser_request_fini(&req);
 		return status;
 	}
-	status = run(path, &req, out, (unsigned)timeout_ms);
+	if (req.cmd->show == SHOW_TOP)
+		status = top(path, &req, out, (unsigned)timeout_ms);
+	else
+		status = run(path, &req, out, (unsigned)timeout_ms);
 	parser_request_fini(&req);
 	return status;
 }

@@ -341,6 +341,118 @@ static int text_domain_list(FILE *f, json_t *ret, char *err, size_t len)
 	return r;
 }
 
+static int confirm_cells(json_t *ret, const char *obj, const struct col *cols, size_t n,
+                         char **vals, char *err, size_t len);
+
+/* Formats a boolean-or-null member as yes, no or -; -1 with err if it is neither. */
+static int yes_no(json_t *o, const char *where, const char *key, char **out, char *err, size_t len)
+{
+	json_t *v = json_object_get(o, key);
+	char at[128];
+
+	*out = NULL;
+	if (!json_is_boolean(v) && !json_is_null(v)) {
+		snprintf(at, sizeof(at), "%s.%s", where, key);
+		return bad(err, len, at, v, "a boolean or null");
+	}
+	*out = strdup(json_is_null(v) ? "-" : json_is_true(v) ? "yes" : "no");
+	return 0;
+}
+
+/* Formats the rows of ret's array `key` into a table of cols (extra: a yes/no column). */
+static int top_table(FILE *f, json_t *ret, const char *key, const struct col *cols, size_t ncol,
+                     const char *extra, const char *extra_head, char *err, size_t len)
+{
+	json_t *a = rows(ret, key, err, len), *o;
+	size_t n = json_array_size(a), w = ncol + (extra != NULL), i;
+	const char *head[16];
+	char **cells, where[64];
+	int r = 0;
+
+	if (a == NULL)
+		return -1;
+	cells = calloc(n * w + 1, sizeof(*cells));
+	if (cells == NULL)
+		return 0;
+	for (i = 0; i < n && r == 0; i++) {
+		if ((o = row(a, key, i, where, sizeof(where), err, len)) == NULL) {
+			r = -1;
+			break;
+		}
+		for (size_t k = 0; k < ncol && r == 0; k++)
+			r = col_cell(o, where, &cols[k], &cells[i * w + k], err, len);
+		if (r == 0 && extra != NULL)
+			r = yes_no(o, where, extra, &cells[i * w + ncol], err, len);
+	}
+	if (r == 0) {
+		for (size_t k = 0; k < ncol; k++)
+			head[k] = cols[k].head;
+		if (extra != NULL)
+			head[ncol] = extra_head;
+		for (i = 0; i < n * w; i++)
+			if (cells[i] == NULL)
+				cells[i] = strdup("?");
+		output_table(f, w, head, NULL, cells, n);
+	}
+	free_cells(cells, n * w);
+	return r;
+}
+
+/*
+ * Shows one frame of top: a line that starts it, the pools, a blank line,
+ * the domains, a blank line that ends it. Scripts split frames on "top:".
+ */
+static int text_top(FILE *f, json_t *ret, char *err, size_t len)
+{
+	static const struct col pools[] = {{"pool", "name", COL_STR},
+	                                   {"ncpu", "ncpu", COL_INT},
+	                                   {"cpus", "cpus", COL_STR},
+	                                   {"nodes", "nodes", COL_STR},
+	                                   {"members", "members", COL_INT},
+	                                   {"vcpus", "vcpus", COL_INT},
+	                                   {"used%", "used", COL_PERCENT},
+	                                   {"load%", "load", COL_PERCENT},
+	                                   {"controller", "controller", COL_STR}};
+	static const struct col doms[] = {
+	    {"domid", "domid", COL_DOMID},  {"name", "name", COL_STR},
+	    {"pool", "pool", COL_STR},      {"vcpus", "vcpus", COL_INT},
+	    {"used%", "used", COL_PERCENT}, {"weight", "weight", COL_INT},
+	    {"cap", "cap", COL_INT},        {"hv-weight", "hv_weight", COL_INT},
+	    {"hv-cap", "hv_cap", COL_INT}};
+	static const struct col head[] = {
+	    {"", "periods", COL_INT}, {"", "window", COL_PERCENT}, {"", "age", COL_PERCENT}};
+	char *v[3] = {NULL};
+	char *body = NULL;
+	size_t blen = 0;
+	FILE *mem;
+	int r;
+
+	if ((r = confirm_cells(ret, NULL, head, 3, v, err, len)) == 0) {
+		/* Built whole first: a reply that can't be shown prints nothing. */
+		mem = open_memstream(&body, &blen);
+		if (mem == NULL) {
+			r = 0;
+		} else {
+			fprintf(mem, "top: period %s, window %s s, %s s ago\n", v[0], v[1], v[2]);
+			r = top_table(mem, ret, "pools", pools, 9, "saturated", "saturated", err,
+			              len);
+			if (r == 0) {
+				fputc('\n', mem);
+				r = top_table(mem, ret, "domains", doms, 9, NULL, NULL, err, len);
+			}
+			if (r == 0)
+				fputc('\n', mem);
+			fclose(mem);
+			if (r == 0 && body != NULL)
+				fwrite(body, 1, blen, f);
+			free(body);
+		}
+	}
+	for (size_t i = 0; i < 3; i++)
+		free(v[i]);
+	return r;
+}
+
 /* Shows status as aligned "key value" lines: whatever poold reports, made printable. */
 static void text_status(FILE *f, json_t *ret)
 {
@@ -448,6 +560,8 @@ static int text_result(FILE *f, const struct parser_cmd *cmd, json_t *args, json
 			break;
 		fprintf(f, "log level: %s\n", v[0]);
 		break;
+	case SHOW_TOP:
+		return text_top(f, ret, err, len);
 	case SHOW_MONITOR:
 		break; /* events follow; the empty reply says nothing */
 	case SHOW_HELP:
@@ -491,6 +605,12 @@ static int json_result(FILE *f, const struct parser_cmd *cmd, json_t *args, json
 {
 	if (cmd->show == SHOW_MONITOR)
 		return 0;
+	if (cmd->show == SHOW_TOP) {
+		/* One reply a line: a stream of frames that scripts read line by line. */
+		json_dumpf(ret, f, JSON_COMPACT);
+		fputc('\n', f);
+		return 0;
+	}
 	json_dumpf(ret, f, JSON_INDENT(2));
 	fputc('\n', f);
 	return 0;

@@ -122,6 +122,17 @@ const struct parser_cmd parser_cmds[] = {
      NULL,
      0,
      SHOW_MONITOR},
+    {"top",
+     "top",
+     "[-b] [-n N] [-d SECS]",
+     "show CPU use per pool and per domain, refreshed every SECS (3); -b: batch frames, -n: "
+     "N frames then exit",
+     {NULL},
+     {PARSER_STR},
+     NULL,
+     NULL,
+     0,
+     SHOW_TOP},
     {"help",
      NULL,
      "[COMMAND]",
@@ -271,6 +282,52 @@ static int check_rules(const struct parser_cmd *c, json_t *args, char *err, size
 	return 0;
 }
 
+/*
+ * Takes top's option at argv[*i] (-b, -n N, -d SECS; -nN and -dSECS too).
+ * Returns 1 if it was one, 0 if it is not top's, -1 with err for a bad value.
+ */
+static int top_option(int argc, char **argv, int *i, struct parser_top *t, char *err, size_t errlen)
+{
+	const char *w = argv[*i], *v;
+	char *end;
+
+	if (strcmp(w, "-b") == 0) {
+		t->batch = true;
+		return 1;
+	}
+	if (strncmp(w, "-n", 2) != 0 && strncmp(w, "-d", 2) != 0)
+		return 0;
+	if (w[2] != '\0') {
+		v = w + 2;
+	} else if (*i + 1 < argc) {
+		v = argv[++*i];
+	} else {
+		snprintf(err, errlen, "top: %s needs a value", w);
+		return -1;
+	}
+	errno = 0;
+	if (w[1] == 'n') {
+		unsigned long n = strtoul(v, &end, 10);
+
+		if (errno != 0 || end == v || *end != '\0' || n == 0 || v[0] == '-') {
+			snprintf(err, errlen, "top: -n %s: give the number of frames, 1 or more",
+			         v);
+			return -1;
+		}
+		t->frames = n;
+	} else {
+		double d = strtod(v, &end);
+
+		if (errno != 0 || end == v || *end != '\0' || !(d >= 0.1 && d <= 3600)) {
+			snprintf(err, errlen,
+			         "top: -d %s: give seconds between frames, 0.1 to 3600", v);
+			return -1;
+		}
+		t->delay = d;
+	}
+	return 1;
+}
+
 int parser_parse(int argc, char **argv, struct parser_request *req, char *err, size_t errlen)
 {
 	const struct parser_cmd *c;
@@ -291,11 +348,18 @@ int parser_parse(int argc, char **argv, struct parser_request *req, char *err, s
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	req->top.delay = PARSER_TOP_DELAY_DEFAULT;
 	while (want < 2 && c->pos[want] != NULL)
 		want++;
 	for (int i = 1; i < argc; i++) {
 		const char *w = argv[i];
+		int r =
+		    c->show == SHOW_TOP ? top_option(argc, argv, &i, &req->top, err, errlen) : 0;
 
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			continue;
 		if (strncmp(w, "--", 2) == 0 && c->flag != NULL && strcmp(w + 2, c->flag) == 0) {
 			json_object_set_new(req->args, c->flag, json_true());
 		} else if (w[0] == '-' && w[1] != '\0' &&
@@ -377,6 +441,8 @@ int parser_print_words(FILE *f, const char *cmd)
 		print_choice(f, c, k);
 	if (c->flag != NULL)
 		fprintf(f, "--%s\n", c->flag);
+	if (c->show == SHOW_TOP)
+		fprintf(f, "-b\n-n\n-d\n");
 	return 0;
 }
 

@@ -38,6 +38,7 @@ enum parser_show {
 	SHOW_DOMAIN_SET,
 	SHOW_LOG_LEVEL,
 	SHOW_MONITOR,
+	SHOW_TOP,  /* frames, one request each (poolctl top) */
 	SHOW_HELP, /* poolctl's own: no request is sent */
 };
 
@@ -57,10 +58,19 @@ struct parser_cmd {
 /* Every command, NULL-name-terminated, in the order usage lists them. */
 extern const struct parser_cmd parser_cmds[];
 
+/* top's own options: -b, -n N, -d SECS (poolctl's, never sent to poold). */
+#define PARSER_TOP_DELAY_DEFAULT 3.0
+struct parser_top {
+	bool batch;
+	unsigned long frames; /* 0: until interrupted */
+	double delay;         /* seconds between frames */
+};
+
 /* A request ready to send. */
 struct parser_request {
 	const struct parser_cmd *cmd;
 	json_t *args; /* owned */
+	struct parser_top top;
 };
 
 /*
