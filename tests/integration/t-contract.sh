@@ -38,6 +38,13 @@ keep domain-set domain-set vm1 weight=512 cap=50
 keep domain-list domain-list
 keep pool-list pool-list
 keep status status
+# One frame, with members measured: used, load and saturated as numbers, not nulls
+# (xensim's clock moves only when told: each period measures what `sim run` advanced).
+wait_until "sim run 200 >/dev/null && [ \"\$(pc --json top -b -n 1 |
+	jq '[.pools[] | select(.members > 0) | .used] | all(. != null)')\" = true ]"
+keep top top -b -n 1
+jq -e '[.pools[] | select(.members > 0)] | length > 0' "$R/reply-top.json" >/dev/null ||
+	fail "no pool with members in top: its figures went unchecked"
 jq -e '[.pools[].domains | length] | add > 0' "$R/reply-pool-list.json" >/dev/null ||
 	fail "no pool with members: the domains arrays went unchecked"
 keep pool-destroy pool-destroy pool1 --force
