@@ -111,7 +111,7 @@ _poolctl_files()
 
 # _poolctl_unused COMMAND WORD...: prints the words of `poolctl --commands COMMAND`
 # from the lines that have none of the WORDs (the command line's, after the command)
-# already: no KEY= given as KEY=VALUE, no --FLAG given.
+# already: no KEY= given as KEY=VALUE, no --FLAG or -X option given.
 _poolctl_unused()
 {
 	local full=$1 line w
@@ -122,6 +122,7 @@ _poolctl_unused()
 	for w; do
 		case $w in
 		--*) given+="$w " ;;
+		-[a-z]) given+="$w " ;; # top's -b, -n, -d
 		*=*) given+="${w%%=*}= " ;;
 		esac
 	done
@@ -220,6 +221,13 @@ _poolctl()
 	help:0)
 		words=$(_poolctl_run --commands)
 		;;
+	top:*)
+		# -n N and -d SECS: the value is the user's.
+		case $prev in
+		-n | -d) return 0 ;;
+		esac
+		words=$(_poolctl_unused "$full" "${_poolctl_argv[@]:cmd_i+1:_poolctl_cword-cmd_i-1}")
+		;;
 	pool-create:0) ;; # a new pool's name
 	*)
 		words=$(_poolctl_unused "$full" "${_poolctl_argv[@]:cmd_i+1:_poolctl_cword-cmd_i-1}")
@@ -228,7 +236,7 @@ _poolctl()
 	# A --FLAG is welcome anywhere after the command, and so is --json.
 	if [ "${cur:0:1}" = "-" ]; then
 		words=$(_poolctl_unused "$full" "${_poolctl_argv[@]:cmd_i+1:_poolctl_cword-cmd_i-1}" |
-			grep -- '^--')
+			grep -- '^-')
 		# Offered until it is on the line, before or after the command.
 		case " ${_poolctl_argv[*]:1:_poolctl_cword-1} " in
 		*" --json "* | *" -j "*) ;;

@@ -104,6 +104,12 @@ expect_completion "Domain-0 vm1" "$POOLCTL" domain-set ""
 expect_completion "vm1" "$POOLCTL" pool-migrate v
 expect_completion "debug" "$POOLCTL" log-level d
 
+step "top's options: each once, and nothing for their values"
+expect_completion "--json -b -d -n" "$POOLCTL" top -
+expect_completion "--json -d" "$POOLCTL" top -b -n 2 -
+expect_completion "" "$POOLCTL" top -b -n ""
+expect_completion "" "$POOLCTL" top -d ""
+
 step "another socket named with -s: the names come from there"
 expect_completion "" "$POOLCTL" -s "$T/nowhere.sock" pool-destroy ""
 expect_completion "" "$POOLCTL" --socket "$T/nowhere.sock" pool-destroy ""
