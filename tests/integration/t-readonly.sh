@@ -26,6 +26,8 @@ grep -q '^pool1 ' "$T/list" || fail "pool-list on the read-only socket does not 
 ro --json domain-list | jq -e '.domains[] | select(.domid == 0)' >/dev/null ||
 	fail "domain-list on the read-only socket does not show dom0"
 assert_eq "status on the read-only socket" true "$(ro --json status | jq -r .ready)"
+ro top -b -n 1 >"$T/top" || fail "top on the read-only socket exited $?"
+grep -q '^pool1 ' "$T/top" || fail "top on the read-only socket does not show pool1"
 
 step "a mutating command is refused: exit 1, PermissionDenied, and nothing changes"
 writes=$(hv_writes)
