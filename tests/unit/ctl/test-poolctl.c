@@ -182,6 +182,40 @@ static void test_help(void **state)
 	assert_non_null(strstr(err, "unknown command"));
 }
 
+/* top's own options: poolctl's, never sent; each value checked with the fix said. */
+static void test_top_options(void **state)
+{
+	struct parser_request req;
+	char err[256];
+
+	expect_request("top", "top", "{}");
+	expect_request("top -b -n 2 -d 1", "top", "{}");
+	assert_int_equal(parse("top", &req, err, sizeof(err)), 0);
+	assert_false(req.top.batch);
+	assert_int_equal(req.top.frames, 0);
+	assert_true(req.top.delay == PARSER_TOP_DELAY_DEFAULT);
+	parser_request_fini(&req);
+	assert_int_equal(parse("top -b -n 2 -d 0.5", &req, err, sizeof(err)), 0);
+	assert_true(req.top.batch);
+	assert_int_equal(req.top.frames, 2);
+	assert_true(req.top.delay == 0.5);
+	parser_request_fini(&req);
+	assert_int_equal(parse("top -n7 -d2", &req, err, sizeof(err)), 0);
+	assert_int_equal(req.top.frames, 7);
+	assert_true(req.top.delay == 2);
+	parser_request_fini(&req);
+	expect_usage("top -n 0", "1 or more");
+	expect_usage("top -n -3", "1 or more");
+	expect_usage("top -n two", "1 or more");
+	expect_usage("top -n", "needs a value");
+	expect_usage("top -d 0.01", "0.1 to 3600");
+	expect_usage("top -d 1s", "0.1 to 3600");
+	expect_usage("top -x", "unknown option");
+	expect_usage("top extra", "unexpected");
+	/* Other commands take no such options. */
+	expect_usage("status -b", "unknown option");
+}
+
 static void test_usage_errors(void **state)
 {
 	struct parser_request req;
@@ -235,6 +269,55 @@ static char *render(const char *cmd, const char *args, const char *ret)
 	json_decref(a);
 	json_decref(r);
 	return buf;
+}
+
+/* A frame of top: its first line, the pools, the domains, a blank line after each table. */
+static void test_text_top(void **state)
+{
+	static const char *reply =
+	    "{\"periods\":4,\"window\":1.002,\"age\":0.25,\"share_period\":1.0,\"pools\":["
+	    "{\"id\":0,\"name\":\"pool0\",\"cpus\":\"0-1\",\"ncpu\":2,\"nodes\":\"0\",\"cap\":0,"
+	    "\"members\":1,\"vcpus\":4,\"used\":190.0,\"load\":95.0,\"saturated\":true,"
+	    "\"controller\":\"off\"},"
+	    "{\"id\":1,\"name\":\"p1\",\"cpus\":\"2-3\",\"ncpu\":2,\"nodes\":\"0-1\",\"cap\":0,"
+	    "\"members\":1,\"vcpus\":1,\"used\":null,\"load\":null,\"saturated\":null,"
+	    "\"controller\":\"idle\"}],\"domains\":["
+	    "{\"domid\":0,\"name\":\"Domain-0\",\"pool\":\"pool0\",\"vcpus\":4,\"used\":190.0,"
+	    "\"weight\":256,\"cap\":0,\"hv_weight\":256,\"hv_cap\":0},"
+	    "{\"domid\":5,\"name\":\"vm\",\"pool\":\"p1\",\"vcpus\":1,\"used\":null,"
+	    "\"weight\":512,\"cap\":50,\"hv_weight\":512,\"hv_cap\":50}]}";
+	struct parser_request req;
+	char err[256], *s, *buf = NULL;
+	size_t len = 0;
+	json_t *bad;
+	FILE *f;
+
+	s = render("top -b", "{}", reply);
+	assert_string_equal(
+	    s, "top: period 4, window 1.0 s, 0.2 s ago\n"
+	       "pool   ncpu  cpus  nodes  members  vcpus  used%  load%  controller  saturated\n"
+	       "pool0  2     0-1   0      1        4      190.0  95.0   off         yes\n"
+	       "p1     2     2-3   0-1    1        1      -      -      idle        -\n"
+	       "\n"
+	       "domid  name      pool   vcpus  used%  weight  cap  hv-weight  hv-cap\n"
+	       "0      Domain-0  pool0  4      190.0  256     0    256        0\n"
+	       "5      vm        p1     1      -      512     50   512        50\n"
+	       "\n");
+	free(s);
+
+	/* A reply of the wrong shape prints nothing at all, and says where it is wrong. */
+	bad = json_loads(reply, 0, NULL);
+	json_object_set_new(json_array_get(json_object_get(bad, "domains"), 1), "used",
+	                    json_string("a lot"));
+	f = open_memstream(&buf, &len);
+	assert_int_equal(parse("top", &req, err, sizeof(err)), 0);
+	assert_int_equal(output_text.result(f, req.cmd, req.args, bad, err, sizeof(err)), -1);
+	fclose(f);
+	assert_string_equal(buf, "");
+	assert_non_null(strstr(err, "domains[1].used"));
+	free(buf);
+	parser_request_fini(&req);
+	json_decref(bad);
 }
 
 /* Returns what parser_print_words prints for cmd (NULL: the command names); caller frees. */
@@ -467,7 +550,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_seed_syntax),  cmocka_unit_test(test_prefixes),
-	    cmocka_unit_test(test_usage_errors), cmocka_unit_test(test_text_pool_list),
+	    cmocka_unit_test(test_usage_errors), cmocka_unit_test(test_top_options),
+	    cmocka_unit_test(test_text_top),     cmocka_unit_test(test_text_pool_list),
 	    cmocka_unit_test(test_text_others),  cmocka_unit_test(test_text_hostile),
 	    cmocka_unit_test(test_greeting),     cmocka_unit_test(test_completion_words),
 	    cmocka_unit_test(test_help),
