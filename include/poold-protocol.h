@@ -19,7 +19,9 @@
  * clients on the main socket (the last POOLD_CLIENTS_ROOT of them kept for
  * root), or POOLD_CLIENTS_RO_MAX on the read-only one, a new client gets a
  * TooManyClients error and is closed. A client that sends nothing for
- * POOLD_IDLE_SEC and has not subscribed is closed.
+ * POOLD_IDLE_SEC and has not subscribed is closed. A subscriber that
+ * falls too far behind gets a last subscription-dropped event in place of
+ * what it had not read, then the connection closes.
  *
  * poold may also listen on a read-only socket (socket_ro, mode 0666) that
  * speaks the same protocol but refuses every command query-commands marks
@@ -69,3 +71,11 @@
 #define POOLD_EV_DOMAIN_CHANGED    "domain-changed"
 /* {"level"}: after log-level, or a reload that changed it */
 #define POOLD_EV_LOG_LEVEL_CHANGED "log-level-changed"
+/*
+ * {"reason", "dropped", "limit"}: the last a subscriber gets when it fell
+ * too far behind; its unsent messages were discarded, the connection closes.
+ */
+#define POOLD_EV_SUBSCRIPTION_DROPPED "subscription-dropped"
+/* Its reasons: more than "limit" bytes of events unread, or of output of any kind. */
+#define POOLD_DROP_EVENTS "events-behind"
+#define POOLD_DROP_OUTPUT "output-behind"

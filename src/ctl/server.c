@@ -43,6 +43,12 @@
 #define CTL_REFUSE_LOG_SEC    10
 /* How long accept stays paused after the process ran out of descriptors. */
 #define CTL_ACCEPT_RETRY_SEC  1
+/*
+ * How long a dropped subscriber may read nothing before it is closed without
+ * the event that says why: long enough for a slow reader, short enough that
+ * one that never reads keeps its place only briefly.
+ */
+#define CTL_DROP_FLUSH_SEC    10
 
 struct ctl_client {
 	TAILQ_ENTRY(ctl_client) entry;
@@ -187,21 +193,99 @@ static void client_subscribed(struct ctl_client *c)
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
 }
 
-/* Queues bytes for c; drops a client whose unread output outgrew the bound. */
+static void client_close_after_flush(struct ctl_client *c);
+
+/*
+ * Counts the lines of out after its first one, which may be sent in part
+ * already and so stays; *keep gets that first line's length.
+ */
+static size_t lines_after_first(struct evbuffer *out, size_t *keep)
+{
+	struct evbuffer_ptr p = evbuffer_search(out, "\n", 1, NULL);
+	size_t n = 0;
+
+	*keep = p.pos < 0 ? evbuffer_get_length(out) : (size_t)p.pos + 1;
+	while (p.pos >= 0) {
+		if (evbuffer_ptr_set(out, &p, 1, EVBUFFER_PTR_ADD) < 0)
+			break;
+		p = evbuffer_search(out, "\n", 1, &p);
+		n += p.pos >= 0;
+	}
+	return n;
+}
+
+/*
+ * Drops a subscriber that fell too far behind, telling it why: what is
+ * queued for it goes (but the line being sent, which it may have begun to
+ * read), one subscription-dropped event takes its place, and the connection
+ * closes once that is sent, or after CTL_DROP_FLUSH_SEC of reading nothing.
+ */
+static void client_drop_behind(struct ctl_client *c, const char *reason, unsigned limit)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer *head = evbuffer_new();
+	struct timeval tv = {CTL_DROP_FLUSH_SEC, 0};
+	size_t keep, dropped, len;
+	json_t *msg;
+	char *buf;
+	bool r;
+
+	dropped = lines_after_first(out, &keep);
+	/*
+	 * A socket bufferevent keeps the front of its output to itself (frozen
+	 * but while it writes): thawed here, between its callbacks, to cut it.
+	 */
+	evbuffer_unfreeze(out, 1);
+	r = head == NULL || evbuffer_remove_buffer(out, head, keep) < 0 ||
+	    evbuffer_drain(out, evbuffer_get_length(out)) < 0 || evbuffer_add_buffer(out, head) < 0;
+	evbuffer_freeze(out, 1);
+	if (head != NULL)
+		evbuffer_free(head);
+	if (r) {
+		client_warn(c->srv, "client %u: cannot discard its backlog, dropped", c->id);
+		client_drop(c);
+		return;
+	}
+	client_warn(c->srv,
+	            "client %u: a subscriber more than %u bytes behind (%s), dropped with %zu "
+	            "messages unsent",
+	            c->id, limit, reason, dropped);
+	msg = ctl_event_new(POOLD_EV_SUBSCRIPTION_DROPPED,
+	                    json_pack("{s:s, s:I, s:I}", "reason", reason, "dropped",
+	                              (json_int_t)dropped, "limit", (json_int_t)limit));
+	buf = msg != NULL ? ctl_encode(msg, &len) : NULL;
+	json_decref(msg);
+	if (buf == NULL || bufferevent_write(c->bev, buf, len) != 0) {
+		free(buf);
+		client_drop(c);
+		return;
+	}
+	free(buf);
+	bufferevent_set_timeouts(c->bev, NULL, &tv);
+	client_close_after_flush(c);
+}
+
+/*
+ * Queues bytes for c; drops a client whose unread output outgrew the bound
+ * (a subscriber told why, with client_drop_behind()).
+ */
 static void client_write(struct ctl_client *c, const char *buf, size_t len)
 {
-	if (c->drop)
+	if (c->drop || c->closing)
 		return;
 	if (bufferevent_write(c->bev, buf, len) != 0) {
 		client_warn(c->srv, "client %u: cannot queue output, dropped", c->id);
 		client_drop(c);
 		return;
 	}
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > CTL_OUTBUF_MAX) {
-		client_warn(c->srv, "client %u: more than %u bytes unread, dropped", c->id,
-		            CTL_OUTBUF_MAX);
-		client_drop(c);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) <= CTL_OUTBUF_MAX)
+		return;
+	if (c->subscribed) {
+		client_drop_behind(c, POOLD_DROP_OUTPUT, CTL_OUTBUF_MAX);
+		return;
 	}
+	client_warn(c->srv, "client %u: more than %u bytes unread, dropped", c->id, CTL_OUTBUF_MAX);
+	client_drop(c);
 }
 
 /* Sends one message; takes msg. */
@@ -301,7 +385,7 @@ static void client_line(struct ctl_client *c, char *line, size_t len)
 	}
 	client_write(c, reply, n);
 	free(reply);
-	if (c->drop)
+	if (c->drop || c->closing)
 		return;
 	if (out & CTL_OUT_SUBSCRIBE)
 		client_subscribed(c);
@@ -403,6 +487,9 @@ static void client_event(struct bufferevent *bev, short what, void *arg)
 	if (c->lingering || (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))) {
 		if (what & BEV_EVENT_ERROR)
 			log_debug("client %u: %s", c->id, strerror(errno));
+		else if ((what & BEV_EVENT_WRITING) && c->closing)
+			log_debug("client %u: read nothing for %d s after it was dropped, closed",
+			          c->id, CTL_DROP_FLUSH_SEC);
 		else if ((what & BEV_EVENT_TIMEOUT) && !c->lingering)
 			log_debug("client %u: idle for %ld s, closed", c->id,
 			          (long)c->srv->idle.tv_sec);
@@ -448,6 +535,8 @@ static void client_release(struct ctl_client *c, bool durable, const char *msg)
 		client_free(c);
 		return;
 	}
+	if (c->closing)
+		return; /* dropped for its backlog: what is left is the event saying so */
 	if (out & CTL_OUT_SUBSCRIBE)
 		client_subscribed(c);
 	if (out & CTL_OUT_CLOSE) {
@@ -934,11 +1023,7 @@ void ctl_server_event(struct ctl_server *s, const char *name, json_t *data)
 			continue;
 		/* A subscriber that reads nothing holds at most this much of poold's memory. */
 		if (c->event_bytes > CTL_EVENT_BACKLOG_MAX) {
-			client_warn(
-			    s,
-			    "client %u: a subscriber more than %u bytes of events behind, dropped",
-			    c->id, CTL_EVENT_BACKLOG_MAX);
-			client_drop(c);
+			client_drop_behind(c, POOLD_DROP_EVENTS, CTL_EVENT_BACKLOG_MAX);
 			continue;
 		}
 		c->event_bytes += len;

@@ -23,6 +23,7 @@ enum {
 	EXIT_REFUSED = 1,     /* poold answered with an error */
 	EXIT_USAGE = 2,       /* the command line is wrong */
 	EXIT_UNREACHABLE = 3, /* no poold to talk to, or not one we understand */
+	EXIT_DROPPED = 4,     /* monitor: poold dropped us for reading its events too slowly */
 };
 
 #define REQUEST_ID         1
@@ -44,8 +45,11 @@ static int complain(const struct output *out, int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	out->error(stdout, status == EXIT_USAGE ? POOLCTL_ERR_USAGE : POOLCTL_ERR_UNREACHABLE, msg,
-	           false);
+	out->error(stdout,
+	           status == EXIT_USAGE     ? POOLCTL_ERR_USAGE
+	           : status == EXIT_DROPPED ? POOLCTL_ERR_DROPPED
+	                                    : POOLCTL_ERR_UNREACHABLE,
+	           msg, false);
 	return status;
 }
 
@@ -145,6 +149,35 @@ static int read_reply(struct client *cl, json_t **reply, int64_t deadline)
 	}
 }
 
+/* Whether msg is the last event of a subscriber poold dropped. */
+static bool dropped(json_t *msg)
+{
+	const char *name = json_string_value(json_object_get(msg, "event"));
+
+	return name != NULL && strcmp(name, POOLD_EV_SUBSCRIPTION_DROPPED) == 0;
+}
+
+/* Says why poold dropped monitor and what to do; takes msg. */
+static int dropped_status(json_t *msg, const char *path, const struct output *out)
+{
+	json_t *data = json_object_get(msg, "data");
+	char *reason = output_clean(
+	    strdup(json_string_value(json_object_get(data, "reason")) ?: "no reason given"));
+	int status;
+
+	status = complain(
+	    out, EXIT_DROPPED,
+	    "poold at %s dropped this monitor (%s): it fell more than %" JSON_INTEGER_FORMAT
+	    " bytes behind, and %" JSON_INTEGER_FORMAT
+	    " events went unsent \u2014 read monitor's output as it comes "
+	    "(not through a stopped pipe), then run monitor again",
+	    path, reason ?: "?", json_integer_value(json_object_get(data, "limit")),
+	    json_integer_value(json_object_get(data, "dropped")));
+	free(reason);
+	json_decref(msg);
+	return status;
+}
+
 /* Prints events until poold goes away or we are interrupted: no timeout here. */
 static int monitor(struct client *cl, const char *path, const struct output *out)
 {
@@ -167,6 +200,8 @@ static int monitor(struct client *cl, const char *path, const struct output *out
 			                why(r, CLIENT_REPLY_MAX, buf, sizeof(buf)));
 		if (json_object_get(msg, "event") != NULL)
 			out->event(stdout, msg);
+		if (dropped(msg))
+			return dropped_status(msg, path, out);
 		json_decref(msg);
 	}
 }

@@ -30,6 +30,7 @@ struct output {
 /* The classes of poolctl's own errors, one per exit status (poolctl(8), EXIT STATUS). */
 #define POOLCTL_ERR_USAGE       "UsageError"  /* exit 2 */
 #define POOLCTL_ERR_UNREACHABLE "Unreachable" /* exit 3 */
+#define POOLCTL_ERR_DROPPED     "Dropped"     /* exit 4: monitor, too slow for poold */
 
 extern const struct output output_text;
 extern const struct output output_json;

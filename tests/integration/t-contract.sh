@@ -14,7 +14,8 @@ sim create vm1 vcpus=2 >/dev/null
 sim create vm2 vcpus=1 pool=pool1 >/dev/null
 wait_until "dom_pool vm1 && dom_pool vm2"
 
-# Every event from here on, one JSON line each.
+# Every event from here on, one JSON line each (the last, subscription-dropped, from a
+# monitor of its own below).
 pc --json monitor >"$R/events.jsonl" 2>"$T/monitor.err" &
 MON_PID=$!
 wait_until "pc --json log-level info >'$R/reply-log-level.json' &&
@@ -79,6 +80,50 @@ jq -e '.error.class == "Protected"' "$R/error.json" >/dev/null || fail "$(cat "$
 
 kill "$MON_PID"
 wait "$MON_PID" || true
+
+step "a monitor that stops reading is dropped, with subscription-dropped, and exits 4"
+# poolctl itself, not a subshell running pc: SIGSTOP must stop the reader.
+"$POOLCTL" -s "$T/poold.sock" --json monitor >"$T/slow.jsonl" 2>"$T/slow.err" &
+SLOW_PID=$!
+wait_until "pc log-level debug && grep -q log-level-changed '$T/slow.jsonl'"
+kill -STOP "$SLOW_PID"
+# More than its 1 MiB of backlog and what the socket holds: log-level-changed events of
+# about 100 bytes, asked for on one connection, the replies read as they come.
+python3 - "$T/poold.sock" 20000 <<'PY'
+import json, socket, sys, threading
+
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+f = s.makefile("rb")
+f.readline()
+n = int(sys.argv[2])
+got = []
+def replies():
+    for _ in range(n):
+        got.append(json.loads(f.readline()))
+t = threading.Thread(target=replies)
+t.start()
+lines = b"".join(json.dumps({"execute": "log-level", "arguments": {"level": ("info", "debug")[i % 2]}}).encode() + b"\n" for i in range(n))
+s.sendall(lines)
+t.join()
+bad = [r for r in got if "return" not in r]
+if bad:
+    sys.exit(f"log-level refused: {bad[0]}")
+PY
+kill -CONT "$SLOW_PID"
+wait_until "! kill -0 $SLOW_PID" 20
+rc=0
+wait "$SLOW_PID" || rc=$?
+assert_eq "exit status of a dropped monitor" 4 "$rc"
+tail -n 1 "$T/slow.jsonl" | jq -e '.error.class == "Dropped"' >/dev/null ||
+	fail "no Dropped error last: $(tail -n 1 "$T/slow.jsonl")"
+jq -c 'select(.event)' "$T/slow.jsonl" | tail -n 1 >"$T/dropped.json"
+jq -e '.event == "subscription-dropped" and .data.reason == "events-behind" and
+	.data.dropped > 0 and .data.limit == 1048576' "$T/dropped.json" >/dev/null ||
+	fail "not the event of a dropped subscriber: $(cat "$T/dropped.json")"
+# Every line it printed is whole: the events before it, cut where poold cut them.
+jq -c 'select(.event)' "$T/slow.jsonl" >>"$R/events.jsonl"
+
 
 step "the replies and events against poolctl(8)"
 $CONTRACT "$POOLCTL_MAN" "$R" || fail "the replies differ from poolctl(8)"

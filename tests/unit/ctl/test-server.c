@@ -527,7 +527,8 @@ static void test_slow_reader_dropped(void **state)
 	char *blob = malloc(65536 + 1);
 	struct tc c, ok;
 	size_t got = 0;
-	json_t *m;
+	json_t *m, *last = NULL;
+	int events = 0;
 
 	memset(blob, 'e', 65536);
 	blob[65536] = '\0';
@@ -541,17 +542,41 @@ static void test_slow_reader_dropped(void **state)
 		ctl_server_event(s, "blob", json_pack("{s:s}", "x", blob));
 		pump();
 	}
-	/* Dropped: what it can still read ends in EOF, well short of all that was sent. */
+	/*
+	 * Dropped: what it can still read is whole lines, well short of all that
+	 * was sent, then the event that says why, then EOF.
+	 */
 	for (int i = 0; i < 4000 && !c.eof; i++) {
 		pump();
-		got += tc_fill(&c);
-		free(c.buf);
-		c.buf = NULL;
-		c.len = 0;
+		tc_fill(&c);
 	}
 	assert_true(c.eof);
-	/* A subscriber is dropped past 1 MiB of events behind (plus what the socket holds). */
+	got = c.len;
 	assert_true(got < (size_t)3 << 20);
+	for (;;) {
+		json_t *next = tc_recv(&c);
+
+		if (next == NULL)
+			break;
+		json_decref(last);
+		last = next;
+		events++;
+	}
+	assert_int_equal(c.len, 0); /* no line cut short */
+	assert_non_null(last);
+	assert_string_equal(json_string_value(json_object_get(last, "event")),
+	                    POOLD_EV_SUBSCRIPTION_DROPPED);
+	m = json_object_get(last, "data");
+	assert_string_equal(json_string_value(json_object_get(m, "reason")), POOLD_DROP_EVENTS);
+	assert_int_equal(json_integer_value(json_object_get(m, "limit")), 1 << 20);
+	/*
+	 * What it got and what was discarded unsent: more than 1 MiB of them (16)
+	 * (then it was dropped, and the rest never queued for it), some unsent.
+	 */
+	assert_true(json_integer_value(json_object_get(m, "dropped")) > 0);
+	assert_true(json_integer_value(json_object_get(m, "dropped")) + events - 1 >= 16);
+	assert_true(json_integer_value(json_object_get(m, "dropped")) + events - 1 < 128);
+	json_decref(last);
 	tc_close(&c);
 	/* The server carries on. */
 	assert_int_equal(tc_connect(&ok), 0);
