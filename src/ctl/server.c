@@ -49,11 +49,18 @@
  * one that never reads keeps its place only briefly.
  */
 #define CTL_DROP_FLUSH_SEC    10
+/*
+ * Lines of one client run in one turn of the loop: a client that sends
+ * thousands at once waits its turn again, so that the others (root's
+ * status) are not kept waiting behind it.
+ */
+#define CTL_LINES_PER_TURN    32
 
 struct ctl_client {
 	TAILQ_ENTRY(ctl_client) entry;
 	struct ctl_server *srv;
 	struct bufferevent *bev;
+	struct event *more; /* its lines past CTL_LINES_PER_TURN, in a later turn */
 	unsigned id;
 	bool subscribed;
 	bool closing;   /* free once the output is flushed */
@@ -166,6 +173,8 @@ static void client_free(struct ctl_client *c)
 	s->nclients--;
 	s->nro -= c->readonly;
 	bufferevent_free(c->bev);
+	if (c->more != NULL)
+		event_free(c->more);
 	free(c->held);
 	log_debug("client %u gone", c->id);
 	free(c);
@@ -394,6 +403,15 @@ static void client_line(struct ctl_client *c, char *line, size_t len)
 }
 
 static void client_last_line(struct ctl_client *c);
+static void client_read(struct bufferevent *bev, void *arg);
+
+/* Serves the lines a client sent past CTL_LINES_PER_TURN; may free c. */
+static void client_more(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_client *c = arg;
+
+	client_read(c->bev, c);
+}
 
 /* Frames input into lines and answers each in order. */
 static void client_read(struct bufferevent *bev, void *arg)
@@ -402,6 +420,8 @@ static void client_read(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 	struct evbuffer_ptr eol;
 	size_t eol_len, len;
+	const struct timeval now = {0, 0};
+	bool yielded = false;
 	char *line;
 
 	if (c->lingering) {
@@ -409,7 +429,13 @@ static void client_read(struct bufferevent *bev, void *arg)
 		return;
 	}
 	c->in_read = true;
-	while (!c->closing && !c->drop && c->held == NULL) {
+	for (unsigned n = 0; !c->closing && !c->drop && c->held == NULL; n++) {
+		if (n == CTL_LINES_PER_TURN) {
+			/* A timer, not event_active(): it runs after the loop polled the others. */
+			evtimer_add(c->more, &now);
+			yielded = true;
+			break;
+		}
 		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
 		/* One byte of slack for the '\r' of a CRLF line. */
 		if (eol.pos < 0) {
@@ -439,7 +465,9 @@ static void client_read(struct bufferevent *bev, void *arg)
 		client_free(c);
 		return;
 	}
-	/* An EOF that came while a reply was held: what it does now that none is. */
+	if (yielded)
+		return;
+	/* An EOF that came while a reply was held, or lines waited: what it does now. */
 	if (c->got_eof && c->held == NULL && !c->closing) {
 		client_last_line(c);
 		if (c->drop)
@@ -498,6 +526,8 @@ static void client_event(struct bufferevent *bev, short what, void *arg)
 		c->got_eof = true;
 		if (c->held != NULL)
 			return; /* client_release() goes on from here */
+		if (evtimer_pending(c->more, NULL))
+			return; /* client_more() goes on from here */
 		client_last_line(c);
 		if (c->drop)
 			client_free(c);
@@ -700,9 +730,15 @@ static void server_accept(struct evconnlistener *lev, evutil_socket_t fd, struct
 		return;
 	}
 	c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
+	c->more = evtimer_new(s->base, client_more, c);
+	if (c->bev == NULL || c->more == NULL) {
+		if (c->more != NULL)
+			event_free(c->more);
+		if (c->bev != NULL)
+			bufferevent_free(c->bev);
+		else
+			close(fd);
 		free(c);
-		close(fd);
 		return;
 	}
 	c->srv = s;

@@ -14,9 +14,10 @@ sim create vm1 vcpus=2 >/dev/null
 sim create vm2 vcpus=1 pool=pool1 >/dev/null
 wait_until "dom_pool vm1 && dom_pool vm2"
 
-# Every event from here on, one JSON line each (the last, subscription-dropped, from a
-# monitor of its own below).
-pc --json monitor >"$R/events.jsonl" 2>"$T/monitor.err" &
+# Every event from here on, one JSON line each, by poolctl itself (kill ends it, not a
+# subshell running pc); the last, subscription-dropped, comes from a
+# monitor of its own below.
+"$POOLCTL" -s "$T/poold.sock" --json monitor >"$R/events.jsonl" 2>"$T/monitor.err" &
 MON_PID=$!
 wait_until "pc --json log-level info >'$R/reply-log-level.json' &&
 	grep -q log-level-changed '$R/events.jsonl'"
