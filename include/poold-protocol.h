@@ -62,20 +62,20 @@
  * so); poolctl(8), EVENTS, says what each means.
  */
 /* {"pool", "action": "created"|"modified"|"destroyed", "cpus", "ncpu", "cap", "share"} */
-#define POOLD_EV_POOL_CHANGED      "pool-changed"
+#define POOLD_EV_POOL_CHANGED         "pool-changed"
 /* {"domid", "uuid", "name", "pool", "misplaced", "wanted"} */
-#define POOLD_EV_DOMAIN_PLACED     "domain-placed"
+#define POOLD_EV_DOMAIN_PLACED        "domain-placed"
 /* {"domid", "uuid", "name"} */
-#define POOLD_EV_DOMAIN_GONE       "domain-gone"
+#define POOLD_EV_DOMAIN_GONE          "domain-gone"
 /* {"domid", "uuid", "name", "pool", "weight", "cap"}: after domain-set */
-#define POOLD_EV_DOMAIN_CHANGED    "domain-changed"
+#define POOLD_EV_DOMAIN_CHANGED       "domain-changed"
 /* {"level"}: after log-level, or a reload that changed it */
-#define POOLD_EV_LOG_LEVEL_CHANGED "log-level-changed"
+#define POOLD_EV_LOG_LEVEL_CHANGED    "log-level-changed"
 /*
  * {"reason", "dropped", "limit"}: the last a subscriber gets when it fell
  * too far behind; its unsent messages were discarded, the connection closes.
  */
 #define POOLD_EV_SUBSCRIPTION_DROPPED "subscription-dropped"
 /* Its reasons: more than "limit" bytes of events unread, or of output of any kind. */
-#define POOLD_DROP_EVENTS "events-behind"
-#define POOLD_DROP_OUTPUT "output-behind"
+#define POOLD_DROP_EVENTS             "events-behind"
+#define POOLD_DROP_OUTPUT             "output-behind"
