@@ -54,6 +54,7 @@ struct xsw {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	uint64_t deadline; /* CLOCK_MONOTONIC ms the call in progress must end by; 0: none */
+	bool idle;         /* the guard waits with no deadline: only a call's start wakes it */
 	bool stop;
 	atomic_bool timed_out;
 	xsw_changed_fn fn;
@@ -169,7 +170,9 @@ static void *xsw_guard(void *arg)
 		struct timespec ts;
 
 		if (x->deadline == 0) {
+			x->idle = true;
 			pthread_cond_wait(&x->cv, &x->mu);
+			x->idle = false;
 			continue;
 		}
 		if (now >= x->deadline) {
@@ -221,14 +224,19 @@ static void xsw_guard_stop(struct xsw *x)
 	x->guarded = false;
 }
 
-/* A xenstore call starts: the guard bounds it. */
+/*
+ * A xenstore call starts: the guard bounds it. It is woken only from its
+ * wait without a deadline; one waiting for an earlier deadline finds the
+ * later one when it wakes, so a burst of calls wakes it once.
+ */
 static void xsw_begin(struct xsw *x)
 {
 	if (!x->guarded)
 		return;
 	pthread_mutex_lock(&x->mu);
 	x->deadline = xsw_now_ms() + XSW_CALL_TIMEOUT_MS;
-	pthread_cond_signal(&x->cv);
+	if (x->idle)
+		pthread_cond_signal(&x->cv);
 	pthread_mutex_unlock(&x->mu);
 }
 

@@ -24,18 +24,7 @@ rss_kb()
 
 start_xensim 1x8x1 1 credit2
 step "$NDOMS paused guests, created while poold is stopped"
-python3 - "$T/hv.sock" "$NDOMS" <<'PY'
-import json, socket, sys
-
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect(sys.argv[1])
-f = s.makefile("rwb", buffering=0)
-for i in range(int(sys.argv[2])):
-    f.write(json.dumps({"op": "create", "name": "ab%d" % i, "vcpus": 1, "paused": True}).encode() + b"\n")
-    rep = json.loads(f.readline())
-    if "ok" not in rep:
-        sys.exit("create ab%d refused: %s" % (i, rep))
-PY
+create_guests ab "$NDOMS" 1
 start_poold --socket-ro "$T/poold-ro.sock"
 wait_until "pc --json status | jq -e '.domains == $((NDOMS + 1)) and .pending == 0'" 30
 RSS_BEFORE=$(rss_kb)

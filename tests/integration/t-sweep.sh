@@ -46,21 +46,7 @@ P0=$(pool_cpus pool0)
 stop_poold
 
 step "$NDOMS paused guests of 4 vCPUs, half with pool=p1, created while poold is stopped"
-python3 - "$T/hv.sock" "$NDOMS" <<'PY'
-import json, socket, sys
-
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect(sys.argv[1])
-f = s.makefile("rwb", buffering=0)
-for i in range(int(sys.argv[2])):
-    req = {"op": "create", "name": "g%d" % i, "vcpus": 4, "paused": True}
-    if i % 2 == 0:
-        req["pool"] = "p1"
-    f.write(json.dumps(req).encode() + b"\n")
-    rep = json.loads(f.readline())
-    if "ok" not in rep:
-        sys.exit("create g%d refused: %s" % (i, rep))
-PY
+create_guests g "$NDOMS" 4 p1
 echo "created in ${SECONDS}s"
 
 step "poold starts with verify_interval = $VERIFY_S and places them all"
