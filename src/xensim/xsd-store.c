@@ -358,7 +358,8 @@ void xsd_tree_set_notify(struct xsd_tree *t, xsd_tree_notify_fn *fn, void *arg)
 
 size_t xsd_tree_count(const struct xsd_tree *t)
 {
-	return t->count;
+	/* A snapshot that still borrows sees the live tree, count included. */
+	return t->src ? t->src->count : t->count;
 }
 
 /* Looks a valid path up and records the touch; NULL with *err set when absent or on error. */

@@ -63,10 +63,20 @@ xenstore-chmod /local/domain/$id3/pool n0 w$id3 || fail "xenstore-chmod n0 w$id3
 stays_pinned p3 0
 xenstore-chmod /local/domain/$id3/pool b0 || fail "xenstore-chmod b0 (all may write)"
 stays_pinned p3 0
-step "the same key made read-only for the guest (no value rewrite) is honoured"
+step "made read-only for the guest, the value written while others could write stays ignored"
 xenstore-chmod /local/domain/$id3/pool n0 r$id3 || fail "xenstore-chmod n0 r$id3"
+stays_pinned p3 0
+assert_eq "p3 pool" pool0 "$(dom_pool p3)"
+step "dom0 writing the key itself makes it count"
+xenstore-write /local/domain/$id3/pool pool1 || fail "xenstore-write"
 wait_pinned p3 2-3
 assert_eq "p3 pool" pool1 "$(dom_pool p3)"
+step "a key another domain may write is ignored (n0 r$id3 w$id2)"
+xenstore-chmod /local/domain/$id3/pool n0 r$id3 w$id2 || fail "xenstore-chmod n0 r$id3 w$id2"
+xenstore-write /local/domain/$id3/pool nosuch
+stays_pinned p3 2-3
+assert_eq "p3 pool" pool1 "$(dom_pool p3)"
+xenstore-chmod /local/domain/$id3/pool n0 r$id3 || fail "xenstore-chmod n0 r$id3"
 
 step "a rewritten key moves the domain"
 xenstore-write /local/domain/$id1/pool nosuch || fail "rewrite p1's key"
