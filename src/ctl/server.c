@@ -82,6 +82,7 @@ struct ctl_client {
 	size_t event_bytes;
 	/* Who it is, as the kernel said at connect: "uid U, pid P" (the audit trail). */
 	char who[48];
+	long uid, pid; /* SO_PEERCRED's, -1 where the kernel did not say */
 };
 
 /* One listening socket: the main one, or the read-only one (0666, no mutating commands). */
@@ -371,13 +372,13 @@ static void client_line(struct ctl_client *c, char *line, size_t len)
 		len--;
 	if (strspn(line, " \t\r") >= len)
 		return; /* blank lines keep interactive sessions (socat) friendly */
-	log_set_actor(c->who);
+	log_set_actor(c->who, c->uid, c->pid);
 	reply = ctl_handle_line_encoded(eng, line, len,
 	                                c->readonly ? CTL_ACCESS_READONLY
 	                                : c->peer   ? CTL_ACCESS_PEER
 	                                            : CTL_ACCESS_FULL,
 	                                c->srv->cache, &n, &out);
-	log_set_actor(NULL);
+	log_set_actor(NULL, -1, -1);
 	if (reply == NULL) {
 		log_warnx("client %u: cannot encode a reply, dropped", c->id);
 		client_drop(c);
@@ -745,11 +746,15 @@ static void server_accept(struct evconnlistener *lev, evutil_socket_t fd, struct
 	c->readonly = l->readonly;
 	c->peer = !l->readonly && !peer_may_mutate(s, &cred);
 	c->id = ++s->next_id;
-	if (cred.pid != 0)
+	c->uid = c->pid = -1;
+	if (cred.pid != 0) {
 		snprintf(c->who, sizeof(c->who), "uid %u, pid %d", (unsigned)cred.uid,
 		         (int)cred.pid);
-	else
+		c->uid = (long)cred.uid;
+		c->pid = (long)cred.pid;
+	} else {
 		snprintf(c->who, sizeof(c->who), "client %u", c->id);
+	}
 	TAILQ_INSERT_TAIL(&s->clients, c, entry);
 	s->nclients++;
 	s->nro += c->readonly;

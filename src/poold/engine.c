@@ -214,7 +214,7 @@ int engine_pool_create(struct engine *eng, const char *name, const struct pool_c
 	p->share_off = share == SHARE_OFF;
 	if ((r = engine_commit(eng, &s, e)) != 0)
 		return r;
-	log_notice("pool %s created", name);
+	log_about(LOG_LEVEL_NOTICE, -1, name, "pool %s created", name);
 	engine_pool_event(eng, name, "created", &was);
 	/* Misplaced domains that wanted this pool move in now. */
 	return engine_settle(eng, e);
@@ -261,7 +261,7 @@ int engine_pool_modify(struct engine *eng, const char *name, const struct pool_c
 		pool_find(&eng->pools, name)->share_off = share == SHARE_OFF;
 	if ((r = engine_commit(eng, &s, e)) != 0)
 		return r;
-	log_notice("pool %s modified", name);
+	log_about(LOG_LEVEL_NOTICE, -1, name, "pool %s modified", name);
 	engine_pool_event(eng, name, "modified", &was);
 	return engine_settle(eng, e);
 }
@@ -301,7 +301,8 @@ int engine_pool_destroy(struct engine *eng, const char *name, bool force, struct
 	}
 	if ((r = engine_commit(eng, &s, e)) != 0)
 		return r;
-	log_notice("pool %s destroyed%s", name, members > 0 ? ", its domains moved to pool0" : "");
+	log_about(LOG_LEVEL_NOTICE, -1, name, "pool %s destroyed%s", name,
+	          members > 0 ? ", its domains moved to pool0" : "");
 	/* Its members are placed in pool0 by the settle, announced after the pool. */
 	engine_pool_event(eng, name, "destroyed", &was);
 	return engine_settle(eng, e);
@@ -359,7 +360,8 @@ int engine_domain_migrate(struct engine *eng, const char *ref, const char *pool,
 	snprintf(d->want, sizeof(d->want), "%s", pool);
 	if ((r = engine_commit(eng, &s, e)) != 0)
 		return r;
-	log_notice("domain %" PRIu32 " (%s) migrates to %s", domid, d->name, pool);
+	log_about(LOG_LEVEL_NOTICE, domid, pool, "domain %" PRIu32 " (%s) migrates to %s", domid,
+	          d->name, pool);
 	return engine_settle(eng, e);
 }
 
@@ -391,11 +393,13 @@ int engine_domain_set(struct engine *eng, const char *ref, int weight, int cap, 
 		d->cap = (unsigned)cap;
 	if ((r = engine_commit(eng, &s, e)) != 0)
 		return r;
-	log_notice("domain %" PRIu32 " (%s): weight %u cap %u", d->domid, d->name, d->weight,
-	           d->cap);
-	reconcile_emit(eng, &(struct engine_event){.kind = ENGINE_EV_DOMAIN_CHANGED,
-	                                           .dom = d,
-	                                           .pool = pool_find_id(&eng->pools, d->pool_id)});
+	const struct pool *in = pool_find_id(&eng->pools, d->pool_id);
+
+	log_about(LOG_LEVEL_NOTICE, d->domid, in != NULL ? in->name : NULL,
+	          "domain %" PRIu32 " (%s): weight %u cap %u", d->domid, d->name, d->weight,
+	          d->cap);
+	reconcile_emit(
+	    eng, &(struct engine_event){.kind = ENGINE_EV_DOMAIN_CHANGED, .dom = d, .pool = in});
 	return engine_settle(eng, e);
 }
 

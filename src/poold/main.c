@@ -12,6 +12,7 @@
 #include "poold-protocol.h"
 #include "poold/config.h"
 #include "poold/daemon.h"
+#include "poold/journal.h"
 #include "poold/lock.h"
 #include "util/log.h"
 
@@ -308,6 +309,8 @@ int main(int argc, char **argv)
 	int r, ready_fd = -1, status = 0, lock_fd = -1, verbose = 0;
 
 	log_init("poold", LOG_LEVEL_NOTICE);
+	if (journal_is_stderr())
+		journal_use();
 	config_init(&cli);
 	config_init(&cfg);
 	r = main_parse(argc, argv, &cli, &verbose);

@@ -257,8 +257,8 @@ static void dom_meet(struct engine *eng, struct dom *d, bool adopt, struct sched
 			d->cap = c;
 		}
 	}
-	log_info("domain %" PRIu32 " (%s) appeared, %u vCPUs, %s", d->domid, d->name, d->nr_vcpus,
-	         sched_kind_name(d->sched));
+	log_about(LOG_LEVEL_INFO, d->domid, NULL, "domain %" PRIu32 " (%s) appeared, %u vCPUs, %s",
+	          d->domid, d->name, d->nr_vcpus, sched_kind_name(d->sched));
 }
 
 /* Watches the pool key of a domain just met (its registration fires it once). */
@@ -372,7 +372,8 @@ static void records_shrink(struct engine *eng)
 /* Tells subscribers a domain is gone and stops watching it. */
 static void dom_gone(struct engine *eng, const struct dom *d)
 {
-	log_info("domain %" PRIu32 " (%s) is gone", d->domid, d->name);
+	log_about(LOG_LEVEL_INFO, d->domid, NULL, "domain %" PRIu32 " (%s) is gone", d->domid,
+	          d->name);
 	record_keep(eng, d, (int64_t)time(NULL));
 	if (eng->xs != NULL)
 		xsw_unwatch_domain(eng->xs, d->domid);
@@ -605,11 +606,13 @@ static void key_warn(struct dom *d, const char *key, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	if (d->key_warn_held > 0)
-		log_warnx("domain %" PRIu32 " (%s): ignoring its pool key \"%.64s\": %s (%u more "
+		log_about(LOG_LEVEL_WARNING, d->domid, NULL,
+		          "domain %" PRIu32 " (%s): ignoring its pool key \"%.64s\": %s (%u more "
 		          "such warnings held back)",
 		          d->domid, d->name, key, why, d->key_warn_held);
 	else
-		log_warnx("domain %" PRIu32 " (%s): ignoring its pool key \"%.64s\": %s", d->domid,
+		log_about(LOG_LEVEL_WARNING, d->domid, NULL,
+		          "domain %" PRIu32 " (%s): ignoring its pool key \"%.64s\": %s", d->domid,
 		          d->name, key, why);
 	d->key_warn_held = 0;
 }
@@ -683,12 +686,14 @@ static void pass_place(struct engine *eng, struct pass *ps, struct dom *d, struc
 		const struct pool *p = pool_find_id(&eng->pools, d->pool_id);
 
 		if (d->misplaced)
-			log_notice("domain %" PRIu32 " (%s) wants pool %s, which does not exist: "
-			           "held in %s until it is created",
-			           d->domid, d->name, d->want, p != NULL ? p->name : "?");
+			log_about(LOG_LEVEL_NOTICE, d->domid, d->want,
+			          "domain %" PRIu32 " (%s) wants pool %s, which does not exist: "
+			          "held in %s until it is created",
+			          d->domid, d->name, d->want, p != NULL ? p->name : "?");
 		else
-			log_info("domain %" PRIu32 " (%s) placed in %s", d->domid, d->name,
-			         p != NULL ? p->name : "?");
+			log_about(LOG_LEVEL_INFO, d->domid, p != NULL ? p->name : NULL,
+			          "domain %" PRIu32 " (%s) placed in %s", d->domid, d->name,
+			          p != NULL ? p->name : "?");
 		/* Announced once it is pinned there (announce_placed()). */
 		ap->dirty |= DIRTY_PLACED;
 		ps->changed = true;

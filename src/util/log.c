@@ -64,20 +64,49 @@ const char *log_level_name(int level)
 
 /* Who asked for what is being done now, for notices and above ("" outside a request). */
 static char log_actor[96];
+static long log_actor_uid = -1, log_actor_pid = -1;
+static log_sink_fn *log_sink;
 
-static void log_vmsg(int level, int errnum, const char *fmt, va_list ap)
-    __attribute__((format(printf, 3, 0)));
-static void log_vmsg(int level, int errnum, const char *fmt, va_list ap)
+void log_set_sink(log_sink_fn *fn)
+{
+	log_sink = fn;
+}
+
+static void log_vmsg(int level, int errnum, int64_t domid, const char *pool, const char *fmt,
+                     va_list ap) __attribute__((format(printf, 5, 0)));
+static void log_vmsg(int level, int errnum, int64_t domid, const char *pool, const char *fmt,
+                     va_list ap)
 {
 	char buf[1024];
 	int n;
+	bool asked;
 
 	if (level > log_level)
 		return;
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	/* What a request changed says who asked (the audit trail). */
-	if (log_actor[0] != '\0' && level <= LOG_LEVEL_NOTICE && n >= 0 && (size_t)n < sizeof(buf))
+	asked = log_actor[0] != '\0' && level <= LOG_LEVEL_NOTICE;
+	if (asked && n >= 0 && (size_t)n < sizeof(buf))
 		snprintf(buf + n, sizeof(buf) - (size_t)n, " (asked by %s)", log_actor);
+	if (log_sink) {
+		struct log_entry e = {
+		    .level = level,
+		    .text = buf,
+		    .domid = domid,
+		    .pool = pool,
+		    .uid = asked ? log_actor_uid : -1,
+		    .pid = asked ? log_actor_pid : -1,
+		    .progname = log_progname,
+		};
+		char full[1200];
+
+		if (errnum != 0) {
+			snprintf(full, sizeof(full), "%s: %s", buf, strerror(errnum));
+			e.text = full;
+		}
+		if (log_sink(&e) == 0)
+			return;
+	}
 	if (log_syslog) {
 		/* The levels are syslog's own numbers. */
 		syslog(level, "%s%s%s", buf, errnum != 0 ? ": " : "",
@@ -93,9 +122,11 @@ static void log_vmsg(int level, int errnum, const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
-void log_set_actor(const char *who)
+void log_set_actor(const char *who, long uid, long pid)
 {
 	snprintf(log_actor, sizeof(log_actor), "%s", who != NULL ? who : "");
+	log_actor_uid = who != NULL ? uid : -1;
+	log_actor_pid = who != NULL ? pid : -1;
 }
 
 #define LOG_FN(fn, level, with_errno)                                                              \
@@ -104,7 +135,7 @@ void log_set_actor(const char *who)
 		int saved = errno;                                                                 \
 		va_list ap;                                                                        \
 		va_start(ap, fmt);                                                                 \
-		log_vmsg(level, with_errno ? saved : 0, fmt, ap);                                  \
+		log_vmsg(level, with_errno ? saved : 0, -1, NULL, fmt, ap);                        \
 		va_end(ap);                                                                        \
 		errno = saved;                                                                     \
 	}
@@ -115,3 +146,14 @@ LOG_FN(log_err, LOG_LEVEL_ERR, 0)
 LOG_FN(log_notice, LOG_LEVEL_NOTICE, 0)
 LOG_FN(log_info, LOG_LEVEL_INFO, 0)
 LOG_FN(log_debug, LOG_LEVEL_DEBUG, 0)
+
+void log_about(int level, int64_t domid, const char *pool, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, 0, domid, pool, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
