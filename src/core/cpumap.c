@@ -156,9 +156,54 @@ static int out_of_range(struct perr *e, const char *digits, int ndigits, unsigne
 	                nr_cpus, nr_cpus == 1 ? "" : "s", nr_cpus - 1);
 }
 
-/* Applies one item ("^"? then "all", "N" or "N-M") to m. */
+/* The NUMA nodes a list's node items name: node_cpus[n] is node n's cpus. */
+struct nodes {
+	const struct cpumap *cpus;
+	unsigned n;
+};
+
+/* Reads "N" or "N-M" of node numbers, all of [p, end), into *a..*b. */
+static int parse_node_range(const char *p, const char *end, const struct nodes *nd,
+                            unsigned long *a, unsigned long *b, int len, const char *text,
+                            struct perr *e)
+{
+	p = skip_space(p, end);
+	if (!read_cpu(&p, end, a))
+		goto junk;
+	*b = *a;
+	p = skip_space(p, end);
+	if (p < end && *p == '-') {
+		p = skip_space(p + 1, end);
+		if (!read_cpu(&p, end, b))
+			goto junk;
+		p = skip_space(p, end);
+	}
+	if (p != end)
+		goto junk;
+	if (*a > *b)
+		return perr_set(
+		    e, POOLD_E_INVALID,
+		    "\"%.*s\" is a reversed node range: write it low-high, as nodes:%lu-%lu", len,
+		    end - len, *b, *a);
+	if (nd == NULL || nd->n == 0)
+		return perr_set(e, POOLD_E_INVALID,
+		                "\"%.*s\": this host's NUMA nodes are not known here: write cpus",
+		                len, end - len);
+	if (*b >= nd->n)
+		return perr_set(e, POOLD_E_INVALID,
+		                "node %lu is out of range: this host has %u NUMA node%s (0-%u)",
+		                *a >= nd->n ? *a : *b, nd->n, nd->n == 1 ? "" : "s", nd->n - 1);
+	return 0;
+junk:
+	return perr_set(e, POOLD_E_INVALID,
+	                "\"%.*s\" in cpu list \"%s\" is not a node or a node range: "
+	                "write node:1 or nodes:0-1",
+	                len, end - len, text);
+}
+
+/* Applies one item ("^"? then "all", "N", "N-M", "node:N" or "nodes:N-M") to m. */
 static int parse_item(struct cpumap *m, const struct item *it, unsigned nr_cpus, const char *text,
-                      struct perr *e)
+                      const struct nodes *nd, struct perr *e)
 {
 	const char *p = skip_space(it->s, it->end);
 	const char *end = it->end;
@@ -179,6 +224,20 @@ static int parse_item(struct cpumap *m, const struct item *it, unsigned nr_cpus,
 		                "cpu list \"%s\" has an empty item: write cpus like 1,3,5 or 6-9",
 		                text);
 
+	if (strncmp(p, "nodes:", 6) == 0 || strncmp(p, "node:", 5) == 0) {
+		const char *q = p + (p[4] == 's' ? 6 : 5);
+		int r = parse_node_range(q, end, nd, &a, &b, len, text, e);
+
+		if (r)
+			return r;
+		for (unsigned long n = a; n <= b; n++) {
+			if (exclude)
+				cpumap_andnot(m, m, &nd->cpus[n]);
+			else
+				cpumap_or(m, m, &nd->cpus[n]);
+		}
+		return 0;
+	}
 	if ((size_t)(end - p) == 3 && strncasecmp(p, "all", 3) == 0) {
 		a = 0;
 		b = nr_cpus ? nr_cpus - 1 : 0;
@@ -238,6 +297,13 @@ junk:
 
 int cpumap_parse(struct cpumap *out, const char *text, unsigned nr_cpus, struct perr *e)
 {
+	return cpumap_parse_nodes(out, text, nr_cpus, NULL, 0, e);
+}
+
+int cpumap_parse_nodes(struct cpumap *out, const char *text, unsigned nr_cpus,
+                       const struct cpumap *node_cpus, unsigned nr_nodes, struct perr *e)
+{
+	const struct nodes nd = {node_cpus, node_cpus != NULL ? nr_nodes : 0};
 	struct cpumap m;
 	const char *p = text;
 
@@ -245,13 +311,14 @@ int cpumap_parse(struct cpumap *out, const char *text, unsigned nr_cpus, struct 
 		nr_cpus = CPUMAP_MAX;
 	cpumap_zero(&m);
 	if (text == NULL || *skip_space(text, text + strlen(text)) == '\0')
-		return perr_set(e, POOLD_E_INVALID,
-		                "the cpu list is empty: write cpus like 1,3,5, 6-9 or 0-7,^3");
+		return perr_set(
+		    e, POOLD_E_INVALID,
+		    "the cpu list is empty: write cpus like 1,3,5, 6-9, 0-7,^3 or nodes:1");
 
 	for (;;) {
 		const char *comma = strchr(p, ',');
 		struct item it = {p, comma ? comma : p + strlen(p)};
-		int r = parse_item(&m, &it, nr_cpus, text, e);
+		int r = parse_item(&m, &it, nr_cpus, text, &nd, e);
 
 		if (r)
 			return r;

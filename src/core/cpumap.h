@@ -46,6 +46,13 @@ int cpumap_next(const struct cpumap *m, int from);
  * naming the bad part.
  */
 int cpumap_parse(struct cpumap *out, const char *text, unsigned nr_cpus, struct perr *e);
+/*
+ * The same with xl's node items too: "node:1", "nodes:0-1", "^node:1" stand for the cpus of
+ * those NUMA nodes, node_cpus[n] being node n's (nr_nodes of them; with none, a node item is
+ * refused saying so).
+ */
+int cpumap_parse_nodes(struct cpumap *out, const char *text, unsigned nr_cpus,
+                       const struct cpumap *node_cpus, unsigned nr_nodes, struct perr *e);
 
 /*
  * Writes the canonical form: ascending ranges, "0-3,8,10-11"; "" for the

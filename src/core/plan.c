@@ -27,20 +27,30 @@ int plan_diff(struct plan *p, const struct dom_desired *d, const struct dom_actu
 	struct cpumap want;
 	int r;
 
+	struct cpumap soft;
+
 	/* Pinning to no online cpu is impossible (Xen refuses it): skip affinity then. */
 	cpumap_and(&want, &d->cpus, online);
+	cpumap_and(&soft, &d->soft, online);
 	for (unsigned v = 0; a->hard != NULL && !cpumap_empty(&want) && v < a->nr_vcpus; v++) {
 		struct cpumap have;
+		bool soft_ok = true;
 
+		if (d->numa && a->soft != NULL) {
+			cpumap_and(&have, &a->soft[v], online);
+			soft_ok = cpumap_equal(&have, &soft);
+		}
 		/* Xen reports "all" as every bit set: compare only what is online. */
 		cpumap_and(&have, &a->hard[v], online);
-		if (!cpumap_empty(&have) && cpumap_equal(&have, &want))
+		if (!cpumap_empty(&have) && cpumap_equal(&have, &want) && soft_ok)
 			continue;
 		r = plan_push(p, &(struct plan_op){
 		                     .kind = PLAN_SET_AFFINITY,
 		                     .domid = d->domid,
 		                     .vcpu = v,
 		                     .cpus = want,
+		                     .with_soft = d->numa,
+		                     .soft = soft,
 		                 });
 		if (r)
 			return r;
@@ -55,6 +65,17 @@ int plan_diff(struct plan *p, const struct dom_desired *d, const struct dom_actu
 		                     .sched = d->kind,
 		                     .weight = d->sched.weight,
 		                     .cap = d->sched.cap,
+		                 });
+		if (r)
+			return r;
+	}
+
+	if (d->numa && a->nodes_known && !cpumap_empty(&d->nodes) &&
+	    !cpumap_equal(&a->nodes, &d->nodes)) {
+		r = plan_push(p, &(struct plan_op){
+		                     .kind = PLAN_SET_NODES,
+		                     .domid = d->domid,
+		                     .nodes = d->nodes,
 		                 });
 		if (r)
 			return r;

@@ -20,6 +20,44 @@ void topo_cpumap_nodes(const struct topo *t, const struct cpumap *cpus, struct c
 			cpumap_set(nodes, t->cpu[cpu].node);
 }
 
+unsigned topo_nr_nodes(const struct topo *t)
+{
+	unsigned n = 0;
+
+	for (unsigned cpu = 0; cpu < t->nr_cpus && cpu < CPUMAP_MAX; cpu++)
+		if (t->cpu[cpu].online && t->cpu[cpu].node < TOPO_MAX_NODES &&
+		    t->cpu[cpu].node >= n)
+			n = t->cpu[cpu].node + 1;
+	return n;
+}
+
+void topo_node_cpus(const struct topo *t, unsigned node, struct cpumap *out)
+{
+	cpumap_zero(out);
+	for (unsigned cpu = 0; cpu < t->nr_cpus && cpu < CPUMAP_MAX; cpu++)
+		if (t->cpu[cpu].online && t->cpu[cpu].node == node)
+			cpumap_set(out, cpu);
+}
+
+void topo_nodes_cpus(const struct topo *t, const struct cpumap *nodes, struct cpumap *out)
+{
+	cpumap_zero(out);
+	for (unsigned cpu = 0; cpu < t->nr_cpus && cpu < CPUMAP_MAX; cpu++)
+		if (t->cpu[cpu].online && t->cpu[cpu].node < CPUMAP_MAX &&
+		    cpumap_test(nodes, t->cpu[cpu].node))
+			cpumap_set(out, cpu);
+}
+
+int topo_parse_cpus(const struct topo *t, const char *text, struct cpumap *out, struct perr *e)
+{
+	struct cpumap node_cpus[TOPO_MAX_NODES];
+	unsigned n = topo_nr_nodes(t);
+
+	for (unsigned i = 0; i < n; i++)
+		topo_node_cpus(t, i, &node_cpus[i]);
+	return cpumap_parse_nodes(out, text, t->nr_cpus, node_cpus, n, e);
+}
+
 /*
  * Numbers cpus socket-major, then core, then thread, as Xen enumerates most
  * hosts. With fewer nodes than sockets a node holds whole sockets; with more,

@@ -11,25 +11,27 @@
 static int cmd_pool_create(struct engine *eng, json_t *args, json_t **ret, struct perr *e)
 {
 	struct pool_cpus_spec spec;
-	const char *name, *cpus = NULL, *sharev = NULL;
+	const char *name, *cpus = NULL, *nodes = NULL, *sharev = NULL;
 	json_t *ncpu = NULL;
 	json_int_t cap = 0;
 	struct pool *p;
 	bool given;
 	int r, share;
 
-	r = ctl_args_unpack(args, e, "{s:s, s?o, s?s, s?I, s?s !}", "name", &name, "ncpu", &ncpu,
-	                    "cpus", &cpus, "cap", &cap, "share", &sharev);
+	r = ctl_args_unpack(args, e, "{s:s, s?o, s?s, s?s, s?I, s?s !}", "name", &name, "ncpu",
+	                    &ncpu, "cpus", &cpus, "nodes", &nodes, "cap", &cap, "share", &sharev);
 	if (r != 0)
 		return r;
 	if ((r = ctl_share_parse(sharev, &share, e)) != 0)
 		return r;
-	r = ctl_cpus_spec(eng, ncpu, cpus, 1, &spec, &given, e);
+	r = ctl_cpus_spec(eng, ncpu, cpus, nodes, 1, &spec, &given, e);
 	if (r != 0)
 		return r;
 	if (!given)
-		return perr_set(e, POOLD_E_INVALID,
-		                "pool-create needs ncpu (how many pCPUs) or cpus (which ones)");
+		return perr_set(
+		    e, POOLD_E_INVALID,
+		    "pool-create needs ncpu (how many pCPUs), cpus (which ones) or nodes (the "
+		    "pCPUs of NUMA nodes)");
 	r = ctl_pool_cap_check(eng, cap, e);
 	if (r != 0)
 		return r;
@@ -44,9 +46,13 @@ static int cmd_pool_create(struct engine *eng, json_t *args, json_t **ret, struc
 }
 
 static const struct ctl_arg args[] = {
-    {"name", CTL_ARG_STRING, true},   {"ncpu", CTL_ARG_INT, false},
-    {"cpus", CTL_ARG_STRING, false},  {"cap", CTL_ARG_INT, false},
-    {"share", CTL_ARG_STRING, false}, {NULL, 0, false},
+    {"name", CTL_ARG_STRING, true},
+    {"ncpu", CTL_ARG_INT, false},
+    {"cpus", CTL_ARG_STRING, false},
+    {"nodes", CTL_ARG_STRING, false},
+    {"cap", CTL_ARG_INT, false},
+    {"share", CTL_ARG_STRING, false},
+    {NULL, 0, false},
 };
 
 const struct ctl_cmd ctl_cmd_pool_create = {
@@ -54,6 +60,7 @@ const struct ctl_cmd ctl_cmd_pool_create = {
     .flags = CTL_CMD_MUTATING,
     .fn = cmd_pool_create,
     .help = "create a pool with pCPUs taken from pool0",
-    .synopsis = "name: str, ncpu: int | cpus: str, [cap: int], [share: \"auto\" | \"off\"]",
+    .synopsis =
+        "name: str, ncpu: int | cpus: str | nodes: str, [cap: int], [share: \"auto\" | \"off\"]",
     .args = args,
 };

@@ -11,21 +11,21 @@
 static int cmd_pool_modify(struct engine *eng, json_t *args, json_t **ret, struct perr *e)
 {
 	struct pool_cpus_spec spec;
-	const char *name, *cpus = NULL, *sharev = NULL;
+	const char *name, *cpus = NULL, *nodes = NULL, *sharev = NULL;
 	json_t *ncpu = NULL, *capv = NULL;
 	struct pool *p;
 	bool given;
 	int cap = -1, share;
 	int r;
 
-	r = ctl_args_unpack(args, e, "{s:s, s?o, s?s, s?o, s?s !}", "name", &name, "ncpu", &ncpu,
-	                    "cpus", &cpus, "cap", &capv, "share", &sharev);
+	r = ctl_args_unpack(args, e, "{s:s, s?o, s?s, s?s, s?o, s?s !}", "name", &name, "ncpu",
+	                    &ncpu, "cpus", &cpus, "nodes", &nodes, "cap", &capv, "share", &sharev);
 	if (r != 0)
 		return r;
 	if ((r = ctl_share_parse(sharev, &share, e)) != 0)
 		return r;
 	/* 0 pCPUs is the engine's call: allowed only for a pool without members. */
-	r = ctl_cpus_spec(eng, ncpu, cpus, 0, &spec, &given, e);
+	r = ctl_cpus_spec(eng, ncpu, cpus, nodes, 0, &spec, &given, e);
 	if (r != 0)
 		return r;
 	if (capv != NULL) {
@@ -35,8 +35,9 @@ static int cmd_pool_modify(struct engine *eng, json_t *args, json_t **ret, struc
 		cap = (int)json_integer_value(capv);
 	}
 	if (!given && capv == NULL && sharev == NULL)
-		return perr_set(e, POOLD_E_INVALID,
-		                "pool-modify needs ncpu, cpus, cap or share: say what to change");
+		return perr_set(
+		    e, POOLD_E_INVALID,
+		    "pool-modify needs ncpu, cpus, nodes, cap or share: say what to change");
 	r = engine_pool_modify(eng, name, given ? &spec : NULL, cap, share, e);
 	if (r != 0)
 		return r;
@@ -48,9 +49,13 @@ static int cmd_pool_modify(struct engine *eng, json_t *args, json_t **ret, struc
 }
 
 static const struct ctl_arg args[] = {
-    {"name", CTL_ARG_STRING, true},   {"ncpu", CTL_ARG_INT, false},
-    {"cpus", CTL_ARG_STRING, false},  {"cap", CTL_ARG_INT, false},
-    {"share", CTL_ARG_STRING, false}, {NULL, 0, false},
+    {"name", CTL_ARG_STRING, true},
+    {"ncpu", CTL_ARG_INT, false},
+    {"cpus", CTL_ARG_STRING, false},
+    {"nodes", CTL_ARG_STRING, false},
+    {"cap", CTL_ARG_INT, false},
+    {"share", CTL_ARG_STRING, false},
+    {NULL, 0, false},
 };
 
 const struct ctl_cmd ctl_cmd_pool_modify = {
@@ -58,6 +63,7 @@ const struct ctl_cmd ctl_cmd_pool_modify = {
     .flags = CTL_CMD_MUTATING,
     .fn = cmd_pool_modify,
     .help = "resize a pool (pCPUs from and back to pool0), change its cap or share setting",
-    .synopsis = "name: str, [ncpu: int | cpus: str], [cap: int], [share: \"auto\" | \"off\"]",
+    .synopsis =
+        "name: str, [ncpu: int | cpus: str | nodes: str], [cap: int], [share: \"auto\" | \"off\"]",
     .args = args,
 };

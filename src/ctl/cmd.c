@@ -9,6 +9,7 @@
 #include "core/cpumap.h"
 #include "core/dom.h"
 #include "core/pool.h"
+#include "core/topo.h"
 #include "core/uuid.h"
 #include "ctl/proto.h"
 #include "poold-protocol.h"
@@ -100,12 +101,19 @@ const char *ctl_arg_type_name(enum ctl_arg_type t)
 
 json_t *ctl_pool_json(const struct engine *eng, const struct pool *p)
 {
-	char cpus[CPUMAP_TEXT_MAX];
+	char cpus[CPUMAP_TEXT_MAX], nodes[CPUMAP_TEXT_MAX] = "";
+	const struct topo *topo = engine_topo(eng);
 	json_t *doms = json_array();
 	bool capping = false;
 	size_t n;
 	const struct dom *d = engine_doms(eng, &n);
 
+	if (topo != NULL) {
+		struct cpumap nm;
+
+		topo_cpumap_nodes(topo, &p->cpus, &nm);
+		cpumap_format(&nm, nodes, sizeof(nodes));
+	}
 	if (doms == NULL || cpumap_format(&p->cpus, cpus, sizeof(cpus)) < 0) {
 		json_decref(doms);
 		return NULL;
@@ -117,11 +125,11 @@ json_t *ctl_pool_json(const struct engine *eng, const struct pool *p)
 		/* Holding a pool whose members all run free of caps is not capping. */
 		capping |= p->share.active && d[i].share_cap != 0;
 	}
-	return json_pack("{s:I,s:s,s:s,s:i,s:s,s:I,s:s,s:b,s:o}", "id", (json_int_t)p->id, "name",
-	                 p->name, "cpus", cpus, "ncpu", (int)cpumap_count(&p->cpus), "sched",
-	                 sched_kind_name(engine_pool_sched(eng, p)), "cap", (json_int_t)p->cap,
-	                 "share", p->share_off ? "off" : "auto", "share_active", capping, "domains",
-	                 doms);
+	return json_pack("{s:I,s:s,s:s,s:i,s:s,s:s,s:I,s:s,s:b,s:o}", "id", (json_int_t)p->id,
+	                 "name", p->name, "cpus", cpus, "ncpu", (int)cpumap_count(&p->cpus),
+	                 "nodes", nodes, "sched", sched_kind_name(engine_pool_sched(eng, p)), "cap",
+	                 (json_int_t)p->cap, "share", p->share_off ? "off" : "auto", "share_active",
+	                 capping, "domains", doms);
 }
 
 json_t *ctl_dom_json(const struct engine *eng, const struct dom *d)
@@ -141,17 +149,54 @@ json_t *ctl_dom_json(const struct engine *eng, const struct dom *d)
 	    (json_int_t)d->share_cap);
 }
 
-int ctl_cpus_spec(const struct engine *eng, json_t *ncpu, const char *cpus, unsigned min_ncpu,
-                  struct pool_cpus_spec *spec, bool *given, struct perr *e)
+/* Parses a list of NUMA nodes ("1", "0-1", "0,2", "0-3,^1") into the cpus of those nodes. */
+static int nodes_cpus(const struct topo *topo, const char *nodes, struct cpumap *out,
+                      struct perr *e)
+{
+	char text[512];
+	size_t pos = 0;
+	const char *p = nodes;
+
+	/* Each item of the node list becomes xl's "nodes:" item of a cpu list. */
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		bool exclude = false;
+		int n;
+
+		while (len > 0 && (*p == ' ' || *p == '^')) {
+			exclude |= *p == '^';
+			p++;
+			len--;
+		}
+		n = snprintf(text + pos, sizeof(text) - pos, "%s%snodes:%.*s", pos ? "," : "",
+		             exclude ? "^" : "", (int)len, p);
+		if (n < 0 || (size_t)n >= sizeof(text) - pos)
+			return perr_set(e, POOLD_E_INVALID, "the node list is too long: write 0-3");
+		pos += (size_t)n;
+		p += len;
+		if (*p != ',')
+			break;
+		p++;
+	}
+	if (topo == NULL)
+		return perr_set(e, POOLD_E_INVALID,
+		                "this host's NUMA nodes are not known yet: give cpus");
+	return topo_parse_cpus(topo, text, out, e);
+}
+
+int ctl_cpus_spec(const struct engine *eng, json_t *ncpu, const char *cpus, const char *nodes,
+                  unsigned min_ncpu, struct pool_cpus_spec *spec, bool *given, struct perr *e)
 {
 	const struct topo *topo = engine_topo(eng);
 	unsigned nr = topo != NULL ? topo->nr_cpus : CPUMAP_MAX;
 	json_int_t n;
+	int r;
 
-	*given = ncpu != NULL || cpus != NULL;
-	if (ncpu != NULL && cpus != NULL)
+	*given = ncpu != NULL || cpus != NULL || nodes != NULL;
+	if ((ncpu != NULL) + (cpus != NULL) + (nodes != NULL) > 1)
 		return perr_set(e, POOLD_E_INVALID,
-		                "give either ncpu (a count) or cpus (a list), not both");
+		                "give one of ncpu (a count), cpus (a list) or nodes (NUMA nodes), "
+		                "not several");
 	memset(spec, 0, sizeof(*spec));
 	if (ncpu != NULL) {
 		n = json_integer_value(ncpu);
@@ -164,7 +209,17 @@ int ctl_cpus_spec(const struct engine *eng, json_t *ncpu, const char *cpus, unsi
 		spec->by_count = true;
 		spec->ncpu = (unsigned)n;
 	} else if (cpus != NULL) {
-		return cpumap_parse(&spec->cpus, cpus, nr, e);
+		return topo != NULL ? topo_parse_cpus(topo, cpus, &spec->cpus, e)
+		                    : cpumap_parse(&spec->cpus, cpus, nr, e);
+	} else if (nodes != NULL) {
+		if ((r = nodes_cpus(topo, nodes, &spec->cpus, e)) != 0)
+			return r;
+		if (cpumap_empty(&spec->cpus) && min_ncpu > 0)
+			return perr_set(
+			    e, POOLD_E_INVALID,
+			    "nodes %.64s have no online pCPU: pick nodes from pool-list's "
+			    "nodes column",
+			    nodes);
 	}
 	return 0;
 }

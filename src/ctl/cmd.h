@@ -77,12 +77,13 @@ json_t *ctl_pool_json(const struct engine *eng, const struct pool *p);
 json_t *ctl_dom_json(const struct engine *eng, const struct dom *d);
 
 /*
- * Turns the ncpu (may be NULL) or cpus (may be NULL) arguments into a spec;
- * at most one may be given, *given says whether one was. min_ncpu is the
- * smallest count allowed. Returns 0 or POOLD_E_INVALID.
+ * Turns the ncpu, cpus (xl's syntax, node items included) or nodes (a list of NUMA nodes:
+ * their online pCPUs) arguments, each may be NULL, into a spec; at most one may be given,
+ * *given says whether one was. min_ncpu is the smallest count allowed. Returns 0 or
+ * POOLD_E_INVALID.
  */
-int ctl_cpus_spec(const struct engine *eng, json_t *ncpu, const char *cpus, unsigned min_ncpu,
-                  struct pool_cpus_spec *spec, bool *given, struct perr *e);
+int ctl_cpus_spec(const struct engine *eng, json_t *ncpu, const char *cpus, const char *nodes,
+                  unsigned min_ncpu, struct pool_cpus_spec *spec, bool *given, struct perr *e);
 /* Checks a pool cap: % of one pCPU for the whole pool, at most all of the host's. */
 int ctl_pool_cap_check(const struct engine *eng, json_int_t cap, struct perr *e);
 /* Parses a pool's share setting, "auto" or "off", into SHARE_*; NULL gives -1 (not given). */

@@ -437,11 +437,26 @@ static int sim_cpupool_sched(struct hv *hv, uint32_t cpupool, enum sched_kind *o
 	return rc;
 }
 
-/* Reads a simulated vCPU's hard affinity. */
-static int sim_get_affinity(struct hv *hv, uint32_t domid, unsigned vcpu, struct cpumap *hard)
+/* Parses a cpu (or node) list of a reply; "" is the empty set. */
+static int sim_cpus(const char *op, const char *text, struct cpumap *out)
+{
+	if (text[0] == '\0') {
+		cpumap_zero(out);
+		return 0;
+	}
+	if (cpumap_parse(out, text, CPUMAP_MAX, NULL) != 0) {
+		log_debug("sim: %s: bad cpu list \"%s\"", op, text);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* Reads a simulated vCPU's hard and soft affinity. */
+static int sim_get_affinity(struct hv *hv, uint32_t domid, unsigned vcpu, struct cpumap *hard,
+                            struct cpumap *soft)
 {
 	json_t *ok = NULL;
-	const char *text;
+	const char *text, *stext = NULL;
 	int rc;
 
 	rc = sim_call(to_sim(hv),
@@ -450,31 +465,70 @@ static int sim_get_affinity(struct hv *hv, uint32_t domid, unsigned vcpu, struct
 	              &ok);
 	if (rc < 0)
 		return rc;
-	if (json_unpack(ok, "{s:s}", "hard", &text) < 0) {
+	if (json_unpack(ok, "{s:s, s?s}", "hard", &text, "soft", &stext) < 0 ||
+	    (soft != NULL && stext == NULL))
 		rc = -EPROTO;
-	} else if (text[0] == '\0') {
-		cpumap_zero(hard);
-	} else if (cpumap_parse(hard, text, CPUMAP_MAX, NULL) != 0) {
-		log_debug("sim: get_affinity: bad cpu list \"%s\"", text);
-		rc = -EPROTO;
-	}
+	if (rc == 0)
+		rc = sim_cpus("get_affinity", text, hard);
+	if (rc == 0 && soft != NULL)
+		rc = sim_cpus("get_affinity", stext, soft);
 	json_decref(ok);
 	return rc;
 }
 
-/* Sets a simulated vCPU's hard affinity. */
-static int sim_set_affinity(struct hv *hv, uint32_t domid, unsigned vcpu, const struct cpumap *hard)
+/* Sets a simulated vCPU's hard affinity, and its soft one unless soft is NULL. */
+static int sim_set_affinity(struct hv *hv, uint32_t domid, unsigned vcpu, const struct cpumap *hard,
+                            const struct cpumap *soft)
+{
+	char text[CPUMAP_TEXT_MAX], stext[CPUMAP_TEXT_MAX];
+	json_t *req, *ok = NULL;
+	int rc;
+
+	rc = cpumap_format(hard, text, sizeof(text));
+	if (rc >= 0 && soft != NULL)
+		rc = cpumap_format(soft, stext, sizeof(stext));
+	if (rc < 0)
+		return rc;
+	req = json_pack("{s:s, s:I, s:I, s:s}", "op", "set_affinity", "domid", (json_int_t)domid,
+	                "vcpu", (json_int_t)vcpu, "hard", text);
+	if (req != NULL && soft != NULL)
+		json_object_set_new(req, "soft", json_string(stext));
+	rc = sim_call(to_sim(hv), req, &ok);
+	json_decref(ok);
+	return rc;
+}
+
+static int sim_get_node_affinity(struct hv *hv, uint32_t domid, struct cpumap *nodes)
+{
+	json_t *ok = NULL;
+	const char *text;
+	int rc;
+
+	rc = sim_call(
+	    to_sim(hv),
+	    json_pack("{s:s, s:I}", "op", "get_node_affinity", "domid", (json_int_t)domid), &ok);
+	if (rc < 0)
+		return rc;
+	if (json_unpack(ok, "{s:s}", "nodes", &text) < 0)
+		rc = -EPROTO;
+	else
+		rc = sim_cpus("get_node_affinity", text, nodes);
+	json_decref(ok);
+	return rc;
+}
+
+static int sim_set_node_affinity(struct hv *hv, uint32_t domid, const struct cpumap *nodes)
 {
 	char text[CPUMAP_TEXT_MAX];
 	json_t *ok = NULL;
 	int rc;
 
-	rc = cpumap_format(hard, text, sizeof(text));
+	rc = cpumap_format(nodes, text, sizeof(text));
 	if (rc < 0)
 		return rc;
 	rc = sim_call(to_sim(hv),
-	              json_pack("{s:s, s:I, s:I, s:s}", "op", "set_affinity", "domid",
-	                        (json_int_t)domid, "vcpu", (json_int_t)vcpu, "hard", text),
+	              json_pack("{s:s, s:I, s:s}", "op", "set_node_affinity", "domid",
+	                        (json_int_t)domid, "nodes", text),
 	              &ok);
 	json_decref(ok);
 	return rc;
@@ -544,6 +598,8 @@ static const struct hv_ops hv_sim_ops = {
     .cpupool_sched = sim_cpupool_sched,
     .get_affinity = sim_get_affinity,
     .set_affinity = sim_set_affinity,
+    .get_node_affinity = sim_get_node_affinity,
+    .set_node_affinity = sim_set_node_affinity,
     .get_sched = sim_get_sched,
     .set_sched = sim_set_sched,
     .close = sim_close,

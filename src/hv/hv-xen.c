@@ -21,7 +21,8 @@ struct hv_xen {
 	xc_interface *xch;
 	/* libxenctrl logs its own failures; ours carry -errno to the caller who logs once. */
 	xentoollog_logger logger;
-	int cpumap_size; /* bytes in a libxenctrl cpumap; 0 until first asked */
+	int cpumap_size;  /* bytes in a libxenctrl cpumap; 0 until first asked */
+	int nodemap_size; /* bytes in a libxenctrl nodemap; 0 until first asked */
 };
 
 static struct hv_xen *to_xen(struct hv *hv)
@@ -292,8 +293,9 @@ static int xen_cpupool_sched(struct hv *hv, uint32_t cpupool, enum sched_kind *o
 	return rc;
 }
 
-/* Reads a vCPU's hard affinity. */
-static int xen_get_affinity(struct hv *hv, uint32_t domid, unsigned vcpu, struct cpumap *hard)
+/* Reads a vCPU's hard and (soft may be NULL) soft affinity: one domctl either way. */
+static int xen_get_affinity(struct hv *hv, uint32_t domid, unsigned vcpu, struct cpumap *hard,
+                            struct cpumap *soft)
 {
 	struct hv_xen *x = to_xen(hv);
 	uint8_t *buf;
@@ -304,19 +306,24 @@ static int xen_get_affinity(struct hv *hv, uint32_t domid, unsigned vcpu, struct
 	sz = xen_cpumap_size(x);
 	if (sz < 0)
 		return sz;
-	buf = calloc(1, sz);
+	buf = calloc(2, sz);
 	if (buf == NULL)
 		return -ENOMEM;
-	rc =
-	    xc_err(xc_vcpu_getaffinity(x->xch, domid, (int)vcpu, buf, NULL, XEN_VCPUAFFINITY_HARD));
-	if (rc == 0)
+	rc = xc_err(xc_vcpu_getaffinity(
+	    x->xch, domid, (int)vcpu, buf, soft != NULL ? buf + sz : NULL,
+	    XEN_VCPUAFFINITY_HARD | (soft != NULL ? XEN_VCPUAFFINITY_SOFT : 0)));
+	if (rc == 0) {
 		bytes_to_cpumap(buf, sz, hard);
+		if (soft != NULL)
+			bytes_to_cpumap(buf + sz, sz, soft);
+	}
 	free(buf);
 	return rc < 0 ? rc : 0;
 }
 
-/* Sets a vCPU's hard affinity, leaving its soft affinity alone. */
-static int xen_set_affinity(struct hv *hv, uint32_t domid, unsigned vcpu, const struct cpumap *hard)
+/* Sets a vCPU's hard affinity and, unless soft is NULL, its soft one: one domctl. */
+static int xen_set_affinity(struct hv *hv, uint32_t domid, unsigned vcpu, const struct cpumap *hard,
+                            const struct cpumap *soft)
 {
 	struct hv_xen *x = to_xen(hv);
 	uint8_t *buf;
@@ -327,13 +334,72 @@ static int xen_set_affinity(struct hv *hv, uint32_t domid, unsigned vcpu, const 
 	sz = xen_cpumap_size(x);
 	if (sz < 0)
 		return sz;
-	buf = calloc(1, sz);
+	buf = calloc(2, sz);
 	if (buf == NULL)
 		return -ENOMEM;
 	rc = cpumap_to_bytes(hard, buf, sz);
+	if (rc == 0 && soft != NULL)
+		rc = cpumap_to_bytes(soft, buf + sz, sz);
+	/* The buffers come back with the effective affinities, which nobody reads here. */
 	if (rc == 0)
-		rc = xc_err(xc_vcpu_setaffinity(x->xch, domid, (int)vcpu, buf, NULL,
-		                                XEN_VCPUAFFINITY_HARD));
+		rc = xc_err(xc_vcpu_setaffinity(
+		    x->xch, domid, (int)vcpu, buf, soft != NULL ? buf + sz : NULL,
+		    XEN_VCPUAFFINITY_HARD | (soft != NULL ? XEN_VCPUAFFINITY_SOFT : 0)));
+	free(buf);
+	return rc < 0 ? rc : 0;
+}
+
+/* Bytes of Xen's nodemaps, asked once. */
+static int xen_nodemap_size(struct hv_xen *x)
+{
+	int sz;
+
+	if (x->nodemap_size > 0)
+		return x->nodemap_size;
+	errno = 0;
+	sz = xc_get_nodemap_size(x->xch);
+	if (sz < 0)
+		return xc_err(sz);
+	if (sz == 0)
+		return -EIO;
+	x->nodemap_size = sz;
+	return sz;
+}
+
+static int xen_get_node_affinity(struct hv *hv, uint32_t domid, struct cpumap *nodes)
+{
+	struct hv_xen *x = to_xen(hv);
+	uint8_t *buf;
+	int sz, rc;
+
+	sz = xen_nodemap_size(x);
+	if (sz < 0)
+		return sz;
+	buf = calloc(1, sz);
+	if (buf == NULL)
+		return -ENOMEM;
+	rc = xc_err(xc_domain_node_getaffinity(x->xch, domid, buf));
+	if (rc == 0)
+		bytes_to_cpumap(buf, sz, nodes);
+	free(buf);
+	return rc < 0 ? rc : 0;
+}
+
+static int xen_set_node_affinity(struct hv *hv, uint32_t domid, const struct cpumap *nodes)
+{
+	struct hv_xen *x = to_xen(hv);
+	uint8_t *buf;
+	int sz, rc;
+
+	sz = xen_nodemap_size(x);
+	if (sz < 0)
+		return sz;
+	buf = calloc(1, sz);
+	if (buf == NULL)
+		return -ENOMEM;
+	rc = cpumap_to_bytes(nodes, buf, sz);
+	if (rc == 0)
+		rc = xc_err(xc_domain_node_setaffinity(x->xch, domid, buf));
 	free(buf);
 	return rc < 0 ? rc : 0;
 }
@@ -416,6 +482,8 @@ static const struct hv_ops hv_xen_ops = {
     .cpupool_sched = xen_cpupool_sched,
     .get_affinity = xen_get_affinity,
     .set_affinity = xen_set_affinity,
+    .get_node_affinity = xen_get_node_affinity,
+    .set_node_affinity = xen_set_node_affinity,
     .get_sched = xen_get_sched,
     .set_sched = xen_set_sched,
     .close = xen_close,

@@ -52,9 +52,20 @@ struct hv_ops {
 	int (*list_domains_from)(struct hv *hv, uint32_t first, size_t max, struct hv_dominfo **out,
 	                         size_t *n, uint64_t *now_ns);
 	int (*cpupool_sched)(struct hv *hv, uint32_t cpupool, enum sched_kind *out);
-	int (*get_affinity)(struct hv *hv, uint32_t domid, unsigned vcpu, struct cpumap *hard);
-	int (*set_affinity)(struct hv *hv, uint32_t domid, unsigned vcpu,
-	                    const struct cpumap *hard);
+	/* A vCPU's hard and (soft may be NULL) soft affinity, in one call. */
+	int (*get_affinity)(struct hv *hv, uint32_t domid, unsigned vcpu, struct cpumap *hard,
+	                    struct cpumap *soft);
+	/* Sets a vCPU's hard affinity and, unless soft is NULL, its soft one, in one call. */
+	int (*set_affinity)(struct hv *hv, uint32_t domid, unsigned vcpu, const struct cpumap *hard,
+	                    const struct cpumap *soft);
+	/*
+	 * A domain's node affinity (the NUMA nodes its new memory comes from), as node
+	 * numbers in a cpumap. Setting every node of the host makes it Xen's automatic one
+	 * again (derived from the vCPUs' affinities), which reads back as those nodes.
+	 * Optional (NULL: the backend leaves NUMA alone).
+	 */
+	int (*get_node_affinity)(struct hv *hv, uint32_t domid, struct cpumap *nodes);
+	int (*set_node_affinity)(struct hv *hv, uint32_t domid, const struct cpumap *nodes);
 	/* weight and cap of a domain under scheduler `kind` (credit or credit2). */
 	int (*get_sched)(struct hv *hv, uint32_t domid, enum sched_kind kind, unsigned *weight,
 	                 unsigned *cap);

@@ -235,20 +235,38 @@ static json_t *row(json_t *a, const char *key, size_t i, char *where, size_t wle
 	return o;
 }
 
-/* Shows pools in the seed's layout, with the share controller: off, auto, or capping now. */
+/*
+ * Shows pools in the seed's layout, with the share controller: off, auto, or capping now. On a
+ * host of several NUMA nodes (a pool on a node other than 0) the nodes follow the cpus.
+ */
 static int text_pool_list(FILE *f, json_t *ret, char *err, size_t len)
 {
-	static const char *const head[] = {"pool", "cpus", "sched", "share", "domains"};
-	static const struct col cols[] = {
+	static const char *const head5[] = {"pool", "cpus", "sched", "share", "domains"};
+	static const char *const head6[] = {"pool", "cpus", "nodes", "sched", "share", "domains"};
+	static const unsigned widths6[] = {10, 14, 6, 11, 9, 0};
+	static const struct col cols5[] = {
 	    {"pool", "name", COL_STR}, {"cpus", "cpus", COL_STR}, {"sched", "sched", COL_STR}};
+	static const struct col cols6[] = {{"pool", "name", COL_STR},
+	                                   {"cpus", "cpus", COL_STR},
+	                                   {"nodes", "nodes", COL_STR},
+	                                   {"sched", "sched", COL_STR}};
 	json_t *pools = rows(ret, "pools", err, len), *p, *active;
-	size_t n = json_array_size(pools), i;
+	size_t n = json_array_size(pools), i, w = 5;
+	const struct col *cols = cols5;
 	char **cells, where[64];
 	int r = 0;
 
 	if (pools == NULL)
 		return -1;
-	cells = calloc(n * 5 + 1, sizeof(*cells));
+	json_array_foreach (pools, i, p) {
+		const char *nodes = json_string_value(json_object_get(p, "nodes"));
+
+		if (nodes != NULL && nodes[0] != '\0' && strcmp(nodes, "0") != 0)
+			w = 6;
+	}
+	if (w == 6)
+		cols = cols6;
+	cells = calloc(n * w + 1, sizeof(*cells));
 	if (cells == NULL)
 		return 0;
 	for (i = 0; i < n && r == 0; i++) {
@@ -256,31 +274,32 @@ static int text_pool_list(FILE *f, json_t *ret, char *err, size_t len)
 			r = -1;
 			break;
 		}
-		for (size_t k = 0; k < 3 && r == 0; k++)
-			r = col_cell(p, where, &cols[k], &cells[i * 5 + k], err, len);
+		for (size_t k = 0; k < w - 2 && r == 0; k++)
+			r = col_cell(p, where, &cols[k], &cells[i * w + k], err, len);
 		active = json_object_get(p, "share_active");
 		if (r == 0 && !json_is_boolean(active)) {
 			snprintf(where + strlen(where), sizeof(where) - strlen(where),
 			         ".share_active");
 			r = bad(err, len, where, active, "a boolean");
 		} else if (r == 0 && json_is_true(active)) {
-			cells[i * 5 + 3] = strdup("capping");
+			cells[i * w + w - 2] = strdup("capping");
 		} else if (r == 0) {
 			struct col share = {"share", "share", COL_STR};
 
-			r = col_cell(p, where, &share, &cells[i * 5 + 3], err, len);
+			r = col_cell(p, where, &share, &cells[i * w + w - 2], err, len);
 		}
 		if (r == 0)
-			r = join_ids(json_object_get(p, "domains"), where, &cells[i * 5 + 4], err,
-			             len);
+			r = join_ids(json_object_get(p, "domains"), where, &cells[i * w + w - 1],
+			             err, len);
 	}
 	if (r == 0) {
-		for (i = 0; i < n * 5; i++)
+		for (i = 0; i < n * w; i++)
 			if (cells[i] == NULL)
 				cells[i] = strdup("?");
-		output_table(f, 5, head, pool_widths, cells, n);
+		output_table(f, w, w == 6 ? head6 : head5, w == 6 ? widths6 : pool_widths, cells,
+		             n);
 	}
-	free_cells(cells, n * 5);
+	free_cells(cells, n * w);
 	return r;
 }
 

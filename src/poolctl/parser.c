@@ -8,9 +8,10 @@
 #include <string.h>
 
 static const struct parser_kw kw_pool[] = {
-    {"ncpu", "ncpu", true},  {"cpu", "cpus", false},
+    {"ncpu", "ncpu", true},    {"cpu", "cpus", false},
     {"cpus", "cpus", false}, /* a synonym: both spellings are natural */
-    {"cap", "cap", true},    {"share", "share", false},
+    {"nodes", "nodes", false}, {"node", "nodes", false},
+    {"cap", "cap", true},      {"share", "share", false},
     {NULL, NULL, false},
 };
 
@@ -23,8 +24,8 @@ static const struct parser_kw kw_domain[] = {
 const struct parser_cmd parser_cmds[] = {
     {"pool-create",
      "pool-create",
-     "NAME ncpu=N | cpu=LIST [cap=C] [share=auto|off]",
-     "create a pool of N pCPUs, or of the listed ones, taken from pool0",
+     "NAME ncpu=N | cpu=LIST | nodes=LIST [cap=C] [share=auto|off]",
+     "create a pool of N pCPUs, of the listed ones or of those of NUMA nodes, taken from pool0",
      {"name"},
      {PARSER_STR},
      kw_pool,
@@ -43,7 +44,7 @@ const struct parser_cmd parser_cmds[] = {
      SHOW_POOL_LIST},
     {"pool-modify",
      "pool-modify",
-     "NAME ncpu=N | cpu=LIST | cap=C | share=auto|off",
+     "NAME ncpu=N | cpu=LIST | nodes=LIST | cap=C | share=auto|off",
      "resize a pool live (pCPUs come from and go back to pool0), change its cap or share "
      "setting",
      {"name"},
@@ -259,20 +260,24 @@ static int parse_kw(const struct parser_cmd *c, const char *word, json_t *args, 
 /* Checks the combinations a command's rules ask for. */
 static int check_rules(const struct parser_cmd *c, json_t *args, char *err, size_t errlen)
 {
-	bool ncpu = json_object_get(args, "ncpu") != NULL;
-	bool cpus = json_object_get(args, "cpus") != NULL;
+	int ways = (json_object_get(args, "ncpu") != NULL) +
+	           (json_object_get(args, "cpus") != NULL) +
+	           (json_object_get(args, "nodes") != NULL);
 	size_t nkw = 0;
 
 	for (const struct parser_kw *k = c->kw; k != NULL && k->key != NULL; k++)
 		if (json_object_get(args, k->arg) != NULL)
 			nkw++;
-	if ((c->rules & (PARSER_CPUS_ONE | PARSER_CPUS_MAX)) && ncpu && cpus) {
-		snprintf(err, errlen, "%s: give ncpu=N or cpu=LIST, not both", c->name);
+	if ((c->rules & (PARSER_CPUS_ONE | PARSER_CPUS_MAX)) && ways > 1) {
+		snprintf(err, errlen, "%s: give one of ncpu=N, cpu=LIST or nodes=LIST", c->name);
 		return -1;
 	}
-	if ((c->rules & PARSER_CPUS_ONE) && !ncpu && !cpus) {
-		snprintf(err, errlen, "%s: give ncpu=N (how many pCPUs) or cpu=LIST (which ones)",
-		         c->name);
+	if ((c->rules & PARSER_CPUS_ONE) && ways == 0) {
+		snprintf(
+		    err, errlen,
+		    "%s: give ncpu=N (how many pCPUs), cpu=LIST (which ones) or nodes=LIST (those "
+		    "of NUMA nodes)",
+		    c->name);
 		return -1;
 	}
 	if ((c->rules & PARSER_KW_SOME) && nkw == 0) {
@@ -388,13 +393,15 @@ int parser_parse(int argc, char **argv, struct parser_request *req, char *err, s
 	return check_rules(c, req->args, err, errlen);
 }
 
-/* Whether k is a way to choose the pCPUs: ncpu= (how many) or cpu= (which). */
+/* Whether k is a way to choose the pCPUs: ncpu= (how many), cpu= (which), nodes= (whose). */
 static bool kw_is_cpus(const struct parser_kw *k)
 {
-	return strcmp(k->arg, "ncpu") == 0 || strcmp(k->arg, "cpus") == 0;
+	return strcmp(k->arg, "ncpu") == 0 || strcmp(k->arg, "cpus") == 0 ||
+	       strcmp(k->arg, "nodes") == 0;
 }
 
-/* Whether c takes at most one of a and b: two spellings of one argument, or ncpu= and cpu=. */
+/* Whether c takes at most one of a and b: two spellings of one argument, or two of ncpu=,
+ * cpu= and nodes=. */
 static bool kw_one_choice(const struct parser_cmd *c, const struct parser_kw *a,
                           const struct parser_kw *b)
 {

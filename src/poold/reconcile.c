@@ -725,7 +725,10 @@ static int pass_apply(struct engine *eng, struct pass *ps, const struct dom *d,
 	int r;
 
 	if (op->kind == PLAN_SET_AFFINITY)
-		r = eng->hv->ops->set_affinity(eng->hv, op->domid, op->vcpu, &op->cpus);
+		r = eng->hv->ops->set_affinity(eng->hv, op->domid, op->vcpu, &op->cpus,
+		                               op->with_soft ? &op->soft : NULL);
+	else if (op->kind == PLAN_SET_NODES)
+		r = eng->hv->ops->set_node_affinity(eng->hv, op->domid, &op->nodes);
 	else
 		r = eng->hv->ops->set_sched(eng->hv, op->domid, op->sched, op->weight, op->cap);
 	if (r == 0) {
@@ -740,6 +743,12 @@ static int pass_apply(struct engine *eng, struct pass *ps, const struct dom *d,
 		pass_fail(ps, POOLD_E_HYPERVISOR,
 		          "domain %" PRIu32 " (%s) vCPU %u: pinning to cpus %s failed: %s",
 		          d->domid, d->name, op->vcpu, cpus, strerror(-r));
+	} else if (op->kind == PLAN_SET_NODES) {
+		cpumap_format(&op->nodes, cpus, sizeof(cpus));
+		pass_fail(ps, POOLD_E_HYPERVISOR,
+		          "domain %" PRIu32
+		          " (%s): setting its node affinity to nodes %s failed: %s",
+		          d->domid, d->name, cpus, strerror(-r));
 	} else {
 		pass_fail(ps, POOLD_E_HYPERVISOR,
 		          "domain %" PRIu32 " (%s): setting %s weight %u cap %u failed: %s",
@@ -747,6 +756,25 @@ static int pass_apply(struct engine *eng, struct pass *ps, const struct dom *d,
 		          strerror(-r));
 	}
 	return r;
+}
+
+/* Whether poold keeps soft and node affinity with the pool: the backend can set node affinity. */
+static bool numa_managed(const struct engine *eng)
+{
+	return eng->hv->ops->get_node_affinity != NULL && eng->hv->ops->set_node_affinity != NULL &&
+	       eng->topo != NULL;
+}
+
+/*
+ * What a member of a pool whose online pCPUs are eff wants beyond its pinning (doc/design.md,
+ * NUMA): node affinity the pool's nodes, so that its new memory comes from them, and soft
+ * affinity every online pCPU of those nodes.
+ */
+static void numa_want(const struct engine *eng, const struct cpumap *eff, struct cpumap *nodes,
+                      struct cpumap *soft)
+{
+	topo_cpumap_nodes(eng->topo, eff, nodes);
+	topo_nodes_cpus(eng->topo, nodes, soft);
 }
 
 /* True when d is pinned as it was last verified to be. */
@@ -796,6 +824,9 @@ static void pass_dom(struct engine *eng, struct pass *ps, struct dom *d, struct 
 	}
 	want.cpus = p->cpus;
 	cpumap_and(&eff, &p->cpus, &eng->pools.online);
+	want.numa = numa_managed(eng);
+	if (want.numa)
+		numa_want(eng, &eff, &want.nodes, &want.soft);
 	if (!verify && applied_same(ap, d, &eff, sp))
 		return;
 	if (!verify && sp->write && applied_pinned(ap, d, &eff)) {
@@ -834,22 +865,48 @@ static void pass_dom(struct engine *eng, struct pass *ps, struct dom *d, struct 
 		pass_fail(ps, -ENOMEM, "domain %" PRIu32 ": out of memory", d->domid);
 		return;
 	}
+	if (want.numa && !trust) {
+		act.soft = calloc(d->nr_vcpus + 1, sizeof(*act.soft));
+		if (act.soft == NULL) {
+			free(act.hard);
+			pass_fail(ps, -ENOMEM, "domain %" PRIu32 ": out of memory", d->domid);
+			return;
+		}
+	}
 	if (trust) {
 		for (unsigned v = 0; v < d->nr_vcpus; v++)
 			act.hard[v] = was.cpus;
 		act.weight = was.sched.weight;
 		act.cap = was.sched.cap;
 		act.sched_known = was.sched.write;
+		/* Its soft and node affinity were made from the pool it had, as its pinning was. */
+		if (want.numa) {
+			struct cpumap soft;
+
+			numa_want(eng, &was.cpus, &act.nodes, &soft);
+			act.nodes_known = true;
+		}
 	} else {
 		ps->verified++;
 	}
 	for (unsigned v = 0; !trust && v < d->nr_vcpus && r == 0; v++) {
-		r = eng->hv->ops->get_affinity(eng->hv, d->domid, v, &act.hard[v]);
+		r = eng->hv->ops->get_affinity(eng->hv, d->domid, v, &act.hard[v],
+		                               act.soft != NULL ? &act.soft[v] : NULL);
 		eng->hv_reads++;
 		if (r < 0 && !dom_died(r))
 			pass_fail(ps, POOLD_E_HYPERVISOR,
 			          "domain %" PRIu32 " (%s) vCPU %u: reading affinity failed: %s",
 			          d->domid, d->name, v, strerror(-r));
+	}
+	if (r == 0 && !trust && want.numa) {
+		r = eng->hv->ops->get_node_affinity(eng->hv, d->domid, &act.nodes);
+		eng->hv_reads++;
+		if (r == 0)
+			act.nodes_known = true;
+		else if (!dom_died(r))
+			pass_fail(ps, POOLD_E_HYPERVISOR,
+			          "domain %" PRIu32 " (%s): reading its node affinity failed: %s",
+			          d->domid, d->name, strerror(-r));
 	}
 	if (r == 0 && !trust && sp->write &&
 	    (d->sched == SCHED_CREDIT || d->sched == SCHED_CREDIT2)) {
@@ -883,6 +940,7 @@ static void pass_dom(struct engine *eng, struct pass *ps, struct dom *d, struct 
 	}
 	plan_reset(&eng->plan);
 	free(act.hard);
+	free(act.soft);
 }
 
 /* Logs a failed pass once per distinct message and schedules a retry. */
@@ -1084,6 +1142,7 @@ static void pin_born(struct engine *eng, struct pass *ps, struct dom *d, struct 
                      const struct sched_params *seen)
 {
 	const struct pool *p = pool_find_id(&eng->pools, d->pool_id);
+	struct plan_op op = {.kind = PLAN_SET_AFFINITY, .domid = d->domid};
 	struct cpumap eff;
 	int r = 0;
 
@@ -1094,11 +1153,19 @@ static void pin_born(struct engine *eng, struct pass *ps, struct dom *d, struct 
 	cpumap_and(&eff, &p->cpus, &eng->pools.online);
 	if (cpumap_empty(&eff))
 		return;
-	for (unsigned v = 0; v < d->nr_vcpus && r == 0; v++)
-		r = pass_apply(
-		    eng, ps, d,
-		    &(struct plan_op){
-		        .kind = PLAN_SET_AFFINITY, .domid = d->domid, .vcpu = v, .cpus = eff});
+	op.cpus = eff;
+	op.with_soft = numa_managed(eng);
+	if (op.with_soft)
+		numa_want(eng, &eff, &op.nodes, &op.soft);
+	for (unsigned v = 0; v < d->nr_vcpus && r == 0; v++) {
+		op.vcpu = v;
+		r = pass_apply(eng, ps, d, &op);
+	}
+	/* libxl's own NUMA placement may have set a node affinity: made the pool's, last. */
+	if (r == 0 && op.with_soft) {
+		op.kind = PLAN_SET_NODES;
+		r = pass_apply(eng, ps, d, &op);
+	}
 	if (r != 0)
 		return; /* read back and redone by the next batch (DIRTY_APPLY) */
 	ap->valid = true;

@@ -317,6 +317,10 @@ static int cmd_create(struct cli *c, int argc, char **argv)
 			json_object_set_new(req, "load", json_integer(v));
 		} else if (eq && klen == 4 && strncmp(a, "cpus", 4) == 0) {
 			json_object_set_new(req, "hard", json_string(val));
+		} else if (eq && klen == 4 && strncmp(a, "soft", 4) == 0) {
+			json_object_set_new(req, "soft", json_string(val));
+		} else if (eq && klen == 5 && strncmp(a, "nodes", 5) == 0) {
+			json_object_set_new(req, "nodes", json_string(val));
 		} else if (eq && klen == 4 && strncmp(a, "uuid", 4) == 0) {
 			if (uuid_parse(val, (uint8_t[16]){0}) < 0) {
 				json_decref(req);
@@ -440,11 +444,11 @@ static int cmd_show(struct cli *c, int argc, char **argv)
 	}
 	k = json_object_get(ok, "counters");
 	printf("sched %s, %zu pCPUs, clock %.3f s, writes %lld (calls: set_affinity %lld, "
-	       "set_sched %lld; %lld failed), reads %lld\n",
+	       "set_node_affinity %lld, set_sched %lld; %lld failed), reads %lld\n",
 	       json_string_value(json_object_get(ok, "sched")),
 	       json_array_size(json_object_get(ok, "cpus")), (double)num(ok, "now_ns") / 1e9,
-	       num(k, "writes"), num(k, "set_affinity"), num(k, "set_sched"), num(k, "failed"),
-	       num(k, "reads"));
+	       num(k, "writes"), num(k, "set_affinity"), num(k, "set_node_affinity"),
+	       num(k, "set_sched"), num(k, "failed"), num(k, "reads"));
 	xs = json_object_get(ok, "xenstore");
 	if (xs)
 		printf("xenstore: %lld requests, %lld writes, %lld watch events, %lld connections, "
@@ -535,9 +539,11 @@ static int cmd_xs_stall(struct cli *c, int argc, char **argv)
 static const struct cli_cmd cmds[] = {
     {"create",
      "NAME [vcpus=N] [pool=POOL] [pool-owner=dom0|guest] [weight=W] [cap=C] [cpus=LIST] "
-     "[load=PCT] [uuid=UUID] [paused]",
+     "[soft=LIST] [nodes=LIST] [load=PCT] [uuid=UUID] [paused]",
      "Create a domain as libxl does and print its domid. pool= writes the xenstore key "
-     "pool, owned by dom0 (default) or by the guest. load= is how busy the guest is (% of "
+     "pool, owned by dom0 (default) or by the guest. soft= and nodes= give it the soft "
+     "affinity and node affinity libxl's NUMA placement would (default: all cpus, "
+     "automatic). load= is how busy the guest is (% of "
      "each vCPU; default 100). uuid= gives it that uuid (xxxxxxxx-xxxx-xxxx-xxxx-"
      "xxxxxxxxxxxx; default: a new one), refused while a live domain has it: destroy and "
      "create again with the same uuid to reboot a guest (it gets a new domid).",
@@ -552,7 +558,7 @@ static const struct cli_cmd cmds[] = {
      cmd_load},
     {"show", "[--json]",
      "Print the hypervisor's view: clock, counters and per domain weight, cap, load, state, "
-     "cpu time, hard affinity.",
+     "cpu time, hard affinity (--json: soft and node affinity too).",
      0, 0, cmd_show},
     {"reset-counters", "", "Zero the op counters.", 0, 0, cmd_reset_counters},
     {"fault", "OP [errno=N|delay=MS] [count=N] [domid=N]",

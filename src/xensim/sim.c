@@ -141,8 +141,11 @@ static struct sim_dom *dom_alloc(struct sim *s, uint32_t domid, const char *name
 	d->weight = SIM_WEIGHT_DEFAULT;
 	d->load = SIM_LOAD_DEFAULT;
 	d->pause_count = 1; /* Xen creates domains paused for the toolstack */
-	for (unsigned v = 0; v < vcpus; v++)
+	for (unsigned v = 0; v < vcpus; v++) {
 		cpumap_fill(&d->vcpu[v].hard, s->topo.nr_cpus);
+		cpumap_fill(&d->vcpu[v].soft, s->topo.nr_cpus);
+	}
+	d->nodes_auto = true;
 	return d;
 }
 
@@ -429,7 +432,7 @@ int sim_cpupool(struct sim *s, uint32_t cpupool, enum sim_sched *sched, struct c
 }
 
 int sim_get_affinity(struct sim *s, uint32_t domid, unsigned vcpu, struct cpumap *hard,
-                     struct perr *e)
+                     struct cpumap *soft, struct perr *e)
 {
 	struct sim_dom *d;
 	int r;
@@ -438,9 +441,96 @@ int sim_get_affinity(struct sim *s, uint32_t domid, unsigned vcpu, struct cpumap
 	r = lookup(s, domid, &d, e);
 	if (r == 0)
 		r = check_vcpu(d, vcpu, e);
-	if (r == 0)
+	if (r == 0) {
 		*hard = d->vcpu[vcpu].hard;
+		if (soft != NULL)
+			*soft = d->vcpu[vcpu].soft;
+	}
 	return failed(s, r);
+}
+
+int sim_set_soft_affinity(struct sim *s, uint32_t domid, unsigned vcpu, const struct cpumap *soft,
+                          struct perr *e)
+{
+	struct sim_dom *d;
+	int r;
+
+	/* The soft half of a set_affinity call: counted (and faulted) with it. */
+	r = lookup(s, domid, &d, e);
+	if (r == 0)
+		r = check_vcpu(d, vcpu, e);
+	if (r != 0)
+		return failed(s, r);
+	clip(s, soft, &d->vcpu[vcpu].soft);
+	return 0;
+}
+
+/* The nodes of the host: those of its online cpus. */
+static void host_nodes(const struct sim *s, struct cpumap *out)
+{
+	topo_cpumap_nodes(&s->topo, &s->online, out);
+}
+
+/*
+ * domain_update_node_affinity(): the nodes of the cpus its vCPUs may run on (hard & online),
+ * narrowed to those they prefer (& soft) where any is left.
+ */
+static void auto_nodes(const struct sim *s, const struct sim_dom *d, struct cpumap *out)
+{
+	struct cpumap hard, soft, m;
+
+	cpumap_zero(&hard);
+	cpumap_zero(&soft);
+	for (unsigned v = 0; v < d->nr_vcpus; v++) {
+		cpumap_and(&m, &d->vcpu[v].hard, &s->online);
+		cpumap_or(&hard, &hard, &m);
+		cpumap_and(&m, &m, &d->vcpu[v].soft);
+		cpumap_or(&soft, &soft, &m);
+	}
+	topo_cpumap_nodes(&s->topo, cpumap_empty(&soft) ? &hard : &soft, out);
+}
+
+void sim_dom_nodes(const struct sim *s, const struct sim_dom *d, struct cpumap *out)
+{
+	if (d->nodes_auto)
+		auto_nodes(s, d, out);
+	else
+		*out = d->nodes;
+}
+
+int sim_get_node_affinity(struct sim *s, uint32_t domid, struct cpumap *nodes, struct perr *e)
+{
+	struct sim_dom *d;
+	int r;
+
+	count_read(s, &s->ctr.get_affinity);
+	r = lookup(s, domid, &d, e);
+	if (r == 0)
+		sim_dom_nodes(s, d, nodes);
+	return failed(s, r);
+}
+
+int sim_set_node_affinity(struct sim *s, uint32_t domid, const struct cpumap *nodes, struct perr *e)
+{
+	struct cpumap all, m;
+	struct sim_dom *d;
+	int r;
+
+	s->ctr.set_node_affinity++;
+	r = take_fault(s, SIM_FAULT_SET_AFFINITY, domid, e);
+	if (r == 0)
+		r = lookup(s, domid, &d, e);
+	if (r != 0)
+		return failed(s, r);
+	host_nodes(s, &all);
+	cpumap_and(&m, nodes, &all);
+	/* domain_set_node_affinity(): at least one online node; all of them means automatic. */
+	if (cpumap_empty(&m))
+		return failed(s, perr_set(e, -EINVAL, "node affinity has no node of this host"));
+	d->nodes_auto = cpumap_equal(&m, &all);
+	d->nodes = m;
+	s->ctr.writes++;
+	return 0;
 }
 
 int sim_set_affinity(struct sim *s, uint32_t domid, unsigned vcpu, const struct cpumap *hard,
@@ -683,6 +773,15 @@ int sim_create(struct sim *s, const struct sim_create *c, uint32_t *domid, struc
 	/* libxl__build_pre(): affinity and scheduler parameters before the introduction. */
 	for (unsigned v = 0; v < vcpus && c->hard; v++)
 		clip(s, c->hard, &d->vcpu[v].hard);
+	for (unsigned v = 0; v < vcpus && c->soft; v++)
+		clip(s, c->soft, &d->vcpu[v].soft);
+	if (c->nodes != NULL) {
+		struct cpumap all;
+
+		host_nodes(s, &all);
+		cpumap_and(&d->nodes, c->nodes, &all);
+		d->nodes_auto = cpumap_empty(&d->nodes) || cpumap_equal(&d->nodes, &all);
+	}
 	d->weight = c->weight ? c->weight : SIM_WEIGHT_DEFAULT;
 	d->cap = c->cap;
 	if (c->load)

@@ -40,6 +40,7 @@ int sim_sched_parse(const char *name);
 
 struct sim_vcpu {
 	struct cpumap hard; /* as set: get_affinity returns it unchanged */
+	struct cpumap soft; /* the same; all cpus until set */
 	double time_ns;     /* cumulative run time; reported rounded */
 };
 
@@ -54,6 +55,13 @@ struct sim_dom {
 	unsigned pause_count; /* the toolstack's nested pauses; paused while > 0 */
 	unsigned load;        /* % of each vCPU's time the guest wants to run; 0 = idle (dom0) */
 	bool dying;           /* destroyed: listed once more by domains, then dropped */
+	/*
+	 * Node affinity, where new memory comes from: set explicitly, or (nodes_auto, as at
+	 * creation and after setting every node) derived from the vCPUs' affinities as Xen's
+	 * domain_update_node_affinity() does.
+	 */
+	bool nodes_auto;
+	struct cpumap nodes;
 	struct sim_vcpu *vcpu;
 };
 
@@ -62,12 +70,13 @@ struct sim_counters {
 	uint64_t domains;
 	uint64_t cpupool;
 	uint64_t get_affinity;
-	uint64_t set_affinity; /* calls, failed ones included */
+	uint64_t set_affinity;      /* calls, failed ones included (soft affinity rides along) */
+	uint64_t set_node_affinity; /* calls, failed ones included */
 	uint64_t get_sched;
 	uint64_t set_sched; /* calls, failed ones included */
 	uint64_t vcpu_time;
 	uint64_t reads;  /* topology + domains + cpupool + get_* + vcpu_time */
-	uint64_t writes; /* set_affinity + set_sched calls that succeeded */
+	uint64_t writes; /* set_affinity + set_node_affinity + set_sched calls that succeeded */
 	uint64_t failed; /* hypervisor ops that returned an error, faults included */
 };
 
@@ -130,8 +139,26 @@ void sim_domains(struct sim *s, uint32_t first, size_t max,
 /* xc_cpupool_getinfo: ENOENT for a cpupool that does not exist. */
 int sim_cpupool(struct sim *s, uint32_t cpupool, enum sim_sched *sched, struct cpumap *cpus,
                 struct perr *e);
+/* Reads a vCPU's hard and (soft may be NULL) soft affinity, in one call as the domctl does. */
 int sim_get_affinity(struct sim *s, uint32_t domid, unsigned vcpu, struct cpumap *hard,
-                     struct perr *e);
+                     struct cpumap *soft, struct perr *e);
+/*
+ * Sets a vCPU's soft affinity (any set: the scheduler uses soft & hard, or hard where they do
+ * not meet): the soft half of a set_affinity call, made after sim_set_affinity() and counted
+ * with it. EINVAL for a vcpu out of range, ESRCH for an unknown domain.
+ */
+int sim_set_soft_affinity(struct sim *s, uint32_t domid, unsigned vcpu, const struct cpumap *soft,
+                          struct perr *e);
+/*
+ * xc_domain_node_getaffinity / _setaffinity: the NUMA nodes the domain's new memory comes
+ * from. Setting EINVAL when nodes holds no node of the host; every node makes it automatic
+ * again (derived from the vCPUs' soft & hard affinities).
+ */
+int sim_get_node_affinity(struct sim *s, uint32_t domid, struct cpumap *nodes, struct perr *e);
+/* A domain's node affinity as the getter reports it, for views (not counted as a call). */
+void sim_dom_nodes(const struct sim *s, const struct sim_dom *d, struct cpumap *out);
+int sim_set_node_affinity(struct sim *s, uint32_t domid, const struct cpumap *nodes,
+                          struct perr *e);
 /*
  * Sets the hard affinity of a vCPU and fills eff (may be NULL) with what the
  * scheduler uses: hard & the cpupool's cpus. EINVAL when that is empty or the
@@ -166,9 +193,11 @@ struct sim_create {
 	enum sim_pool_owner pool_owner;
 	unsigned weight; /* 0 = 256 */
 	unsigned cap;
-	const struct cpumap *hard; /* NULL = all cpus */
-	const unsigned *load;      /* NULL = SIM_LOAD_DEFAULT */
-	const uint8_t *uuid;       /* 16 bytes; NULL = derived from the domid and the count */
+	const struct cpumap *hard;  /* NULL = all cpus */
+	const struct cpumap *soft;  /* NULL = all cpus (libxl's NUMA placement sets a node's) */
+	const struct cpumap *nodes; /* node affinity; NULL = automatic */
+	const unsigned *load;       /* NULL = SIM_LOAD_DEFAULT */
+	const uint8_t *uuid;        /* 16 bytes; NULL = derived from the domid and the count */
 	bool paused;
 };
 

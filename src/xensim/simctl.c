@@ -176,7 +176,7 @@ static int op_cpupool(struct op_ctx *c)
 static int op_get_affinity(struct op_ctx *c)
 {
 	json_int_t domid, vcpu;
-	struct cpumap hard;
+	struct cpumap hard, soft;
 	int r;
 
 	r = unpack(c, "{s:s, s:I, s:I}", "op", &(const char *){NULL}, "domid", &domid, "vcpu",
@@ -186,32 +186,76 @@ static int op_get_affinity(struct op_ctx *c)
 	if (r == 0)
 		r = check_vcpu(c, vcpu);
 	if (r == 0)
-		r = sim_get_affinity(c->sim, (uint32_t)domid, (unsigned)vcpu, &hard, &c->err);
+		r = sim_get_affinity(c->sim, (uint32_t)domid, (unsigned)vcpu, &hard, &soft,
+		                     &c->err);
 	if (r == 0)
-		c->ok = json_pack("{s:o}", "hard", cpus_json(&hard));
+		c->ok = json_pack("{s:o, s:o}", "hard", cpus_json(&hard), "soft", cpus_json(&soft));
 	return r;
 }
 
-/* Pins a vCPU; the reply carries the effective set, as the domctl does. */
+/*
+ * Pins a vCPU, and sets its soft affinity too when given (one domctl with both flags); the
+ * reply carries the effective hard set, as the domctl does.
+ */
 static int op_set_affinity(struct op_ctx *c)
 {
 	json_int_t domid, vcpu;
-	struct cpumap hard, eff;
-	const char *text;
+	struct cpumap hard, soft, eff;
+	const char *text, *stext = NULL;
 	int r;
 
-	r = unpack(c, "{s:s, s:I, s:I, s:s}", "op", &(const char *){NULL}, "domid", &domid, "vcpu",
-	           &vcpu, "hard", &text);
+	r = unpack(c, "{s:s, s:I, s:I, s:s, s?s}", "op", &(const char *){NULL}, "domid", &domid,
+	           "vcpu", &vcpu, "hard", &text, "soft", &stext);
 	if (r == 0)
 		r = check_domid(c, domid);
 	if (r == 0)
 		r = check_vcpu(c, vcpu);
 	if (r == 0)
 		r = parse_cpus(c, text, &hard);
+	if (r == 0 && stext != NULL)
+		r = parse_cpus(c, stext, &soft);
 	if (r == 0)
 		r = sim_set_affinity(c->sim, (uint32_t)domid, (unsigned)vcpu, &hard, &eff, &c->err);
+	if (r == 0 && stext != NULL)
+		r = sim_set_soft_affinity(c->sim, (uint32_t)domid, (unsigned)vcpu, &soft, &c->err);
 	if (r == 0)
 		c->ok = json_pack("{s:o}", "hard", cpus_json(&eff));
+	return r;
+}
+
+static int op_get_node_affinity(struct op_ctx *c)
+{
+	json_int_t domid;
+	struct cpumap nodes;
+	int r;
+
+	r = unpack(c, "{s:s, s:I}", "op", &(const char *){NULL}, "domid", &domid);
+	if (r == 0)
+		r = check_domid(c, domid);
+	if (r == 0)
+		r = sim_get_node_affinity(c->sim, (uint32_t)domid, &nodes, &c->err);
+	if (r == 0)
+		c->ok = json_pack("{s:o}", "nodes", cpus_json(&nodes));
+	return r;
+}
+
+static int op_set_node_affinity(struct op_ctx *c)
+{
+	json_int_t domid;
+	struct cpumap nodes;
+	const char *text;
+	int r;
+
+	r = unpack(c, "{s:s, s:I, s:s}", "op", &(const char *){NULL}, "domid", &domid, "nodes",
+	           &text);
+	if (r == 0)
+		r = check_domid(c, domid);
+	if (r == 0)
+		r = parse_cpus(c, text, &nodes);
+	if (r == 0)
+		r = sim_set_node_affinity(c->sim, (uint32_t)domid, &nodes, &c->err);
+	if (r == 0)
+		c->ok = json_object();
 	return r;
 }
 
@@ -277,18 +321,19 @@ static int op_vcpu_time(struct op_ctx *c)
 static int op_create(struct op_ctx *c)
 {
 	json_int_t vcpus = 1, weight = 0, cap = 0, load = SIM_LOAD_DEFAULT;
-	const char *pool = NULL, *owner = NULL, *hard = NULL, *uuid = NULL;
+	const char *pool = NULL, *owner = NULL, *hard = NULL, *uuid = NULL, *soft = NULL,
+	           *nodes = NULL;
 	struct sim_create sc = {0};
-	struct cpumap cpus;
+	struct cpumap cpus, scpus, nmap;
 	uint8_t u[16];
 	unsigned pct;
 	uint32_t domid;
 	int paused = 0, r;
 
-	r = unpack(c, "{s:s, s:s, s?I, s?s, s?s, s?I, s?I, s?s, s?I, s?s, s?b}", "op",
+	r = unpack(c, "{s:s, s:s, s?I, s?s, s?s, s?I, s?I, s?s, s?I, s?s, s?b, s?s, s?s}", "op",
 	           &(const char *){NULL}, "name", &sc.name, "vcpus", &vcpus, "pool", &pool,
 	           "pool_owner", &owner, "weight", &weight, "cap", &cap, "hard", &hard, "load",
-	           &load, "uuid", &uuid, "paused", &paused);
+	           &load, "uuid", &uuid, "paused", &paused, "soft", &soft, "nodes", &nodes);
 	if (r)
 		return r;
 	if (uuid && uuid_parse(uuid, u) < 0)
@@ -317,6 +362,16 @@ static int op_create(struct op_ctx *c)
 		if (r)
 			return r;
 		sc.hard = &cpus;
+	}
+	if (soft) {
+		if ((r = parse_cpus(c, soft, &scpus)) != 0)
+			return r;
+		sc.soft = &scpus;
+	}
+	if (nodes) {
+		if ((r = parse_cpus(c, nodes, &nmap)) != 0)
+			return r;
+		sc.nodes = &nmap;
 	}
 	sc.vcpus = (unsigned)vcpus;
 	sc.pool = pool;
@@ -388,32 +443,37 @@ static int op_load(struct op_ctx *c)
 	return r;
 }
 
-static json_t *dom_json(const struct sim_dom *d)
+static json_t *dom_json(const struct sim *s, const struct sim_dom *d)
 {
 	json_t *vcpus = json_array();
+	struct cpumap nodes;
 	char uuid[37];
 
 	for (unsigned v = 0; v < d->nr_vcpus; v++)
-		json_array_append_new(vcpus, json_pack("{s:i, s:o, s:I}", "vcpu", (int)v, "hard",
-		                                       cpus_json(&d->vcpu[v].hard), "time_ns",
+		json_array_append_new(vcpus, json_pack("{s:i, s:o, s:o, s:I}", "vcpu", (int)v,
+		                                       "hard", cpus_json(&d->vcpu[v].hard), "soft",
+		                                       cpus_json(&d->vcpu[v].soft), "time_ns",
 		                                       (json_int_t)llround(d->vcpu[v].time_ns)));
 	uuid_format(d->uuid, uuid);
-	return json_pack("{s:i, s:s, s:s, s:i, s:i, s:i, s:i, s:b, s:b, s:b, s:I, s:o}", "domid",
-	                 (int)d->domid, "name", d->name, "uuid", uuid, "cpupool", (int)d->cpupool,
-	                 "weight", (int)d->weight, "cap", (int)d->cap, "load", (int)d->load,
-	                 "paused", d->pause_count > 0, "idle", d->load == 0, "dying", d->dying,
-	                 "cpu_time", (json_int_t)sim_dom_cpu_time(d), "vcpus", vcpus);
+	sim_dom_nodes(s, d, &nodes);
+	return json_pack("{s:i, s:s, s:s, s:i, s:i, s:i, s:i, s:b, s:b, s:b, s:I, s:o, s:o, s:b}",
+	                 "domid", (int)d->domid, "name", d->name, "uuid", uuid, "cpupool",
+	                 (int)d->cpupool, "weight", (int)d->weight, "cap", (int)d->cap, "load",
+	                 (int)d->load, "paused", d->pause_count > 0, "idle", d->load == 0, "dying",
+	                 d->dying, "cpu_time", (json_int_t)sim_dom_cpu_time(d), "vcpus", vcpus,
+	                 "nodes", cpus_json(&nodes), "nodes_auto", d->nodes_auto);
 }
 
 static json_t *counters_json(const struct sim_counters *k)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "topology",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "topology",
 	                 (json_int_t)k->topology, "domains", (json_int_t)k->domains, "cpupool",
 	                 (json_int_t)k->cpupool, "get_affinity", (json_int_t)k->get_affinity,
-	                 "set_affinity", (json_int_t)k->set_affinity, "get_sched",
-	                 (json_int_t)k->get_sched, "set_sched", (json_int_t)k->set_sched,
-	                 "vcpu_time", (json_int_t)k->vcpu_time, "reads", (json_int_t)k->reads,
-	                 "writes", (json_int_t)k->writes, "failed", (json_int_t)k->failed);
+	                 "set_affinity", (json_int_t)k->set_affinity, "set_node_affinity",
+	                 (json_int_t)k->set_node_affinity, "get_sched", (json_int_t)k->get_sched,
+	                 "set_sched", (json_int_t)k->set_sched, "vcpu_time",
+	                 (json_int_t)k->vcpu_time, "reads", (json_int_t)k->reads, "writes",
+	                 (json_int_t)k->writes, "failed", (json_int_t)k->failed);
 }
 
 /* Answers everything the tests check: topology, domains, counters, xenstore stats. */
@@ -426,7 +486,7 @@ static int op_show(struct op_ctx *c)
 		return r;
 	doms = json_array();
 	for (size_t i = 0; i < sim_nr_doms(c->sim); i++)
-		json_array_append_new(doms, dom_json(sim_dom_at(c->sim, i)));
+		json_array_append_new(doms, dom_json(c->sim, sim_dom_at(c->sim, i)));
 	c->ok = json_pack("{s:s, s:I, s:o, s:o, s:o}", "sched", sim_sched_name(sim_sched(c->sim)),
 	                  "now_ns", (json_int_t)sim_now_ns(c->sim), "cpus",
 	                  topology_json(sim_topo(c->sim)), "domains", doms, "counters",
@@ -551,6 +611,8 @@ static const struct simctl_op {
     {"cpupool", op_cpupool, true},
     {"get_affinity", op_get_affinity, true},
     {"set_affinity", op_set_affinity, false},
+    {"get_node_affinity", op_get_node_affinity, true},
+    {"set_node_affinity", op_set_node_affinity, false},
     {"get_sched", op_get_sched, true},
     {"set_sched", op_set_sched, false},
     {"vcpu_time", op_vcpu_time, false},

@@ -30,10 +30,18 @@
  *        first (optional): only domids >= first; max (optional, 0 = all):
  *        at most that many, the lowest domids.
  *   cpupool     {"cpupool":0}        -> {"sched":"credit"|"credit2","cpus":"0-15"}
- *   get_affinity {"domid","vcpu"}    -> {"hard":"0-15"}
- *   set_affinity {"domid","vcpu","hard"} -> {"hard": effective}
+ *   get_affinity {"domid","vcpu"}    -> {"hard":"0-15","soft":"0-15"}
+ *   set_affinity {"domid","vcpu","hard","soft"?} -> {"hard": effective}
  *        EINVAL when hard has no online cpu of the domain's cpupool,
- *        ESRCH for an unknown domain, EINVAL for a bad vcpu.
+ *        ESRCH for an unknown domain, EINVAL for a bad vcpu; soft, when
+ *        given, is set in the same call (any set).
+ *   get_node_affinity {"domid"}      -> {"nodes":"0-1"}
+ *        the nodes of an explicit node affinity, or (automatic, as at
+ *        creation) those of the cpus the vCPUs may run on and prefer.
+ *   set_node_affinity {"domid","nodes"} -> {}
+ *        EINVAL when nodes holds no node of the host; every node makes it
+ *        automatic again. Counted apart (set_node_affinity), faulted as
+ *        set_affinity.
  *   get_sched   {"domid","sched"}    -> {"weight":256,"cap":0}
  *        EINVAL when "sched" is not the scheduler of the domain's cpupool.
  *   set_sched   {"domid","sched","weight","cap"} -> {}
@@ -43,7 +51,8 @@
  *
  * Control ops (for tests, demos and xensim ctl; not counted):
  *   create  {"name", "vcpus", "pool"?: NAME, "pool_owner"?: "dom0"|"guest",
- *            "weight"?, "cap"?, "hard"?: CPUS, "load"?: 0..100 (100),
+ *            "weight"?, "cap"?, "hard"?: CPUS, "soft"?: CPUS, "nodes"?: NODES,
+ *            "load"?: 0..100 (100),
  *            "uuid"?: "<36-char uuid>", "paused"?: bool}
  *            -> {"domid": N}  (writes /local/domain/N/{name,domid}, the pool
  *            key when asked, then fires @introduceDomain; EINVAL for a uuid
@@ -53,12 +62,15 @@
  *   show    -> {"sched", "now_ns", "cpus": [...as topology...],
  *               "domains": [{"domid","name","uuid","cpupool","weight","cap",
  *                            "load","cpu_time",
- *                            "vcpus": [{"vcpu":0,"hard":"0-15","time_ns":N}]}],
+ *                            "nodes":"0-1","nodes_auto":true,
+ *                            "vcpus": [{"vcpu":0,"hard":"0-15","soft":"0-15",
+ *                                       "time_ns":N}]}],
  *               "counters": {"set_affinity":N,"set_sched":N,"writes":N,
  *                            "failed":N, ...one per op},
  *               "xenstore": {...xsd statistics}}
  *            per domain also "paused", "idle" (load 0), "dying".
- *            "writes" = set_affinity + set_sched calls that succeeded;
+ *            "writes" = set_affinity + set_node_affinity + set_sched calls
+ *            that succeeded;
  *            the per-op counters count calls, failed ones included.
  *   reset_counters -> {}
  *   fault   {"target": "set_affinity"|"set_sched", "errno"?: N (EINVAL),

@@ -84,8 +84,8 @@ pc pool-create gamma ncpu=1 >/dev/null
 expect_completion "gamma" "$POOLCTL" pool-destroy g
 step "after the positional words: the command's keys and flags"
 expect_completion "--force" "$POOLCTL" pool-destroy alpha ""
-expect_completion "cap= cpu= cpus= ncpu= share=" "$POOLCTL" pool-create delta ""
-expect_completion "cap= cpu= cpus= ncpu= share=" "$POOLCTL" pool-modify alpha ""
+expect_completion "cap= cpu= cpus= ncpu= node= nodes= share=" "$POOLCTL" pool-create delta ""
+expect_completion "cap= cpu= cpus= ncpu= node= nodes= share=" "$POOLCTL" pool-modify alpha ""
 expect_completion "ncpu=" "$POOLCTL" pool-modify alpha nc
 expect_completion "cap= weight=" "$POOLCTL" domain-set vm1 ""
 expect_completion "" "$POOLCTL" pool-create delta ncpu=
@@ -145,7 +145,8 @@ step "a KEY= given is not offered again, nor its other spellings or what exclude
 expect_completion "cap= share=" "$POOLCTL" pool-create delta ncpu=2 ""
 expect_completion "cap= share=" "$POOLCTL" pool-create delta cpu=1 ""
 expect_completion "cap= share=" "$POOLCTL" pool-create delta cpus=1-2 ""
-expect_completion "cpu= cpus= ncpu= share=" "$POOLCTL" pool-modify alpha cap=50 ""
+expect_completion "cap= share=" "$POOLCTL" pool-create delta nodes=1 ""
+expect_completion "cpu= cpus= ncpu= node= nodes= share=" "$POOLCTL" pool-modify alpha cap=50 ""
 expect_completion "share=" "$POOLCTL" pool-modify alpha cap=50 cpu=1 ""
 expect_completion "" "$POOLCTL" pool-modify alpha cap=50 cpu=1 share=off ""
 expect_completion "cap=" "$POOLCTL" pool-create delta ncpu=2 c

@@ -109,7 +109,9 @@ wait_until "[ \"\$(hv_weight new)\" = $(w_of "$S1" 256) ]"
 counters=$(view | jq -c '.counters')
 assert_eq "set_affinity for the new guest's one vCPU" 1 "$(jq -r .set_affinity <<<"$counters")"
 assert_eq "set_sched for the new guest alone" 1 "$(jq -r .set_sched <<<"$counters")"
-assert_eq "hypervisor writes" 2 "$(jq -r .writes <<<"$counters")"
+# Its node affinity too (node 1 here): pool1's nodes, written at birth.
+assert_eq "set_node_affinity for the new guest" 1 "$(jq -r .set_node_affinity <<<"$counters")"
+assert_eq "hypervisor writes" 3 "$(jq -r .writes <<<"$counters")"
 view | jq -S '[.domains[] | select(.name != "new") | {name, weight, cap}]' |
 	diff -u "$T/weights.before" - || fail "another domain's weight or cap changed"
 echo "PASS"

@@ -39,9 +39,11 @@ assert_pinned Domain-0 "0,2,4,6-7,12-15"
 
 step "pool-list in the seed's layout"
 pc pool-list | tee "$T/list"
-head -n 1 "$T/list" | grep -Eq '^pool +cpus +sched +share +domains *$' || fail "pool-list header"
-grep -Eq "^pool1 +8-11 +credit2 +auto +$(domid_of vm1) *$" "$T/list" || fail "pool-list pool1 line"
-grep -Eq "^pool0 +0,2,4,6-7,12-15 +credit2 +auto +0 *$" "$T/list" || fail "pool-list pool0 line"
+# Two NUMA nodes (0-7, 8-15): the nodes of each pool follow its cpus.
+head -n 1 "$T/list" | grep -Eq '^pool +cpus +nodes +sched +share +domains *$' ||
+	fail "pool-list header"
+grep -Eq "^pool1 +8-11 +1 +credit2 +auto +$(domid_of vm1) *$" "$T/list" || fail "pool-list pool1 line"
+grep -Eq "^pool0 +0,2,4,6-7,12-15 +0-1 +credit2 +auto +0 *$" "$T/list" || fail "pool-list pool0 line"
 
 step "domain-set writes weight and cap (credit2 passes weights through)"
 pc domain-set vm2 weight=512 cap=50

@@ -146,6 +146,67 @@ static void test_parse_single_cpu_host(void **state)
 	assert_int_equal(cpumap_parse(&m, "x", 1, NULL), POOLD_E_INVALID);
 }
 
+/* A host of 3 nodes: node 0 cpus 0-3, node 1 cpus 4-7, node 2 cpus 8-11. */
+static int parse_nodes(const char *text, char *out, size_t len, struct perr *e)
+{
+	struct cpumap nodes[3], m;
+	int r;
+
+	for (unsigned n = 0; n < 3; n++) {
+		cpumap_zero(&nodes[n]);
+		for (unsigned c = 4 * n; c < 4 * n + 4; c++)
+			cpumap_set(&nodes[n], c);
+	}
+	r = cpumap_parse_nodes(&m, text, 12, nodes, 3, e);
+	if (r == 0)
+		assert_true(cpumap_format(&m, out, len) >= 0);
+	return r;
+}
+
+static void test_parse_nodes(void **state)
+{
+	static const struct {
+		const char *text, *want;
+	} good[] = {
+	    {"node:1", "4-7"},       {"nodes:1", "4-7"},
+	    {"nodes:0-1", "0-7"},    {"nodes:0-2,^node:1", "0-3,8-11"},
+	    {"node:2,1", "1,8-11"},  {"all,^nodes:0-1", "8-11"},
+	    {"nodes:1,^5", "4,6-7"}, {" node: 1 ", "4-7"},
+	    {"nodes:1-1", "4-7"},    {"^node:0,nodes:0", "0-3"},
+	};
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+	    {"node:3", "node 3 is out of range: this host has 3 NUMA nodes (0-2)"},
+	    {"nodes:1-5", "node 5 is out of range"},
+	    {"nodes:2-1", "reversed node range"},
+	    {"node:", "is not a node or a node range"},
+	    {"node:x", "is not a node or a node range"},
+	    {"nodes:1-", "is not a node or a node range"},
+	    {"nodes:1,2-", "\"2-\""},
+	};
+	char buf[CPUMAP_TEXT_MAX];
+	struct perr e = {0};
+	struct cpumap m;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		if (parse_nodes(good[i].text, buf, sizeof(buf), &e) != 0)
+			fail_msg("\"%s\" refused: %s", good[i].text, e.msg);
+		if (strcmp(buf, good[i].want) != 0)
+			fail_msg("\"%s\" gave %s, not %s", good[i].text, buf, good[i].want);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&e, 0, sizeof(e));
+		assert_int_equal(parse_nodes(bad[i].text, buf, sizeof(buf), &e), POOLD_E_INVALID);
+		if (strstr(e.msg, bad[i].want) == NULL)
+			fail_msg("message for \"%s\" is \"%s\", lacks \"%s\"", bad[i].text, e.msg,
+			         bad[i].want);
+	}
+	/* Without the host's nodes (cpumap_parse) a node item is refused, saying why. */
+	parse_bad("node:0", 16, "NUMA nodes are not known here");
+	assert_int_equal(cpumap_parse_nodes(&m, "nodes:0", 16, NULL, 0, &e), POOLD_E_INVALID);
+}
+
 static void test_format(void **state)
 {
 	char buf[CPUMAP_TEXT_MAX];
@@ -207,6 +268,7 @@ int main(void)
 	    cmocka_unit_test(test_set_ops),      cmocka_unit_test(test_parse_syntax),
 	    cmocka_unit_test(test_parse_errors), cmocka_unit_test(test_parse_single_cpu_host),
 	    cmocka_unit_test(test_format),       cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_parse_nodes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -133,6 +133,70 @@ static void test_affinity_empty_after_mask(void **state)
 	assert_int_equal(f->p.n, 0);
 }
 
+/* With numa, soft affinity rides with the hard one and node affinity comes last. */
+static void test_numa(void **state)
+{
+	struct fix *f = *state;
+	struct cpumap soft[4];
+
+	f->d.numa = true;
+	f->d.soft = cpus_of("4-7");
+	f->d.nodes = cpus_of("1");
+	for (int v = 0; v < 4; v++)
+		soft[v] = cpus_of("4-7");
+	f->a.soft = soft;
+	f->a.nodes = cpus_of("1");
+	f->a.nodes_known = true;
+	assert_int_equal(plan_diff(&f->p, &f->d, &f->a, &f->online), 0);
+	assert_int_equal(f->p.n, 0);
+
+	/* Only the soft affinity of vCPU 2 differs (libxl's placement on node 0). */
+	soft[2] = cpus_of("0-3");
+	/* "all" as Xen reports it counts as the online set, as for hard affinity. */
+	memset(&soft[3], 0xff, sizeof(soft[3]));
+	f->d.soft = f->online;
+	soft[0] = soft[1] = f->online;
+	assert_int_equal(plan_diff(&f->p, &f->d, &f->a, &f->online), 0);
+	assert_int_equal(f->p.n, 1);
+	assert_int_equal(f->p.ops[0].kind, PLAN_SET_AFFINITY);
+	assert_int_equal(f->p.ops[0].vcpu, 2);
+	assert_true(f->p.ops[0].with_soft);
+	assert_true(cpumap_equal(&f->p.ops[0].soft, &f->online));
+	assert_true(cpumap_equal(&f->p.ops[0].cpus, &f->d.cpus));
+	plan_reset(&f->p);
+
+	/* A hard write carries the soft one; the node affinity follows the affinities. */
+	f->d.soft = cpus_of("4-7");
+	for (int v = 0; v < 4; v++)
+		soft[v] = cpus_of("4-7");
+	f->hard[0] = cpus_of("0-3");
+	f->a.nodes = cpus_of("0");
+	assert_int_equal(plan_diff(&f->p, &f->d, &f->a, &f->online), 0);
+	assert_int_equal(f->p.n, 2);
+	assert_int_equal(f->p.ops[0].kind, PLAN_SET_AFFINITY);
+	assert_true(f->p.ops[0].with_soft);
+	assert_int_equal(f->p.ops[1].kind, PLAN_SET_NODES);
+	assert_int_equal(f->p.ops[1].domid, 7);
+	assert_true(cpumap_equal(&f->p.ops[1].nodes, &f->d.nodes));
+	plan_reset(&f->p);
+
+	/* Unread soft and node affinity (trusted) are not written for themselves. */
+	f->hard[0] = cpus_of("4-7");
+	f->a.soft = NULL;
+	f->a.nodes_known = false;
+	assert_int_equal(plan_diff(&f->p, &f->d, &f->a, &f->online), 0);
+	assert_int_equal(f->p.n, 0);
+
+	/* Without numa nothing but the pinning is looked at. */
+	f->d.numa = false;
+	f->a.soft = soft;
+	soft[1] = cpus_of("0");
+	f->a.nodes = cpus_of("0");
+	f->a.nodes_known = true;
+	assert_int_equal(plan_diff(&f->p, &f->d, &f->a, &f->online), 0);
+	assert_int_equal(f->p.n, 0);
+}
+
 static void test_sched(void **state)
 {
 	struct fix *f = *state;
@@ -220,6 +284,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_affinity_only_differing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_affinity_empty_after_mask, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sched, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_numa, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_both_and_growth, setup, teardown),
 	};
 

@@ -225,7 +225,8 @@ static void test_usage_errors(void **state)
 	assert_null(req.cmd);
 	expect_usage("pool-create", "NAME");
 	expect_usage("pool-create p", "ncpu=N");
-	expect_usage("pool-create p ncpu=2 cpu=1", "not both");
+	expect_usage("pool-create p ncpu=2 cpu=1", "give one of ncpu=N, cpu=LIST or nodes=LIST");
+	expect_usage("pool-create p nodes=1 cpu=1", "give one of");
 	expect_usage("pool-create p ncpu=two", "whole number");
 	expect_usage("pool-create p ncpu=2x", "whole number");
 	expect_usage("pool-create p ncpu=", "needs a value");
@@ -234,7 +235,7 @@ static void test_usage_errors(void **state)
 	expect_usage("pool-create p colour=red", "colour");
 	expect_usage("pool-create p q ncpu=1", "unexpected 'q'");
 	expect_usage("pool-modify pool1", "nothing to change");
-	expect_usage("pool-modify pool1 ncpu=1 cpu=3", "not both");
+	expect_usage("pool-modify pool1 ncpu=1 cpu=3", "give one of");
 	expect_usage("pool-destroy p --forc", "--forc");
 	expect_usage("pool-destroy p -f", "-f");
 	expect_usage("pool-migrate web1", "DOMAIN POOL");
@@ -338,12 +339,12 @@ static void test_completion_words(void **state)
 	char *s;
 	FILE *f;
 
-	/* One line per choice: the pCPUs are ncpu= or cpu= (spelt cpus= too). */
+	/* One line per choice: the pCPUs are ncpu=, cpu= (spelt cpus= too) or nodes= (node=). */
 	s = words("pool-create");
-	assert_string_equal(s, "ncpu= cpu= cpus=\ncap=\nshare=\n");
+	assert_string_equal(s, "ncpu= cpu= cpus= nodes= node=\ncap=\nshare=\n");
 	free(s);
 	s = words("pool-modify");
-	assert_string_equal(s, "ncpu= cpu= cpus=\ncap=\nshare=\n");
+	assert_string_equal(s, "ncpu= cpu= cpus= nodes= node=\ncap=\nshare=\n");
 	free(s);
 	s = words("domain-set");
 	assert_string_equal(s, "weight=\ncap=\n");

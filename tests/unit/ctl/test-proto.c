@@ -300,7 +300,7 @@ static void test_pool_create(void **state)
 	/* Refused before the engine: */
 	expect_error("{\"execute\": \"pool-create\", \"arguments\": {\"name\": \"p\", \"ncpu\": 2,"
 	             " \"cpus\": \"1\"}}",
-	             "InvalidArgument", "not both");
+	             "InvalidArgument", "not several");
 	expect_error("{\"execute\": \"pool-create\", \"arguments\": {\"name\": \"p\"}}",
 	             "InvalidArgument", "ncpu");
 	expect_error(
@@ -342,7 +342,7 @@ static void test_pool_modify_destroy(void **state)
 	expect_error(
 	    "{\"execute\": \"pool-modify\", \"arguments\": {\"name\": \"pool1\", \"ncpu\": 1,"
 	    " \"cpus\": \"8\"}}",
-	    "InvalidArgument", "not both");
+	    "InvalidArgument", "not several");
 	assert_int_equal(fake.calls, 0);
 
 	ret = expect_return("{\"execute\": \"pool-modify\", \"arguments\": {\"name\": \"pool1\","
@@ -599,7 +599,7 @@ static void test_query_commands(void **state)
 	c = json_array_get(cmds, 0);
 	assert_string_equal(json_string_value(json_object_get(c, "name")), "pool-create");
 	assert_true(json_is_true(json_object_get(c, "mutating")));
-	assert_int_equal(json_array_size(json_object_get(c, "args")), 5);
+	assert_int_equal(json_array_size(json_object_get(c, "args")), 6);
 	c = json_array_get(cmds, 1);
 	assert_true(json_is_false(json_object_get(c, "mutating")));
 	json_decref(ret);

@@ -79,7 +79,9 @@ static int fake_cpupool_sched(struct hv *hv, uint32_t cpupool, enum sched_kind *
 	return 0;
 }
 
-static int fake_get_affinity(struct hv *hv, uint32_t domid, unsigned vcpu, struct cpumap *hard)
+/* The fake has no NUMA (no node affinity ops): a soft affinity asked for reads as the hard one. */
+static int fake_get_affinity(struct hv *hv, uint32_t domid, unsigned vcpu, struct cpumap *hard,
+                             struct cpumap *soft)
 {
 	struct fake_dom *d = fake_find(fake_of(hv), domid);
 
@@ -88,12 +90,15 @@ static int fake_get_affinity(struct hv *hv, uint32_t domid, unsigned vcpu, struc
 	if (vcpu >= d->nr_vcpus)
 		return -EINVAL;
 	*hard = d->hard[vcpu];
+	if (soft != NULL)
+		*soft = d->hard[vcpu];
 	return 0;
 }
 
 static int fake_set_affinity(struct hv *hv, uint32_t domid, unsigned vcpu,
-                             const struct cpumap *hard)
+                             const struct cpumap *hard, const struct cpumap *soft)
 {
+	(void)soft;
 	struct fake_hv *f = fake_of(hv);
 	struct fake_dom *d = fake_find(f, domid);
 

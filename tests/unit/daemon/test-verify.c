@@ -77,19 +77,21 @@ static int c_cpupool_sched(struct hv *hv, uint32_t cpupool, enum sched_kind *out
 	return c->f->hv.ops->cpupool_sched(&c->f->hv, cpupool, out);
 }
 
-static int c_get_affinity(struct hv *hv, uint32_t domid, unsigned vcpu, struct cpumap *hard)
+static int c_get_affinity(struct hv *hv, uint32_t domid, unsigned vcpu, struct cpumap *hard,
+                          struct cpumap *soft)
 {
 	struct counted *c = counted_of(hv);
 
 	c->get_affinity[domid]++;
-	return c->f->hv.ops->get_affinity(&c->f->hv, domid, vcpu, hard);
+	return c->f->hv.ops->get_affinity(&c->f->hv, domid, vcpu, hard, soft);
 }
 
-static int c_set_affinity(struct hv *hv, uint32_t domid, unsigned vcpu, const struct cpumap *hard)
+static int c_set_affinity(struct hv *hv, uint32_t domid, unsigned vcpu, const struct cpumap *hard,
+                          const struct cpumap *soft)
 {
 	struct counted *c = counted_of(hv);
 
-	return c->f->hv.ops->set_affinity(&c->f->hv, domid, vcpu, hard);
+	return c->f->hv.ops->set_affinity(&c->f->hv, domid, vcpu, hard, soft);
 }
 
 static int c_get_sched(struct hv *hv, uint32_t domid, enum sched_kind kind, unsigned *weight,

@@ -200,7 +200,7 @@ static void test_affinity(void **state)
 	struct cpumap m;
 
 	add(c, FAKE_REPLY, "{\"ok\":{\"hard\":\"0-3,8\"}}");
-	assert_int_equal(c->hv->ops->get_affinity(c->hv, 4, 1, &m), 0);
+	assert_int_equal(c->hv->ops->get_affinity(c->hv, 4, 1, &m, NULL), 0);
 	assert_request(c, 0, "{\"op\":\"get_affinity\",\"domid\":4,\"vcpu\":1}");
 	assert_int_equal(cpumap_count(&m), 5);
 	assert_true(cpumap_test(&m, 0));
@@ -208,7 +208,7 @@ static void test_affinity(void **state)
 	assert_true(cpumap_test(&m, 8));
 
 	add(c, FAKE_REPLY, "{\"ok\":{\"hard\":\"\"}}");
-	assert_int_equal(c->hv->ops->get_affinity(c->hv, 4, 1, &m), 0);
+	assert_int_equal(c->hv->ops->get_affinity(c->hv, 4, 1, &m, NULL), 0);
 	assert_true(cpumap_empty(&m));
 
 	cpumap_zero(&m);
@@ -217,18 +217,50 @@ static void test_affinity(void **state)
 	cpumap_set(&m, 4);
 	cpumap_set(&m, 5);
 	add(c, FAKE_REPLY, "{\"ok\":{\"hard\":\"1,3-5\"}}");
-	assert_int_equal(c->hv->ops->set_affinity(c->hv, 7, 0, &m), 0);
+	assert_int_equal(c->hv->ops->set_affinity(c->hv, 7, 0, &m, NULL), 0);
 	assert_request(c, 2, "{\"op\":\"set_affinity\",\"domid\":7,\"vcpu\":0,\"hard\":\"1,3-5\"}");
 
 	/* xensim refuses a set without an online cpu of the pool. */
 	add(c, FAKE_REPLY, "{\"error\":{\"errno\":22,\"desc\":\"no online cpu\"}}");
-	assert_int_equal(c->hv->ops->set_affinity(c->hv, 7, 0, &m), -EINVAL);
+	assert_int_equal(c->hv->ops->set_affinity(c->hv, 7, 0, &m, NULL), -EINVAL);
 
 	/* A cpu list that does not parse is a protocol error. */
 	add(c, FAKE_REPLY, "{\"ok\":{\"hard\":\"0-x\"}}");
-	assert_int_equal(c->hv->ops->get_affinity(c->hv, 4, 1, &m), -EPROTO);
+	assert_int_equal(c->hv->ops->get_affinity(c->hv, 4, 1, &m, NULL), -EPROTO);
 	add(c, FAKE_REPLY, "{\"ok\":{\"hard\":5}}");
-	assert_int_equal(c->hv->ops->get_affinity(c->hv, 4, 1, &m), -EPROTO);
+	assert_int_equal(c->hv->ops->get_affinity(c->hv, 4, 1, &m, NULL), -EPROTO);
+}
+
+/* Soft affinity rides with the hard one; node affinity has ops of its own. */
+static void test_numa(void **state)
+{
+	struct ctx *c = *state;
+	struct cpumap hard, soft, nodes;
+
+	add(c, FAKE_REPLY, "{\"ok\":{\"hard\":\"2-3\",\"soft\":\"0-3\"}}");
+	assert_int_equal(c->hv->ops->get_affinity(c->hv, 4, 0, &hard, &soft), 0);
+	assert_int_equal(cpumap_count(&hard), 2);
+	assert_int_equal(cpumap_count(&soft), 4);
+	/* Asked for soft, a reply without it is a protocol error. */
+	add(c, FAKE_REPLY, "{\"ok\":{\"hard\":\"2-3\"}}");
+	assert_int_equal(c->hv->ops->get_affinity(c->hv, 4, 0, &hard, &soft), -EPROTO);
+
+	add(c, FAKE_REPLY, "{\"ok\":{\"hard\":\"2-3\"}}");
+	assert_int_equal(c->hv->ops->set_affinity(c->hv, 4, 1, &hard, &soft), 0);
+	assert_request(c, 2,
+	               "{\"op\":\"set_affinity\",\"domid\":4,\"vcpu\":1,\"hard\":\"2-3\","
+	               "\"soft\":\"0-3\"}");
+
+	add(c, FAKE_REPLY, "{\"ok\":{\"nodes\":\"1\"}}");
+	assert_int_equal(c->hv->ops->get_node_affinity(c->hv, 4, &nodes), 0);
+	assert_request(c, 3, "{\"op\":\"get_node_affinity\",\"domid\":4}");
+	assert_int_equal(cpumap_count(&nodes), 1);
+	assert_true(cpumap_test(&nodes, 1));
+	add(c, FAKE_REPLY, "{\"ok\":{}}");
+	assert_int_equal(c->hv->ops->set_node_affinity(c->hv, 4, &nodes), 0);
+	assert_request(c, 4, "{\"op\":\"set_node_affinity\",\"domid\":4,\"nodes\":\"1\"}");
+	add(c, FAKE_REPLY, "{\"ok\":{\"nodes\":7}}");
+	assert_int_equal(c->hv->ops->get_node_affinity(c->hv, 4, &nodes), -EPROTO);
 }
 
 static void test_sched(void **state)
@@ -379,6 +411,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_list_domains, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cpupool, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_affinity, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_numa, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sched, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_errno_reply, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_malformed_replies, setup, teardown),

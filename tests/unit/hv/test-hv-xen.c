@@ -45,7 +45,14 @@ static struct {
 	int aff_vcpu;
 	uint32_t aff_flags;
 	void *aff_soft;
+	uint8_t aff_soft_in[16];  /* what getaffinity reports as soft */
+	uint8_t aff_soft_set[16]; /* the soft map setaffinity was given */
 	int aff_calls;
+
+	int nodemap_size;
+	uint8_t nodes[8];     /* what node_getaffinity reports */
+	uint8_t nodes_set[8]; /* what node_setaffinity was given */
+	uint32_t nodes_domid;
 
 	const char *sched_fn; /* the last scheduler call made */
 	uint32_t sched_domid;
@@ -85,6 +92,9 @@ int __wrap_xc_vcpu_getaffinity(xc_interface *xch, uint32_t domid, int vcpu, xc_c
                                xc_cpumap_t soft, uint32_t flags);
 int __wrap_xc_vcpu_setaffinity(xc_interface *xch, uint32_t domid, int vcpu, xc_cpumap_t hard,
                                xc_cpumap_t soft, uint32_t flags);
+int __wrap_xc_get_nodemap_size(xc_interface *xch);
+int __wrap_xc_domain_node_getaffinity(xc_interface *xch, uint32_t domid, xc_nodemap_t nodemap);
+int __wrap_xc_domain_node_setaffinity(xc_interface *xch, uint32_t domid, xc_nodemap_t nodemap);
 int __wrap_xc_sched_credit_domain_get(xc_interface *xch, uint32_t domid,
                                       struct xen_domctl_sched_credit *s);
 int __wrap_xc_sched_credit_domain_set(xc_interface *xch, uint32_t domid,
@@ -188,6 +198,8 @@ int __wrap_xc_vcpu_getaffinity(xc_interface *xch, uint32_t domid, int vcpu, xc_c
 	if (fake_fails("xc_vcpu_getaffinity"))
 		return -1;
 	memcpy(hard, fk.aff, fk.cpumap_size);
+	if (soft != NULL)
+		memcpy(soft, fk.aff_soft_in, fk.cpumap_size);
 	return 0;
 }
 
@@ -200,7 +212,34 @@ int __wrap_xc_vcpu_setaffinity(xc_interface *xch, uint32_t domid, int vcpu, xc_c
 	fk.aff_flags = flags;
 	fk.aff_soft = soft;
 	memcpy(fk.aff_set, hard, fk.cpumap_size);
+	if (soft != NULL)
+		memcpy(fk.aff_soft_set, soft, fk.cpumap_size);
 	if (fake_fails("xc_vcpu_setaffinity"))
+		return -1;
+	return 0;
+}
+
+int __wrap_xc_get_nodemap_size(xc_interface *xch)
+{
+	if (fake_fails("xc_get_nodemap_size"))
+		return -1;
+	return fk.nodemap_size;
+}
+
+int __wrap_xc_domain_node_getaffinity(xc_interface *xch, uint32_t domid, xc_nodemap_t nodemap)
+{
+	fk.nodes_domid = domid;
+	if (fake_fails("xc_domain_node_getaffinity"))
+		return -1;
+	memcpy(nodemap, fk.nodes, fk.nodemap_size);
+	return 0;
+}
+
+int __wrap_xc_domain_node_setaffinity(xc_interface *xch, uint32_t domid, xc_nodemap_t nodemap)
+{
+	fk.nodes_domid = domid;
+	memcpy(fk.nodes_set, nodemap, fk.nodemap_size);
+	if (fake_fails("xc_domain_node_setaffinity"))
 		return -1;
 	return 0;
 }
@@ -485,7 +524,7 @@ static void test_get_affinity(void **state)
 	fk.aff[0] = 0x0f;
 	fk.aff[1] = 0x81;
 	memset(&m, 0xff, sizeof(m));
-	assert_int_equal(hv->ops->get_affinity(hv, 7, 3, &m), 0);
+	assert_int_equal(hv->ops->get_affinity(hv, 7, 3, &m, NULL), 0);
 	assert_int_equal(fk.aff_domid, 7);
 	assert_int_equal(fk.aff_vcpu, 3);
 	assert_int_equal(fk.aff_flags, XEN_VCPUAFFINITY_HARD);
@@ -498,7 +537,7 @@ static void test_get_affinity(void **state)
 
 	fk.fail_fn = "xc_vcpu_getaffinity";
 	fk.fail_errno = ESRCH;
-	assert_int_equal(hv->ops->get_affinity(hv, 99, 0, &m), -ESRCH);
+	assert_int_equal(hv->ops->get_affinity(hv, 99, 0, &m, NULL), -ESRCH);
 }
 
 static void test_set_affinity(void **state)
@@ -510,7 +549,7 @@ static void test_set_affinity(void **state)
 	cpumap_set(&m, 1);
 	cpumap_set(&m, 3);
 	cpumap_set(&m, 9);
-	assert_int_equal(hv->ops->set_affinity(hv, 5, 2, &m), 0);
+	assert_int_equal(hv->ops->set_affinity(hv, 5, 2, &m, NULL), 0);
 	assert_int_equal(fk.aff_domid, 5);
 	assert_int_equal(fk.aff_vcpu, 2);
 	assert_int_equal(fk.aff_flags, XEN_VCPUAFFINITY_HARD);
@@ -521,16 +560,16 @@ static void test_set_affinity(void **state)
 	/* A cpu past the hypervisor's cpumap is refused, not silently dropped. */
 	fk.aff_calls = 0;
 	cpumap_set(&m, 16);
-	assert_int_equal(hv->ops->set_affinity(hv, 5, 2, &m), -EINVAL);
+	assert_int_equal(hv->ops->set_affinity(hv, 5, 2, &m, NULL), -EINVAL);
 	assert_int_equal(fk.aff_calls, 0);
 
 	cpumap_clear(&m, 16);
 	fk.fail_fn = "xc_vcpu_setaffinity";
 	fk.fail_errno = EINVAL;
-	assert_int_equal(hv->ops->set_affinity(hv, 5, 2, &m), -EINVAL);
+	assert_int_equal(hv->ops->set_affinity(hv, 5, 2, &m, NULL), -EINVAL);
 	assert_int_equal(fk.aff_calls, 1);
 	fk.fail_errno = EBUSY;
-	assert_int_equal(hv->ops->set_affinity(hv, 5, 2, &m), -EBUSY);
+	assert_int_equal(hv->ops->set_affinity(hv, 5, 2, &m, NULL), -EBUSY);
 
 	/* The cpumap size comes from libxenctrl; its failure is reported too. */
 	hv_close(hv);
@@ -539,7 +578,70 @@ static void test_set_affinity(void **state)
 	*state = hv;
 	fk.fail_fn = "xc_get_cpumap_size";
 	fk.fail_errno = ENOMEM;
-	assert_int_equal(hv->ops->set_affinity(hv, 5, 2, &m), -ENOMEM);
+	assert_int_equal(hv->ops->set_affinity(hv, 5, 2, &m, NULL), -ENOMEM);
+}
+
+/* Soft affinity goes with the hard one in the same domctl, both flags set. */
+static void test_soft_affinity(void **state)
+{
+	struct hv *hv = *state;
+	struct cpumap hard, soft;
+
+	fk.aff[0] = 0x0c;
+	fk.aff[1] = 0;
+	fk.aff_soft_in[0] = 0x0f;
+	fk.aff_soft_in[1] = 0;
+	fk.aff_calls = 0;
+	assert_int_equal(hv->ops->get_affinity(hv, 4, 1, &hard, &soft), 0);
+	assert_int_equal(fk.aff_calls, 1);
+	assert_int_equal(fk.aff_flags, XEN_VCPUAFFINITY_HARD | XEN_VCPUAFFINITY_SOFT);
+	assert_non_null(fk.aff_soft);
+	assert_int_equal(cpumap_count(&hard), 2);
+	assert_true(cpumap_test(&hard, 2) && cpumap_test(&hard, 3));
+	assert_int_equal(cpumap_count(&soft), 4);
+
+	cpumap_zero(&hard);
+	cpumap_set(&hard, 2);
+	cpumap_zero(&soft);
+	cpumap_set(&soft, 2);
+	cpumap_set(&soft, 3);
+	assert_int_equal(hv->ops->set_affinity(hv, 4, 1, &hard, &soft), 0);
+	assert_int_equal(fk.aff_calls, 2);
+	assert_int_equal(fk.aff_flags, XEN_VCPUAFFINITY_HARD | XEN_VCPUAFFINITY_SOFT);
+	assert_int_equal(fk.aff_set[0], 0x04);
+	assert_int_equal(fk.aff_soft_set[0], 0x0c);
+}
+
+/* Node affinity: xc_domain_node_{get,set}affinity on a nodemap of libxenctrl's size. */
+static void test_node_affinity(void **state)
+{
+	struct hv *hv = *state;
+	struct cpumap nodes;
+
+	assert_non_null(hv->ops->get_node_affinity);
+	assert_non_null(hv->ops->set_node_affinity);
+	fk.nodemap_size = 1;
+	fk.nodes[0] = 0x02;
+	assert_int_equal(hv->ops->get_node_affinity(hv, 6, &nodes), 0);
+	assert_int_equal(fk.nodes_domid, 6);
+	assert_int_equal(cpumap_count(&nodes), 1);
+	assert_true(cpumap_test(&nodes, 1));
+
+	cpumap_zero(&nodes);
+	cpumap_set(&nodes, 0);
+	assert_int_equal(hv->ops->set_node_affinity(hv, 6, &nodes), 0);
+	assert_int_equal(fk.nodes_set[0], 0x01);
+	/* A node past libxenctrl's nodemap is refused, not dropped. */
+	cpumap_set(&nodes, 9);
+	assert_int_equal(hv->ops->set_node_affinity(hv, 6, &nodes), -EINVAL);
+
+	fk.fail_fn = "xc_domain_node_setaffinity";
+	fk.fail_errno = ESRCH;
+	cpumap_clear(&nodes, 9);
+	assert_int_equal(hv->ops->set_node_affinity(hv, 6, &nodes), -ESRCH);
+	fk.fail_fn = "xc_domain_node_getaffinity";
+	fk.fail_errno = EPERM;
+	assert_int_equal(hv->ops->get_node_affinity(hv, 6, &nodes), -EPERM);
 }
 
 static void test_set_sched_by_kind(void **state)
@@ -616,6 +718,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cpupool_sched, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_get_affinity, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_set_affinity, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_soft_affinity, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_node_affinity, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_set_sched_by_kind, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_get_sched_by_kind, setup, teardown),
 	};

@@ -151,27 +151,27 @@ static void test_affinity_rules(void **state)
 	cpumap_zero(&m);
 	assert_int_equal(sim_set_affinity(s, id, 0, &m, &eff, &e), -EINVAL);
 	/* nothing changed by the refusals */
-	assert_int_equal(sim_get_affinity(s, id, 0, &got, &e), 0);
+	assert_int_equal(sim_get_affinity(s, id, 0, &got, NULL, &e), 0);
 	assert_true(simfx_same(&got, "0-3"));
 
 	/* "all" means the host's cpus, not CPUMAP_MAX of them */
 	m = simfx_cpus("all");
 	assert_int_equal(sim_set_affinity(s, id, 0, &m, &eff, &e), 0);
 	assert_true(simfx_same(&eff, "0-2"));
-	assert_int_equal(sim_get_affinity(s, id, 0, &got, &e), 0);
+	assert_int_equal(sim_get_affinity(s, id, 0, &got, NULL, &e), 0);
 	assert_true(simfx_same(&got, "0-3"));
 
 	/* the effective set drops offline cpus; get returns what was set, cpus >= nr dropped */
 	m = simfx_cpus("2-3,9");
 	assert_int_equal(sim_set_affinity(s, id, 1, &m, &eff, &e), 0);
 	assert_true(simfx_same(&eff, "2"));
-	assert_int_equal(sim_get_affinity(s, id, 1, &got, &e), 0);
+	assert_int_equal(sim_get_affinity(s, id, 1, &got, NULL, &e), 0);
 	assert_true(simfx_same(&got, "2-3"));
 	/* a create's cpus beyond the host are dropped too */
 	assert_true(simfx_same(
 	    &sim_dom_find(s, simfx_create(s, "vm2", 1, 0, 0, "2,100"))->vcpu[0].hard, "2"));
-	assert_int_equal(sim_get_affinity(s, id, 5, &got, &e), -EINVAL);
-	assert_int_equal(sim_get_affinity(s, 99, 0, &got, &e), -ESRCH);
+	assert_int_equal(sim_get_affinity(s, id, 5, &got, NULL, &e), -EINVAL);
+	assert_int_equal(sim_get_affinity(s, 99, 0, &got, NULL, &e), -ESRCH);
 	sim_free(s);
 }
 
@@ -258,7 +258,7 @@ static void test_counters(void **state)
 	assert_int_equal(sim_set_affinity(s, 0, 0, &m, NULL, &e), 0);
 	assert_int_equal(sim_set_affinity(s, 0, 99, &m, NULL, &e), -EINVAL);
 	assert_int_equal(sim_set_sched(s, 0, SIM_SCHED_CREDIT2, 10, 0, &e), 0);
-	assert_int_equal(sim_get_affinity(s, 0, 0, &got, &e), 0);
+	assert_int_equal(sim_get_affinity(s, 0, 0, &got, NULL, &e), 0);
 	assert_int_equal(sim_get_sched(s, 0, SIM_SCHED_CREDIT2, &w, &c, &e), 0);
 	assert_int_equal(sim_vcpu_time(s, 0, 0, &ns, &e), 0);
 	assert_int_equal(sim_vcpu_time(s, 0, 4, &ns, &e), -EINVAL);
@@ -303,7 +303,7 @@ static void test_faults(void **state)
 	assert_int_equal(sim_set_affinity(s, a, 0, &m, NULL, &e), -EBUSY);
 	/* a fault fires before any other check, and has no effect */
 	assert_int_equal(sim_set_affinity(s, 99, 0, &m, NULL, &e), -EBUSY);
-	assert_int_equal(sim_get_affinity(s, a, 0, &got, &e), 0);
+	assert_int_equal(sim_get_affinity(s, a, 0, &got, NULL, &e), 0);
 	assert_true(simfx_same(&got, "0-3"));
 	assert_int_equal(sim_set_affinity(s, a, 0, &m, NULL, &e), 0);
 
@@ -336,7 +336,7 @@ static void test_slow(void **state)
 	assert_int_equal(sim_slow(s, SIM_FAULT_SET_AFFINITY, 300, 1, -1, &e), 0);
 	assert_int_equal(sim_take_delay(s), 0);
 	assert_int_equal(sim_set_affinity(s, a, 0, &m, NULL, &e), 0);
-	assert_int_equal(sim_get_affinity(s, a, 0, &got, &e), 0);
+	assert_int_equal(sim_get_affinity(s, a, 0, &got, NULL, &e), 0);
 	assert_true(simfx_same(&got, "2"));
 	assert_int_equal(sim_take_delay(s), 300);
 	assert_int_equal(sim_take_delay(s), 0);
