@@ -35,6 +35,8 @@ enum parser_show {
 	SHOW_POOL_MODIFIED,
 	SHOW_POOL_DESTROYED,
 	SHOW_MIGRATED,
+	SHOW_MIGRATED_ALL,
+	SHOW_POOL_RENAMED,
 	SHOW_DOMAIN_SET,
 	SHOW_LOG_LEVEL,
 	SHOW_MONITOR,
@@ -53,9 +55,14 @@ struct parser_cmd {
 	const char *flag;           /* a --FLAG word that sets the boolean argument of its name */
 	unsigned rules;
 	enum parser_show show;
+	/*
+	 * NULL for a command's first form; else the --FORM word that selects this
+	 * entry, a second form of the command of the same name just before it.
+	 */
+	const char *form;
 };
 
-/* Every command, NULL-name-terminated, in the order usage lists them. */
+/* Every command and form, NULL-name-terminated, in the order usage lists them. */
 extern const struct parser_cmd parser_cmds[];
 
 /* top's own options: -b, -n N, -d SECS (poolctl's, never sent to poold). */
