@@ -408,10 +408,11 @@ int engine_pool_rename(struct engine *eng, const char *name, const char *new_nam
 		}
 		s.default_was = eng->cfg.default_pool;
 		eng->cfg.default_pool = now;
-		snprintf(warning, warnlen,
-		         "default_pool names \"%s\": poold uses \"%s\" until it reads its "
-		         "configuration again; set default_pool = %s in poold.conf (or -p)",
-		         name, new_name, new_name);
+		snprintf(
+		    warning, warnlen,
+		    "default_pool names \"%s\": poold uses \"%s\" until it reads its "
+		    "configuration again; set default_pool = %s in poold.conf (or --default-pool)",
+		    name, new_name, new_name);
 	}
 	if ((r = engine_commit(eng, &s, e)) != 0)
 		return r;
