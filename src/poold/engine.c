@@ -416,10 +416,11 @@ int engine_pool_rename(struct engine *eng, const char *name, const char *new_nam
 	}
 	if ((r = engine_commit(eng, &s, e)) != 0)
 		return r;
-	log_notice("pool %s renamed to %s, id %" PRIu32 ", %zu domain record%s follow%s", name,
-	           new_name, p->id, follow, follow == 1 ? "" : "s", follow == 1 ? "s" : "");
+	log_about(LOG_LEVEL_NOTICE, -1, new_name,
+	          "pool %s renamed to %s, id %" PRIu32 ", %zu domain record%s follow%s", name,
+	          new_name, p->id, follow, follow == 1 ? "" : "s", follow == 1 ? "s" : "");
 	if (warning[0] != '\0')
-		log_warnx("%s", warning);
+		log_about(LOG_LEVEL_WARNING, -1, new_name, "%s", warning);
 	reconcile_emit(eng, &(struct engine_event){.kind = ENGINE_EV_POOL_CHANGED,
 	                                           .pool_name = new_name,
 	                                           .action = "renamed",
@@ -469,8 +470,19 @@ int engine_pool_migrate_all(struct engine *eng, const char *from, const char *to
 		*nmoved = 0;
 		return r;
 	}
-	log_notice("%zu domain%s of %s migrate%s to %s", n, n == 1 ? "" : "s", from,
-	           n == 1 ? "s" : "", to);
+	log_about(LOG_LEVEL_NOTICE, -1, to, "%zu domain%s of %s migrate%s to %s", n,
+	          n == 1 ? "" : "s", from, n == 1 ? "s" : "", to);
+	/* Each as pool-migrate logs it, for the journal's fields of that domain. */
+	for (size_t k = 0; k < *nmoved; k++) {
+		struct dom *d = NULL;
+
+		for (size_t i = 0; i < eng->ndoms && d == NULL; i++)
+			if (eng->doms[i].domid == moved[k])
+				d = &eng->doms[i];
+		if (d != NULL)
+			log_about(LOG_LEVEL_NOTICE, d->domid, to,
+			          "domain %" PRIu32 " (%s) migrates to %s", d->domid, d->name, to);
+	}
 	return engine_settle(eng, e);
 }
 
