@@ -630,7 +630,9 @@ static void test_rename(void **state)
 	struct fake_dom *vm1 = fake_add(&t->hv, 1, "vm1", 2, "web");
 	fake_add(&t->hv, 2, "vm2", 2, NULL);
 	fake_add(&t->hv, 3, "vm3", 2, NULL);
+	fake_add(&t->hv, 4, "vm4", 1, "front"); /* misplaced until a pool is named so */
 	env_start_ready(t);
+	assert_true(dom_of(&t->eng, 4)->misplaced);
 	assert_int_equal(engine_pool_create(&t->eng, "web", &s, 40, -1, &e), 0);
 	assert_int_equal(engine_domain_migrate(&t->eng, "vm2", "web", &e), 0);
 	assert_int_equal(engine_domain_migrate(&t->eng, "vm3", "web", &e), 0);
@@ -669,9 +671,15 @@ static void test_rename(void **state)
 	assert_true(cpumap_equal(&pool_find(&t->eng.pools, "front")->cpus, &s.cpus));
 	assert_int_equal(pool_find(&t->eng.pools, "front")->cap, 40);
 	assert_int_equal(t->eng.state_saves, saves + 1);
+	/* front announced, then vm4, which wanted front, placed in it: its only writes */
 	assert_int_equal(fake_event_at(&t->ctl, POOLD_EV_POOL_CHANGED, "front"), 0);
-	assert_int_equal(fake_events(&t->ctl, POOLD_EV_DOMAIN_PLACED), 0);
-	assert_int_equal(t->hv.affinity_writes + t->hv.sched_writes, 0);
+	assert_int_equal(fake_events(&t->ctl, POOLD_EV_DOMAIN_PLACED), 1);
+	assert_int_equal(fake_event_at(&t->ctl, POOLD_EV_DOMAIN_PLACED, "vm4"), 1);
+	assert_false(dom_of(&t->eng, 4)->misplaced);
+	assert_int_equal(dom_of(&t->eng, 4)->pool_id, id);
+	assert_pinned(t, 4, "2-3");
+	assert_true(fake_written(&t->hv, 4, 0));
+	assert_false(fake_written(&t->hv, 1, 0) || fake_written(&t->hv, 2, 0));
 	assert_string_equal(dom_of(&t->eng, 1)->want, "front");
 	assert_string_equal(dom_of(&t->eng, 2)->want, "front");
 	assert_string_equal(t->eng.saved[0].want, "front");
