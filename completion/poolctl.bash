@@ -1,6 +1,6 @@
 # bash completion for poolctl(8). Installed as bash-completion/completions/poolctl.
 #
-# The command names and each command's KEY= and --FLAG words come from
+# The command names and each command's KEY=, --FLAG and --FORM words come from
 # poolctl's own table (`poolctl --commands [COMMAND]`), so this file never
 # needs to learn a new command; a KEY= already on the command line is not
 # offered again, nor its other spellings or what excludes it (one line of
@@ -208,13 +208,22 @@ _poolctl()
 	*=*) return ;; # a value: counts and cpu lists are the user's
 	esac
 
-	case $full:$npos in
-	pool-modify:0 | pool-destroy:0 | pool-migrate:1)
+	# pool-migrate --all FROM POOL, its second form, takes two pool names.
+	local form=
+	if [ "$full" = pool-migrate ]; then
+		for ((i = cmd_i + 1; i < _poolctl_cword; i++)); do
+			[ "${_poolctl_argv[i]}" = --all ] && form=--all
+		done
+	fi
+
+	case $full$form:$npos in
+	pool-modify:0 | pool-destroy:0 | pool-migrate:1 | pool-migrate--all:[01] | pool-rename:0)
 		words=$(_poolctl_pools)
 		;;
 	pool-migrate:0 | domain-set:0)
 		words=$(_poolctl_domains)
 		;;
+	pool-rename:* | pool-migrate:* | pool-migrate--all:*) ;; # a new name, or nothing left
 	log-level:0)
 		words="err warning notice info debug"
 		;;
@@ -237,6 +246,8 @@ _poolctl()
 	if [ "${cur:0:1}" = "-" ]; then
 		words=$(_poolctl_unused "$full" "${_poolctl_argv[@]:cmd_i+1:_poolctl_cword-cmd_i-1}" |
 			grep -- '^-')
+		# A second form's --FORM word comes before the positional words it changes.
+		[ "$npos" -gt 0 ] && words=$(printf '%s\n' $words | grep -vx -- --all)
 		# Offered until it is on the line, before or after the command.
 		case " ${_poolctl_argv[*]:1:_poolctl_cword-1} " in
 		*" --json "* | *" -j "*) ;;

@@ -19,19 +19,11 @@
 #define CTL_DOMID_MAX 0x7fef
 
 const struct ctl_cmd *const ctl_cmd_table[] = {
-    &ctl_cmd_pool_create,
-    &ctl_cmd_pool_list,
-    &ctl_cmd_pool_modify,
-    &ctl_cmd_pool_destroy,
-    &ctl_cmd_pool_migrate,
-    &ctl_cmd_domain_list,
-    &ctl_cmd_domain_set,
-    &ctl_cmd_status,
-    &ctl_cmd_log_level,
-    &ctl_cmd_subscribe,
-    &ctl_cmd_query_commands,
-    &ctl_cmd_top,
-    NULL,
+    &ctl_cmd_pool_create,    &ctl_cmd_pool_list,    &ctl_cmd_pool_modify,
+    &ctl_cmd_pool_destroy,   &ctl_cmd_pool_migrate, &ctl_cmd_pool_migrate_all,
+    &ctl_cmd_pool_rename,    &ctl_cmd_domain_list,  &ctl_cmd_domain_set,
+    &ctl_cmd_status,         &ctl_cmd_log_level,    &ctl_cmd_subscribe,
+    &ctl_cmd_query_commands, &ctl_cmd_top,          NULL,
 };
 
 size_t ctl_cmd_count(void)

@@ -96,6 +96,8 @@ extern const struct ctl_cmd ctl_cmd_pool_list;
 extern const struct ctl_cmd ctl_cmd_pool_modify;
 extern const struct ctl_cmd ctl_cmd_pool_destroy;
 extern const struct ctl_cmd ctl_cmd_pool_migrate;
+extern const struct ctl_cmd ctl_cmd_pool_migrate_all;
+extern const struct ctl_cmd ctl_cmd_pool_rename;
 extern const struct ctl_cmd ctl_cmd_domain_list;
 extern const struct ctl_cmd ctl_cmd_domain_set;
 extern const struct ctl_cmd ctl_cmd_status;

@@ -25,18 +25,24 @@ static json_t *dom_data(const struct dom *d)
 	                 d->name);
 }
 
-/* pool-changed: the pool as it is now; what it has is null once destroyed. */
+/*
+ * pool-changed: the pool as it is now; what it has is null once destroyed,
+ * renamed_from the old name of a rename and null otherwise.
+ */
 static json_t *pool_data(const struct engine_event *ev)
 {
 	char cpus[CPUMAP_TEXT_MAX];
 	const struct pool *p = ev->pool;
+	json_t *from = ev->renamed_from != NULL ? json_string(ev->renamed_from) : json_null();
 
 	if (p == NULL || cpumap_format(&p->cpus, cpus, sizeof(cpus)) < 0)
-		return json_pack("{s:s, s:s, s:n, s:n, s:n, s:n}", "pool", ev->pool_name, "action",
-		                 ev->action, "cpus", "ncpu", "cap", "share");
-	return json_pack("{s:s, s:s, s:s, s:i, s:I, s:s}", "pool", ev->pool_name, "action",
+		return json_pack("{s:s, s:s, s:n, s:n, s:n, s:n, s:o}", "pool", ev->pool_name,
+		                 "action", ev->action, "cpus", "ncpu", "cap", "share",
+		                 "renamed_from", from);
+	return json_pack("{s:s, s:s, s:s, s:i, s:I, s:s, s:o}", "pool", ev->pool_name, "action",
 	                 ev->action, "cpus", cpus, "ncpu", (int)cpumap_count(&p->cpus), "cap",
-	                 (json_int_t)p->cap, "share", p->share_off ? "off" : "auto");
+	                 (json_int_t)p->cap, "share", p->share_off ? "off" : "auto", "renamed_from",
+	                 from);
 }
 
 void ctl_server_engine_event(struct ctl_server *s, const struct engine *eng,

@@ -76,8 +76,8 @@ static void help(FILE *f)
 	           "                       events without limit\n"
 	           "  -h, --help           print this help\n"
 	           "  -V, --version        print the version\n"
-	           "  --commands [COMMAND] print the command names, or COMMAND's KEY= and --FLAG\n"
-	           "                       words, one per line (for completion)\n"
+	           "  --commands [COMMAND] print the command names, or COMMAND's KEY=, --FLAG\n"
+	           "                       and --FORM words, one per line (for completion)\n"
 	           "\ncommands (a unique prefix will do; poolctl help COMMAND for one):\n");
 	parser_print_help(f, NULL, false, NULL, 0);
 }

@@ -519,6 +519,80 @@ static int confirm_cells(json_t *ret, const char *obj, const struct col *cols, s
 	return r;
 }
 
+/* pool-migrate --all: a line per domain moved, as pool-migrate has it, and dom0 left. */
+static int text_migrated_all(FILE *f, json_t *ret, char *err, size_t len)
+{
+	static const struct col dom[] = {
+	    {"", "name", COL_STR}, {"", "domid", COL_DOMID}, {"", "pool", COL_STR}};
+	static const struct col ends[] = {{"", "from", COL_STR}, {"", "pool", COL_STR}};
+	json_t *a = rows(ret, "domains", err, len), *o;
+	char *v[3] = {NULL}, *e[2] = {NULL}, *skipped = NULL, where[64];
+	int r = confirm_cells(ret, NULL, ends, 2, e, err, len);
+	size_t i;
+
+	if (r == 0 && a == NULL)
+		r = -1;
+	if (r == 0)
+		r = join_ids(json_object_get(ret, "skipped"), "return", &skipped, err, len);
+	for (i = 0; r == 0 && i < json_array_size(a); i++) {
+		if ((o = row(a, "domains", i, where, sizeof(where), err, len)) == NULL) {
+			r = -1;
+			break;
+		}
+		for (size_t k = 0; k < 3 && r == 0; k++)
+			r = col_cell(o, where, &dom[k], &v[k], err, len);
+		if (r == 0)
+			fprintf(f, "%s (domid %s) moved to %s\n", v[0], v[1], v[2]);
+		for (size_t k = 0; k < 3; k++) {
+			free(v[k]);
+			v[k] = NULL;
+		}
+	}
+	if (r == 0 && i == 0)
+		fprintf(f, "no domain of %s to move to %s\n", e[0], e[1]);
+	if (r == 0 && skipped != NULL && strcmp(skipped, "-") != 0)
+		fprintf(f, "domain %s stays in pool0: dom0 always does\n", skipped);
+	free(skipped);
+	free(e[0]);
+	free(e[1]);
+	return r;
+}
+
+/* pool-rename: the pool under its new name, and poold's warning when it gave one. */
+static int text_renamed(FILE *f, json_t *ret, char *err, size_t len)
+{
+	static const struct col pool[] = {
+	    {"", "name", COL_STR}, {"", "id", COL_INT}, {"", "cpus", COL_STR}};
+	static const struct col from[] = {{"", "renamed_from", COL_STR}};
+	json_t *w = json_object_get(ret, "warning");
+	char *v[3] = {NULL}, *old = NULL, *ids = NULL;
+	int r = confirm_cells(ret, "pool", pool, 3, v, err, len);
+
+	if (r == 0)
+		r = confirm_cells(ret, NULL, from, 1, &old, err, len);
+	if (r == 0)
+		r = join_ids(json_object_get(json_object_get(ret, "pool"), "domains"),
+		             "return.pool", &ids, err, len);
+	if (r == 0 && !json_is_null(w) && !json_is_string(w))
+		r = bad(err, len, "return.warning", w, "a string or null");
+	if (r == 0 && strcmp(old, v[0]) == 0)
+		fprintf(f, "%s is already named so: nothing changed\n", v[0]);
+	else if (r == 0)
+		fprintf(f, "%s renamed to %s (id %s): cpus %s, domains %s\n", old, v[0], v[1], v[2],
+		        ids);
+	if (r == 0 && json_is_string(w)) {
+		char *c = output_clean(strdup(json_string_value(w)));
+
+		fprintf(stderr, "poolctl: warning: %s\n", c != NULL ? c : "?");
+		free(c);
+	}
+	for (size_t i = 0; i < 3; i++)
+		free(v[i]);
+	free(old);
+	free(ids);
+	return r;
+}
+
 static int text_result(FILE *f, const struct parser_cmd *cmd, json_t *args, json_t *ret, char *err,
                        size_t len)
 {
@@ -568,6 +642,10 @@ static int text_result(FILE *f, const struct parser_cmd *cmd, json_t *args, json
 			break;
 		fprintf(f, "%s (domid %s) moved to %s\n", v[0], v[1], v[2]);
 		break;
+	case SHOW_MIGRATED_ALL:
+		return text_migrated_all(f, ret, err, len);
+	case SHOW_POOL_RENAMED:
+		return text_renamed(f, ret, err, len);
 	case SHOW_DOMAIN_SET:
 		if ((r = confirm_cells(ret, "domain", dom, 5, v, err, len)) != 0)
 			break;

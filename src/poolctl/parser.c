@@ -31,7 +31,8 @@ const struct parser_cmd parser_cmds[] = {
      kw_pool,
      NULL,
      PARSER_CPUS_ONE,
-     SHOW_POOL_CREATED},
+     SHOW_POOL_CREATED,
+     NULL},
     {"pool-list",
      "pool-list",
      "",
@@ -41,7 +42,8 @@ const struct parser_cmd parser_cmds[] = {
      NULL,
      NULL,
      0,
-     SHOW_POOL_LIST},
+     SHOW_POOL_LIST,
+     NULL},
     {"pool-modify",
      "pool-modify",
      "NAME ncpu=N | cpu=LIST | nodes=LIST | cap=C | share=auto|off",
@@ -52,7 +54,8 @@ const struct parser_cmd parser_cmds[] = {
      kw_pool,
      NULL,
      PARSER_CPUS_MAX | PARSER_KW_SOME,
-     SHOW_POOL_MODIFIED},
+     SHOW_POOL_MODIFIED,
+     NULL},
     {"pool-destroy",
      "pool-destroy",
      "NAME [--force]",
@@ -62,7 +65,8 @@ const struct parser_cmd parser_cmds[] = {
      NULL,
      "force",
      0,
-     SHOW_POOL_DESTROYED},
+     SHOW_POOL_DESTROYED,
+     NULL},
     {"pool-migrate",
      "pool-migrate",
      "DOMAIN POOL",
@@ -72,7 +76,30 @@ const struct parser_cmd parser_cmds[] = {
      NULL,
      NULL,
      0,
-     SHOW_MIGRATED},
+     SHOW_MIGRATED,
+     NULL},
+    {"pool-migrate",
+     "pool-migrate-all",
+     "--all FROM POOL",
+     "move every domain of pool FROM to POOL as one change; dom0 stays in pool0",
+     {"from", "pool"},
+     {PARSER_STR, PARSER_STR},
+     NULL,
+     NULL,
+     0,
+     SHOW_MIGRATED_ALL,
+     "all"},
+    {"pool-rename",
+     "pool-rename",
+     "NAME NEW_NAME",
+     "rename a pool; its id, pCPUs, cap and domains stay, and so do the wishes for it",
+     {"name", "new_name"},
+     {PARSER_STR, PARSER_STR},
+     NULL,
+     NULL,
+     0,
+     SHOW_POOL_RENAMED,
+     NULL},
     {"domain-list",
      "domain-list",
      "",
@@ -82,7 +109,8 @@ const struct parser_cmd parser_cmds[] = {
      NULL,
      NULL,
      0,
-     SHOW_DOMAIN_LIST},
+     SHOW_DOMAIN_LIST,
+     NULL},
     {"domain-set",
      "domain-set",
      "DOMAIN [weight=W] [cap=C]",
@@ -92,7 +120,8 @@ const struct parser_cmd parser_cmds[] = {
      kw_domain,
      NULL,
      PARSER_KW_SOME,
-     SHOW_DOMAIN_SET},
+     SHOW_DOMAIN_SET,
+     NULL},
     {"status",
      "status",
      "",
@@ -102,7 +131,8 @@ const struct parser_cmd parser_cmds[] = {
      NULL,
      NULL,
      0,
-     SHOW_STATUS},
+     SHOW_STATUS,
+     NULL},
     {"log-level",
      "log-level",
      "LEVEL",
@@ -112,7 +142,8 @@ const struct parser_cmd parser_cmds[] = {
      NULL,
      NULL,
      0,
-     SHOW_LOG_LEVEL},
+     SHOW_LOG_LEVEL,
+     NULL},
     {"monitor",
      "subscribe",
      "",
@@ -122,7 +153,8 @@ const struct parser_cmd parser_cmds[] = {
      NULL,
      NULL,
      0,
-     SHOW_MONITOR},
+     SHOW_MONITOR,
+     NULL},
     {"top",
      "top",
      "[-b] [-n N] [-d SECS]",
@@ -133,7 +165,8 @@ const struct parser_cmd parser_cmds[] = {
      NULL,
      NULL,
      0,
-     SHOW_TOP},
+     SHOW_TOP,
+     NULL},
     {"help",
      NULL,
      "[COMMAND]",
@@ -143,8 +176,9 @@ const struct parser_cmd parser_cmds[] = {
      NULL,
      NULL,
      PARSER_POS_OPT,
-     SHOW_HELP},
-    {NULL, NULL, NULL, NULL, {NULL}, {PARSER_STR}, NULL, NULL, 0, SHOW_STATUS},
+     SHOW_HELP,
+     NULL},
+    {NULL, NULL, NULL, NULL, {NULL}, {PARSER_STR}, NULL, NULL, 0, SHOW_STATUS, NULL},
 };
 
 /* Lists every command name, for the message about an unknown or ambiguous one. */
@@ -154,7 +188,7 @@ static void names(char *buf, size_t len, const char *prefix)
 
 	buf[0] = '\0';
 	for (const struct parser_cmd *c = parser_cmds; c->name != NULL; c++) {
-		if (strncmp(c->name, prefix, strlen(prefix)) != 0)
+		if (c->form != NULL || strncmp(c->name, prefix, strlen(prefix)) != 0)
 			continue;
 		int n = snprintf(buf + off, len - off, "%s%s", off ? ", " : "", c->name);
 		if (n < 0 || (size_t)n >= len - off)
@@ -171,6 +205,9 @@ static const struct parser_cmd *find(const char *word, char *err, size_t errlen)
 	char list[256];
 
 	for (const struct parser_cmd *c = parser_cmds; c->name != NULL; c++) {
+		/* A second form is chosen by its --FORM word, once the command is found. */
+		if (c->form != NULL)
+			continue;
 		if (strcmp(c->name, word) == 0)
 			return c;
 		if (n > 0 && strncmp(c->name, word, n) == 0) {
@@ -333,8 +370,20 @@ static int top_option(int argc, char **argv, int *i, struct parser_top *t, char 
 	return 1;
 }
 
+/* The form of c that the word w (--FORM) selects; NULL when w selects none. */
+static const struct parser_cmd *form_of(const struct parser_cmd *c, const char *w)
+{
+	if (strncmp(w, "--", 2) != 0)
+		return NULL;
+	for (const struct parser_cmd *f = c + 1; f->name != NULL && f->form != NULL; f++)
+		if (strcmp(f->form, w + 2) == 0)
+			return f;
+	return NULL;
+}
+
 int parser_parse(int argc, char **argv, struct parser_request *req, char *err, size_t errlen)
 {
+	int form_at = 0;
 	const struct parser_cmd *c;
 	size_t npos = 0, want = 0;
 	json_t *v;
@@ -347,6 +396,15 @@ int parser_parse(int argc, char **argv, struct parser_request *req, char *err, s
 	c = find(argv[0], err, errlen);
 	if (c == NULL)
 		return -1;
+	/* A --FORM word anywhere after the command makes the rest that form's words. */
+	for (int i = 1; i < argc && form_at == 0; i++) {
+		const struct parser_cmd *f = form_of(c, argv[i]);
+
+		if (f != NULL) {
+			c = f;
+			form_at = i;
+		}
+	}
 	req->cmd = c;
 	req->args = json_object();
 	if (req->args == NULL) {
@@ -363,7 +421,7 @@ int parser_parse(int argc, char **argv, struct parser_request *req, char *err, s
 
 		if (r < 0)
 			return -1;
-		if (r > 0)
+		if (r > 0 || i == form_at)
 			continue;
 		if (strncmp(w, "--", 2) == 0 && c->flag != NULL && strcmp(w + 2, c->flag) == 0) {
 			json_object_set_new(req->args, c->flag, json_true());
@@ -435,6 +493,8 @@ int parser_print_words(FILE *f, const char *cmd)
 	const struct parser_cmd *c;
 
 	for (c = parser_cmds; c->name != NULL; c++) {
+		if (c->form != NULL)
+			continue;
 		if (cmd == NULL)
 			fprintf(f, "%s\n", c->name);
 		else if (strcmp(c->name, cmd) == 0)
@@ -450,6 +510,8 @@ int parser_print_words(FILE *f, const char *cmd)
 		fprintf(f, "--%s\n", c->flag);
 	if (c->show == SHOW_TOP)
 		fprintf(f, "-b\n-n\n-d\n");
+	for (const struct parser_cmd *o = c + 1; o->name != NULL && o->form != NULL; o++)
+		fprintf(f, "--%s\n", o->form);
 	return 0;
 }
 
@@ -458,8 +520,10 @@ static const char *pos_what(const char *arg, enum parser_word type)
 {
 	if (type == PARSER_DOMAIN)
 		return "a domain name, or a domid (all digits)";
-	if (strcmp(arg, "name") == 0 || strcmp(arg, "pool") == 0)
+	if (strcmp(arg, "name") == 0 || strcmp(arg, "pool") == 0 || strcmp(arg, "from") == 0)
 		return "a pool name";
+	if (strcmp(arg, "new_name") == 0)
+		return "the pool's new name: 1 to 64 of A-Z a-z 0-9 _ . -";
 	if (strcmp(arg, "level") == 0)
 		return "err, warning, notice, info or debug";
 	if (strcmp(arg, "command") == 0)
@@ -546,7 +610,14 @@ int parser_print_help(FILE *f, const char *name, bool json, char *err, size_t er
 	if (name != NULL && (c = find(name, err, errlen)) == NULL)
 		return -1;
 	if (json) {
-		if (c != NULL) {
+		if (c != NULL && c[1].form != NULL) {
+			/* A command of several forms: each of them, as the list has them. */
+			o = json_array();
+			for (const struct parser_cmd *k = c;
+			     o != NULL && k->name != NULL && (k == c || k->form != NULL); k++)
+				json_array_append_new(o, help_json(k));
+			o = json_pack("{s:o}", "commands", o);
+		} else if (c != NULL) {
 			o = help_json(c);
 		} else {
 			o = json_array();
@@ -561,6 +632,10 @@ int parser_print_help(FILE *f, const char *name, bool json, char *err, size_t er
 	}
 	if (c != NULL) {
 		help_text(f, c);
+		for (const struct parser_cmd *k = c + 1; k->name != NULL && k->form != NULL; k++) {
+			fputc('\n', f);
+			help_text(f, k);
+		}
 		return 0;
 	}
 	for (c = parser_cmds; c->name != NULL; c++)

@@ -35,6 +35,8 @@ enum parser_show {
 	SHOW_POOL_MODIFIED,
 	SHOW_POOL_DESTROYED,
 	SHOW_MIGRATED,
+	SHOW_MIGRATED_ALL,
+	SHOW_POOL_RENAMED,
 	SHOW_DOMAIN_SET,
 	SHOW_LOG_LEVEL,
 	SHOW_MONITOR,
@@ -53,9 +55,14 @@ struct parser_cmd {
 	const char *flag;           /* a --FLAG word that sets the boolean argument of its name */
 	unsigned rules;
 	enum parser_show show;
+	/*
+	 * NULL for a command's first form; else the --FORM word that selects this
+	 * entry, a second form of the command of the same name just before it.
+	 */
+	const char *form;
 };
 
-/* Every command, NULL-name-terminated, in the order usage lists them. */
+/* Every command and form, NULL-name-terminated, in the order usage lists them. */
 extern const struct parser_cmd parser_cmds[];
 
 /* top's own options: -b, -n N, -d SECS (poolctl's, never sent to poold). */
@@ -83,15 +90,17 @@ void parser_request_fini(struct parser_request *req);
  * For completion (poolctl --commands): with cmd NULL prints every command
  * name, one per line; else the KEY= and --FLAG words of the command named
  * exactly cmd, one line per choice: the command takes at most one word of a
- * line (cpu= and cpus= are one argument; ncpu= excludes both). Returns 0, or -1
- * when there is no such command.
+ * line (cpu= and cpus= are one argument; ncpu= excludes both), then the
+ * --FORM word of each of its other forms. Returns 0, or -1 when there is no
+ * such command.
  */
 int parser_print_words(FILE *f, const char *cmd);
 /*
  * Shows the help of poolctl help [COMMAND] from the table: with name NULL
  * every command with its usage and one line; else that command's usage,
- * description, arguments and protocol command. json writes the same as
- * one object. Returns 0, or -1 with err saying so when no command (or more
+ * description, arguments and protocol command, form by form. json writes the
+ * same as one object ({"commands": [...]} for the list, and for a command of
+ * several forms). Returns 0, or -1 with err saying so when no command (or more
  * than one) has that name or prefix.
  */
 int parser_print_help(FILE *f, const char *name, bool json, char *err, size_t errlen);

@@ -71,6 +71,7 @@ struct engine_commit {
 	struct pool_table pools; /* the pool table before it */
 	struct dom_undo *undo;   /* the domains it changed, before it */
 	size_t nundo;
+	char *default_was; /* default_pool before a pool-rename made it follow; NULL: none */
 };
 
 struct engine {

@@ -20,18 +20,26 @@ struct snap {
 	struct pool_table pools;
 	struct dom *doms;
 	size_t ndoms;
+	/* The records of domains not alive: pool-rename changes them too. */
+	struct state_dom *saved;
+	size_t nsaved;
+	/* default_pool before pool-rename made it follow (owned); NULL: it did not. */
+	char *default_was;
 	bool state_dirty;
 };
 
-/* Copies the pool table and the domains. */
+/* Copies the pool table, the domains and the records of gone ones. */
 static int snap_take(const struct engine *eng, struct snap *s)
 {
+	*s = (struct snap){0};
 	s->pools = eng->pools;
 	s->pools.pools = calloc(eng->pools.n + 1, sizeof(*s->pools.pools));
 	s->doms = calloc(eng->ndoms + 1, sizeof(*s->doms));
-	if (s->pools.pools == NULL || s->doms == NULL) {
+	s->saved = calloc(eng->nsaved + 1, sizeof(*s->saved));
+	if (s->pools.pools == NULL || s->doms == NULL || s->saved == NULL) {
 		free(s->pools.pools);
 		free(s->doms);
+		free(s->saved);
 		return -ENOMEM;
 	}
 	memcpy(s->pools.pools, eng->pools.pools, eng->pools.n * sizeof(*s->pools.pools));
@@ -39,6 +47,9 @@ static int snap_take(const struct engine *eng, struct snap *s)
 	if (eng->ndoms > 0)
 		memcpy(s->doms, eng->doms, eng->ndoms * sizeof(*s->doms));
 	s->ndoms = eng->ndoms;
+	if (eng->nsaved > 0)
+		memcpy(s->saved, eng->saved, eng->nsaved * sizeof(*s->saved));
+	s->nsaved = eng->nsaved;
 	s->state_dirty = eng->state_dirty;
 	return 0;
 }
@@ -47,6 +58,17 @@ static void snap_drop(struct snap *s)
 {
 	free(s->pools.pools);
 	free(s->doms);
+	free(s->saved);
+	free(s->default_was);
+}
+
+/* Puts default_pool back as it was before a rename made it follow; takes was. */
+static void default_restore(struct engine *eng, char *was)
+{
+	if (was == NULL)
+		return;
+	free(eng->cfg.default_pool);
+	eng->cfg.default_pool = was;
 }
 
 /* Puts the model back; nothing rescans between a snapshot and its restore. */
@@ -55,16 +77,31 @@ static void snap_restore(struct engine *eng, struct snap *s)
 	free(eng->pools.pools);
 	eng->pools = s->pools;
 	memcpy(eng->doms, s->doms, s->ndoms * sizeof(*s->doms));
+	memcpy(eng->saved, s->saved, s->nsaved * sizeof(*s->saved));
+	default_restore(eng, s->default_was);
 	eng->state_dirty = s->state_dirty;
 	free(s->doms);
+	free(s->saved);
 }
 
 /* Notes, in the commit c, each domain setting the change altered, as it was before. */
 static int commit_undo(struct engine_commit *c, const struct snap *s, const struct engine *eng)
 {
-	c->undo = calloc(s->ndoms + 1, sizeof(*c->undo));
+	c->undo = calloc(s->ndoms + s->nsaved + 1, sizeof(*c->undo));
 	if (c->undo == NULL)
 		return -ENOMEM;
+	/* Records of gone domains: only pool-rename changes them, and only their want. */
+	for (size_t i = 0; i < s->nsaved && i < eng->nsaved; i++) {
+		struct dom_undo *u;
+
+		if (strcmp(s->saved[i].want, eng->saved[i].want) == 0)
+			continue;
+		u = &c->undo[c->nundo++];
+		memcpy(u->uuid, s->saved[i].uuid, sizeof(u->uuid));
+		memcpy(u->want, s->saved[i].want, sizeof(u->want));
+		u->weight = s->saved[i].weight;
+		u->cap = s->saved[i].cap;
+	}
 	/* Nothing rescans inside a request: the domains are where the snapshot had them. */
 	for (size_t i = 0; i < s->ndoms && i < eng->ndoms; i++) {
 		const struct dom *was = &s->doms[i], *now = &eng->doms[i];
@@ -114,6 +151,8 @@ static int engine_commit_async(struct engine *eng, struct snap *s, struct perr *
 		return perr_set(e, POOLD_E_STATE, "the change was not saved: out of memory");
 	}
 	free(s->doms);
+	free(s->saved);
+	c->default_was = s->default_was;
 	c->seq = saver_submit(eng->saver, img);
 	eng->ncommits++;
 	eng->commit_seq = c->seq;
@@ -308,6 +347,145 @@ int engine_pool_destroy(struct engine *eng, const char *name, bool force, struct
 	return engine_settle(eng, e);
 }
 
+int engine_pool_rename(struct engine *eng, const char *name, const char *new_name, char *warning,
+                       size_t warnlen, struct perr *e)
+{
+	struct pool *p;
+	struct snap s;
+	size_t follow = 0;
+	int r;
+
+	if (warnlen > 0)
+		warning[0] = '\0';
+	if ((p = engine_pool_find(eng, name, e)) == NULL)
+		return POOLD_E_NOTFOUND;
+	/* Already so named: nothing to change, nothing written, nothing announced. */
+	if (strcmp(name, new_name) == 0)
+		return 0;
+	if (p->id == POOL0_ID)
+		/* doc/design.md, invariant 2: the state file and every tool find it so. */
+		return perr_set(e, POOLD_E_PROTECTED,
+		                "pool0 can't be renamed: it always holds dom0 and every free pCPU "
+		                "under that name; rename other pools");
+	if (!pool_name_valid(new_name))
+		return perr_set(
+		    e, POOLD_E_INVALID,
+		    "\"%.64s\" is not a valid pool name: use 1 to 64 of A-Z a-z 0-9 _ . -",
+		    new_name);
+	if (pool_find(&eng->pools, new_name) != NULL)
+		return perr_set(
+		    e, POOLD_E_EXISTS,
+		    "pool \"%s\" already exists: pick another name, or destroy that pool "
+		    "first",
+		    new_name);
+	if ((r = snap_take(eng, &s)) < 0)
+		return perr_set(e, r, "out of memory");
+	p = pool_find(&eng->pools, name);
+	snprintf(p->name, sizeof(p->name), "%s", new_name);
+	/*
+	 * What wanted the pool wants it under its new name, live domains and the
+	 * records of gone ones alike: a guest that reboots comes back to it. The
+	 * key a domain's want came from stays as the toolstack wrote it (key_seen):
+	 * acted on already, it moves nothing until it changes (poold(8), PLACEMENT).
+	 */
+	for (size_t i = 0; i < eng->ndoms; i++)
+		if (strcmp(eng->doms[i].want, name) == 0) {
+			snprintf(eng->doms[i].want, sizeof(eng->doms[i].want), "%s", new_name);
+			follow++;
+		}
+	for (size_t i = 0; i < eng->nsaved; i++)
+		if (strcmp(eng->saved[i].want, name) == 0) {
+			snprintf(eng->saved[i].want, sizeof(eng->saved[i].want), "%s", new_name);
+			follow++;
+		}
+	/* Domains placed by default stay: default_pool follows until the config is read again. */
+	if (eng->cfg.default_pool != NULL && strcmp(eng->cfg.default_pool, name) == 0) {
+		char *now = strdup(new_name);
+
+		if (now == NULL) {
+			snap_restore(eng, &s);
+			return perr_set(e, -ENOMEM, "out of memory");
+		}
+		s.default_was = eng->cfg.default_pool;
+		eng->cfg.default_pool = now;
+		snprintf(
+		    warning, warnlen,
+		    "default_pool names \"%s\": poold uses \"%s\" until it reads its "
+		    "configuration again; set default_pool = %s in poold.conf (or --default-pool)",
+		    name, new_name, new_name);
+	}
+	if ((r = engine_commit(eng, &s, e)) != 0)
+		return r;
+	log_about(LOG_LEVEL_NOTICE, -1, new_name,
+	          "pool %s renamed to %s, id %" PRIu32 ", %zu domain record%s follow%s", name,
+	          new_name, p->id, follow, follow == 1 ? "" : "s", follow == 1 ? "s" : "");
+	if (warning[0] != '\0')
+		log_about(LOG_LEVEL_WARNING, -1, new_name, "%s", warning);
+	reconcile_emit(eng, &(struct engine_event){.kind = ENGINE_EV_POOL_CHANGED,
+	                                           .pool_name = new_name,
+	                                           .action = "renamed",
+	                                           .renamed_from = name,
+	                                           .pool = p});
+	reconcile_status(eng);
+	/* Misplaced domains that wanted the new name move in now, as on pool-create. */
+	return engine_settle(eng, e);
+}
+
+int engine_pool_migrate_all(struct engine *eng, const char *from, const char *to, uint32_t *moved,
+                            size_t *nmoved, struct perr *e)
+{
+	const struct pool *f, *t;
+	struct snap s;
+	size_t n = 0;
+	int r;
+
+	*nmoved = 0;
+	if ((f = engine_pool_find(eng, from, e)) == NULL)
+		return POOLD_E_NOTFOUND;
+	if ((t = engine_pool_find(eng, to, e)) == NULL)
+		return POOLD_E_NOTFOUND;
+	if (f == t)
+		return 0;
+	if (cpumap_empty(&t->cpus))
+		return perr_set(e, POOLD_E_NOCPU,
+		                "pool %s has no pCPUs: give it some first (poolctl pool-modify %s "
+		                "ncpu=N)",
+		                t->name, t->name);
+	for (size_t i = 0; i < eng->ndoms; i++)
+		n += eng->doms[i].pool_id == f->id && eng->doms[i].domid != 0;
+	if (n == 0)
+		return 0;
+	if ((r = snap_take(eng, &s)) < 0)
+		return perr_set(e, r, "out of memory");
+	/* One change for all: one save, one reply; dom0 stays in pool0 (invariant 5). */
+	for (size_t i = 0; i < eng->ndoms; i++) {
+		struct dom *d = &eng->doms[i];
+
+		if (d->pool_id != f->id || d->domid == 0)
+			continue;
+		snprintf(d->want, sizeof(d->want), "%s", to);
+		moved[(*nmoved)++] = d->domid;
+	}
+	if ((r = engine_commit(eng, &s, e)) != 0) {
+		*nmoved = 0;
+		return r;
+	}
+	log_about(LOG_LEVEL_NOTICE, -1, to, "%zu domain%s of %s migrate%s to %s", n,
+	          n == 1 ? "" : "s", from, n == 1 ? "s" : "", to);
+	/* Each as pool-migrate logs it, for the journal's fields of that domain. */
+	for (size_t k = 0; k < *nmoved; k++) {
+		struct dom *d = NULL;
+
+		for (size_t i = 0; i < eng->ndoms && d == NULL; i++)
+			if (eng->doms[i].domid == moved[k])
+				d = &eng->doms[i];
+		if (d != NULL)
+			log_about(LOG_LEVEL_NOTICE, d->domid, to,
+			          "domain %" PRIu32 " (%s) migrates to %s", d->domid, d->name, to);
+	}
+	return engine_settle(eng, e);
+}
+
 int engine_domain_find(struct engine *eng, const char *ref, struct dom **out, struct perr *e)
 {
 	bool numeric = ref[0] != '\0';
@@ -465,6 +643,7 @@ static void commit_free(struct engine_commit *c)
 {
 	free(c->pools.pools);
 	free(c->undo);
+	free(c->default_was);
 }
 
 /* Puts back a domain setting a request changed, wherever the domain's record is now. */
@@ -506,6 +685,17 @@ void engine_announce_pools(struct engine *eng, const struct pool_table *was)
 		    cpumap_equal(&p->cpus, &q->cpus) && p->cap == q->cap &&
 		    p->share_off == q->share_off)
 			continue;
+		/* A pool that only changed its name (a rename undone) says so. */
+		if (q != NULL && strcmp(p->name, q->name) != 0 &&
+		    cpumap_equal(&p->cpus, &q->cpus) && p->cap == q->cap &&
+		    p->share_off == q->share_off) {
+			reconcile_emit(eng, &(struct engine_event){.kind = ENGINE_EV_POOL_CHANGED,
+			                                           .pool_name = p->name,
+			                                           .action = "renamed",
+			                                           .renamed_from = q->name,
+			                                           .pool = p});
+			continue;
+		}
 		reconcile_emit(eng,
 		               &(struct engine_event){.kind = ENGINE_EV_POOL_CHANGED,
 		                                      .pool_name = p->name,
@@ -568,9 +758,12 @@ void engine_saved(void *arg, uint64_t seq, int err, const char *msg)
 	for (size_t i = 0; settings != NULL && i < eng->ndoms; i++)
 		settings[i] =
 		    (struct dom_undo){.weight = eng->doms[i].weight, .cap = eng->doms[i].cap};
-	for (size_t i = eng->ncommits; i-- > 0;)
+	for (size_t i = eng->ncommits; i-- > 0;) {
 		for (size_t j = 0; j < eng->commits[i].nundo; j++)
 			undo_one(eng, &eng->commits[i].undo[j]);
+		default_restore(eng, eng->commits[i].default_was);
+		eng->commits[i].default_was = NULL;
+	}
 	undone = eng->pools;
 	eng->pools = eng->commits[0].pools;
 	eng->commits[0].pools.pools = NULL;

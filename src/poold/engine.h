@@ -22,9 +22,10 @@ enum { SHARE_OFF = 0, SHARE_AUTO = 1 };
 
 /* What the engine tells the outside world. */
 enum engine_event_kind {
-	ENGINE_EV_DOMAIN_PLACED,  /* dom: new, or moved to another pool (or held misplaced) */
-	ENGINE_EV_DOMAIN_GONE,    /* dom: destroyed (its record as it was last) */
-	ENGINE_EV_POOL_CHANGED,   /* pool_name, action: "created", "modified", "destroyed"; pool */
+	ENGINE_EV_DOMAIN_PLACED, /* dom: new, or moved to another pool (or held misplaced) */
+	ENGINE_EV_DOMAIN_GONE,   /* dom: destroyed (its record as it was last) */
+	/* pool_name, action: "created", "modified", "destroyed", "renamed" (renamed_from); pool */
+	ENGINE_EV_POOL_CHANGED,
 	ENGINE_EV_DOMAIN_CHANGED, /* dom: its weight or cap set (domain-set) */
 	ENGINE_EV_LOG_LEVEL,      /* level: the log level now in force, set on request or reload */
 	ENGINE_EV_STATUS,         /* the counts of pools, domains or writes moved */
@@ -38,11 +39,12 @@ struct engine_event {
 	/* DOMAIN_*: the pool it is in now; POOL_CHANGED: the pool as it is now (NULL: none,
 	 * or destroyed) */
 	const struct pool *pool;
-	const char *pool_name; /* POOL_CHANGED */
-	const char *action;    /* POOL_CHANGED */
-	int level;             /* LOG_LEVEL: LOG_LEVEL_* (util/log.h) */
-	uint64_t seq;          /* DURABLE, UNDONE: engine_commit_seq() values */
-	const char *msg;       /* UNDONE: why (the state file's error) */
+	const char *pool_name;    /* POOL_CHANGED */
+	const char *action;       /* POOL_CHANGED */
+	const char *renamed_from; /* POOL_CHANGED "renamed": the old name; else NULL */
+	int level;                /* LOG_LEVEL: LOG_LEVEL_* (util/log.h) */
+	uint64_t seq;             /* DURABLE, UNDONE: engine_commit_seq() values */
+	const char *msg;          /* UNDONE: why (the state file's error) */
 };
 
 /* Where events go; the pointers in an event are valid during the call only. */
@@ -102,6 +104,23 @@ int engine_pool_modify(struct engine *eng, const char *name, const struct pool_c
                        int cap, int share, struct perr *e);
 /* force moves members to pool0 first; without it a pool with members is refused. */
 int engine_pool_destroy(struct engine *eng, const char *name, bool force, struct perr *e);
+
+/*
+ * Gives a pool a new name; its id, pCPUs, cap and members stay. Domains and
+ * the records of gone ones that wanted it want it by the new name. Renaming
+ * to its own name changes nothing; pool0 is refused. When default_pool named
+ * it, default_pool follows until the config is read again and warning
+ * (warnlen bytes, "" otherwise) says that poold.conf must be edited.
+ */
+int engine_pool_rename(struct engine *eng, const char *name, const char *new_name, char *warning,
+                       size_t warnlen, struct perr *e);
+/*
+ * Moves every live member of pool from but dom0 to pool to, as one change;
+ * moved (room for every live domain) gets their domids, *nmoved how many.
+ * from == to, or a pool with no member to move, changes nothing.
+ */
+int engine_pool_migrate_all(struct engine *eng, const char *from, const char *to, uint32_t *moved,
+                            size_t *nmoved, struct perr *e);
 
 /* Finds a live domain by name or by decimal domid. */
 int engine_domain_find(struct engine *eng, const char *ref, struct dom **out, struct perr *e);

@@ -141,6 +141,7 @@ void reconcile_clear(struct engine *eng)
 	for (size_t i = 0; i < eng->ncommits; i++) {
 		free(eng->commits[i].pools.pools);
 		free(eng->commits[i].undo);
+		free(eng->commits[i].default_was);
 	}
 	free(eng->commits);
 	eng->commits = NULL;

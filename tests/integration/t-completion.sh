@@ -95,7 +95,7 @@ expect_completion "--force --json" "$POOLCTL" pool-destroy alpha --
 expect_completion "--json" "$POOLCTL" pool-list --j
 expect_completion "beta" "$POOLCTL" pool-destroy --json b
 expect_completion "pool-migrate pool-modify" "$POOLCTL" help pool-m
-expect_completion "pool-create pool-destroy pool-list pool-migrate pool-modify" \
+expect_completion "pool-create pool-destroy pool-list pool-migrate pool-modify pool-rename" \
 	"$POOLCTL" --json help pool
 expect_completion "help" "$POOLCTL" he
 
@@ -103,6 +103,20 @@ step "domain names and log levels"
 expect_completion "Domain-0 vm1" "$POOLCTL" domain-set ""
 expect_completion "vm1" "$POOLCTL" pool-migrate v
 expect_completion "debug" "$POOLCTL" log-level d
+
+step "pool-migrate --all FROM POOL: its second form, two pool names"
+expect_completion "--all --json" "$POOLCTL" pool-migrate -
+expect_completion "alpha beta gamma pool0" "$POOLCTL" pool-migrate --all ""
+expect_completion "beta" "$POOLCTL" pool-migrate --all alpha b
+expect_completion "alpha beta gamma pool0" "$POOLCTL" pool-mig --all alpha ""
+expect_completion "" "$POOLCTL" pool-migrate --all alpha beta ""
+expect_completion "--json" "$POOLCTL" pool-migrate --all alpha --
+expect_completion "--json" "$POOLCTL" pool-migrate vm1 --
+expect_completion "" "$POOLCTL" pool-migrate vm1 alpha ""
+expect_completion "Domain-0 vm1" "$POOLCTL" pool-migrate ""
+step "pool-rename NAME NEW_NAME: a pool, then a name of the user's"
+expect_completion "alpha" "$POOLCTL" pool-rename a
+expect_completion "" "$POOLCTL" pool-rename alpha ""
 
 step "top's options: each once, and nothing for their values"
 expect_completion "--json -b -d -n" "$POOLCTL" top -

@@ -36,6 +36,8 @@ keep pool-create pool-create pool1 ncpu=2 cap=100
 wait_until "[ \"\$(dom_pool vm2)\" = pool1 ]"
 keep pool-modify pool-modify pool1 ncpu=3 share=off
 keep pool-migrate pool-migrate vm1 pool1
+keep pool-rename pool-rename pool1 web
+pc pool-rename web pool1 >/dev/null
 keep domain-set domain-set vm1 weight=512 cap=50
 keep domain-list domain-list
 keep pool-list pool-list
@@ -52,8 +54,19 @@ jq -e '[.pools[].domains | length] | add > 0' "$R/reply-pool-list.json" >/dev/nu
 keep pool-destroy pool-destroy pool1 --force
 jq -e '.domains | length == 2' "$R/reply-pool-destroy.json" >/dev/null ||
 	fail "pool-destroy did not list the two members it moved: $(cat "$R/reply-pool-destroy.json")"
+pc pool-create pool2 ncpu=2 >/dev/null
+keep pool-migrate-all pool-migrate --all pool0 pool2
+jq -e '(.domains | length == 2) and .skipped == [0]' "$R/reply-pool-migrate-all.json" \
+	>/dev/null || fail "pool-migrate --all: not vm1 and vm2 moved, dom0 skipped: $(cat \
+	"$R/reply-pool-migrate-all.json")"
 sim destroy vm2 >/dev/null
 wait_until "grep -q domain-gone '$R/events.jsonl'"
+jq -e -s '[.[] | select(.event == "pool-changed" and .data.action == "renamed" and
+	.data.renamed_from == "pool1" and .data.pool == "web")] | length == 1' \
+	"$R/events.jsonl" >/dev/null || fail "no pool-changed renamed from pool1 to web"
+jq -e -s '[.[] | select(.event == "pool-changed" and .data.action != "renamed")] |
+	all(.data.renamed_from == null)' "$R/events.jsonl" >/dev/null ||
+	fail "renamed_from set on a pool-changed that is no rename"
 
 step "the protocol's own commands: subscribe and query-commands"
 python3 - "$T/poold.sock" "$R" <<'PY'

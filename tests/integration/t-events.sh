@@ -56,7 +56,7 @@ wait_pinned vm9 "4-5"
 wait_until "events domain-placed | grep -q vm9"
 created=$(events pool-changed | jq -c 'select(.data.pool == "pool9")' | head -1)
 assert_eq "pool9 created" \
-	'{"pool":"pool9","action":"created","cpus":"4-5","ncpu":2,"cap":150,"share":"auto"}' \
+	'{"pool":"pool9","action":"created","cpus":"4-5","ncpu":2,"cap":150,"share":"auto","renamed_from":null}' \
 	"$(jq -c .data <<<"$created")"
 p9=$(index_of pool-changed '{"pool":"pool9","action":"created"}')
 p0=$(index_of pool-changed '{"pool":"pool0","action":"modified"}')
@@ -74,7 +74,7 @@ pc pool-modify pool9 cpu=4-6 cap=0 share=off >/dev/null
 wait_pinned vm9 "4-6"
 wait_until "events pool-changed | grep -q modified"
 assert_eq "pool9 modified" \
-	'{"pool":"pool9","action":"modified","cpus":"4-6","ncpu":3,"cap":0,"share":"off"}' \
+	'{"pool":"pool9","action":"modified","cpus":"4-6","ncpu":3,"cap":0,"share":"off","renamed_from":null}' \
 	"$(events pool-changed | jq -c 'select(.data.pool == "pool9") | .data' | head -1)"
 
 step "domain-set sends domain-changed with the new settings"
@@ -85,15 +85,26 @@ assert_eq "vm9 changed" "vm9 pool9 512 80 $(domid_of vm9)" \
 	"$(events domain-changed | jq -r '.data | "\(.name) \(.pool) \(.weight) \(.cap) \(.domid)"')"
 assert_eq "weight in the hypervisor" 512 "$(hv_weight vm9)"
 
+step "pool-rename: renamed, with the old name; nobody placed anew"
+mark
+pc pool-rename pool9 pool8 >/dev/null
+wait_until "events pool-changed | grep -q renamed"
+assert_eq "pool9 renamed" \
+	'{"pool":"pool8","action":"renamed","cpus":"4-6","ncpu":3,"cap":0,"share":"off","renamed_from":"pool9"}' \
+	"$(events pool-changed | jq -c .data)"
+sleep 0.3
+assert_eq "events after the rename" pool-changed "$(since | jq -r .event | paste -sd' ')"
+assert_pinned vm9 4-6
+
 step "pool-destroy: the pool gone, then its members placed in pool0"
 mark
-pc pool-destroy pool9 --force >/dev/null
+pc pool-destroy pool8 --force >/dev/null
 wait_until "events domain-placed | grep -q vm9"
-gone=$(index_of pool-changed '{"pool":"pool9","action":"destroyed"}')
+gone=$(index_of pool-changed '{"pool":"pool8","action":"destroyed"}')
 placed=$(index_of domain-placed '{"name":"vm9","pool":"pool0"}')
 [ "$gone" -lt "$placed" ] || fail "vm9 placed in pool0 (event $placed) before pool9 went ($gone)"
 assert_eq "what a destroyed pool has" '{"cpus":null,"ncpu":null,"cap":null,"share":null}' \
-	"$(events pool-changed | jq -c 'select(.data.pool == "pool9") | .data |
+	"$(events pool-changed | jq -c 'select(.data.pool == "pool8") | .data |
 		{cpus, ncpu, cap, share}')"
 wait_pinned vm9 "$(pool_cpus pool0)"
 

@@ -139,6 +139,45 @@ int engine_pool_destroy(struct engine *eng, const char *name, bool force, struct
 	return record(eng, "pool_destroy", name, e);
 }
 
+int engine_pool_rename(struct engine *eng, const char *name, const char *new_name, char *warning,
+                       size_t warnlen, struct perr *e)
+{
+	struct pool *p;
+	int r = record(eng, "pool_rename", name, e);
+
+	snprintf(fake.pool, sizeof(fake.pool), "%s", new_name);
+	snprintf(warning, warnlen, "%s", fake.warning);
+	if (r != 0)
+		return r;
+	p = pool_find(&eng->pools, name);
+	if (p == NULL)
+		return perr_set(e, POOLD_E_NOTFOUND, "no pool %s", name);
+	snprintf(p->name, sizeof(p->name), "%s", new_name);
+	return 0;
+}
+
+int engine_pool_migrate_all(struct engine *eng, const char *from, const char *to, uint32_t *moved,
+                            size_t *nmoved, struct perr *e)
+{
+	struct pool *f, *t;
+	int r = record(eng, "pool_migrate_all", from, e);
+
+	*nmoved = 0;
+	snprintf(fake.pool, sizeof(fake.pool), "%s", to);
+	if (r != 0)
+		return r;
+	f = pool_find(&eng->pools, from);
+	t = pool_find(&eng->pools, to);
+	if (f == NULL || t == NULL)
+		return perr_set(e, POOLD_E_NOTFOUND, "no pool %s", f == NULL ? from : to);
+	for (size_t i = 0; f != t && i < eng->ndoms; i++)
+		if (eng->doms[i].pool_id == f->id && eng->doms[i].domid != 0) {
+			eng->doms[i].pool_id = t->id;
+			moved[(*nmoved)++] = eng->doms[i].domid;
+		}
+	return 0;
+}
+
 int engine_domain_find(struct engine *eng, const char *ref, struct dom **out, struct perr *e)
 {
 	char id[16];

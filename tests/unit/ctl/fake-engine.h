@@ -18,7 +18,8 @@ struct fake_engine {
 	int share; /* SHARE_AUTO, SHARE_OFF, or -1 (not given) */
 	int weight;
 	bool force;
-	bool async; /* mutating calls commit without being durable (a writer behind) */
+	bool async;        /* mutating calls commit without being durable (a writer behind) */
+	char warning[128]; /* what pool-rename warns of ("" nothing) */
 };
 
 /* The fake's own engine: a model the handlers read through engine.h, nothing else. */

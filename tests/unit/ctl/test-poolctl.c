@@ -91,6 +91,16 @@ static void test_seed_syntax(void **state)
 	expect_request("pool-migrate 7 pool1", "pool-migrate", "{\"domain\":7,\"pool\":\"pool1\"}");
 	expect_request("pool-migrate web7x pool1", "pool-migrate",
 	               "{\"domain\":\"web7x\",\"pool\":\"pool1\"}");
+	expect_request("pool-migrate --all pool1 pool2", "pool-migrate-all",
+	               "{\"from\":\"pool1\",\"pool\":\"pool2\"}");
+	/* --all anywhere after the command, and a pool named with digits stays a name */
+	expect_request("pool-migrate 12 --all 7", "pool-migrate-all",
+	               "{\"from\":\"12\",\"pool\":\"7\"}");
+	expect_request("pool-mig --all a b", "pool-migrate-all", "{\"from\":\"a\",\"pool\":\"b\"}");
+	expect_request("pool-rename web front", "pool-rename",
+	               "{\"name\":\"web\",\"new_name\":\"front\"}");
+	expect_request("pool-r web front", "pool-rename",
+	               "{\"name\":\"web\",\"new_name\":\"front\"}");
 	expect_request("domain-list", "domain-list", "{}");
 	expect_request("domain-set web1 weight=512", "domain-set",
 	               "{\"domain\":\"web1\",\"weight\":512}");
@@ -113,6 +123,13 @@ static void test_prefixes(void **state)
 	expect_usage("pool-", "ambiguous");
 	expect_usage("pool-", "pool-create, pool-list, pool-modify, pool-destroy, pool-migrate");
 	expect_usage("d", "domain-list, domain-set");
+	/* Two forms of one command are one name: pool-mi is pool-migrate, listed once. */
+	expect_usage("pool-mi x", "pool-migrate needs DOMAIN POOL");
+	expect_usage("pool-", "pool-destroy, pool-migrate, pool-rename");
+	expect_usage("pool-migrate --all a", "pool-migrate needs --all FROM POOL");
+	expect_usage("pool-migrate --all a b c", "unexpected 'c'");
+	expect_usage("pool-rename web", "pool-rename needs NAME NEW_NAME");
+	expect_usage("pool-destroy p --all", "unknown option '--all'");
 	expect_usage("frobnicate", "unknown command 'frobnicate'");
 	expect_usage("frobnicate", "pool-create");
 	expect_usage("frobnicate", "monitor");
@@ -173,6 +190,23 @@ static void test_help(void **state)
 	assert_string_equal(json_string_value(json_object_get(
 	                        json_array_get(json_object_get(o, "arguments"), 1), "word")),
 	                    "--force");
+	json_decref(o);
+	free(s);
+
+	/* Both forms of pool-migrate, in text and as the list of them in JSON. */
+	s = help_of("pool-migrate", false, err, sizeof(err));
+	assert_non_null(s);
+	assert_non_null(strstr(s, "usage: poolctl [OPTIONS] pool-migrate DOMAIN POOL\n"));
+	assert_non_null(strstr(s, "usage: poolctl [OPTIONS] pool-migrate --all FROM POOL\n"));
+	assert_non_null(strstr(s, "sends pool-migrate-all"));
+	free(s);
+	s = help_of("pool-migrate", true, err, sizeof(err));
+	o = json_loads(s, 0, NULL);
+	assert_non_null(o);
+	assert_int_equal(json_array_size(json_object_get(o, "commands")), 2);
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_array_get(json_object_get(o, "commands"), 1), "execute")),
+	                    "pool-migrate-all");
 	json_decref(o);
 	free(s);
 
@@ -355,8 +389,17 @@ static void test_completion_words(void **state)
 	s = words("pool-list");
 	assert_string_equal(s, "");
 	free(s);
+	/* The word of pool-migrate's second form; the form itself is no command of its own. */
+	s = words("pool-migrate");
+	assert_string_equal(s, "--all\n");
+	free(s);
+	s = words("pool-rename");
+	assert_string_equal(s, "");
+	free(s);
 	s = words(NULL);
 	assert_non_null(strstr(s, "pool-create\npool-list\n"));
+	assert_non_null(strstr(s, "\npool-migrate\npool-rename\n"));
+	assert_null(strstr(s, "pool-migrate\npool-migrate\n"));
 	free(s);
 
 	/* Only a full name: a prefix is for the command line, not for completion. */
@@ -451,6 +494,27 @@ static void test_text_others(void **state)
 	s = render("pool-migrate 7 pool2", "{\"domain\":7,\"pool\":\"pool2\"}",
 	           "{\"domain\":{\"domid\":7,\"name\":\"web1\",\"pool\":\"pool2\"}}");
 	assert_string_equal(s, "web1 (domid 7) moved to pool2\n");
+	free(s);
+	s = render("pool-migrate --all pool0 web", "{\"from\":\"pool0\",\"pool\":\"web\"}",
+	           "{\"from\":\"pool0\",\"pool\":\"web\",\"domains\":["
+	           "{\"domid\":3,\"name\":\"a\",\"pool\":\"web\"},"
+	           "{\"domid\":5,\"name\":\"b\",\"pool\":\"web\"}],\"skipped\":[0]}");
+	assert_string_equal(s, "a (domid 3) moved to web\nb (domid 5) moved to web\n"
+	                       "domain 0 stays in pool0: dom0 always does\n");
+	free(s);
+	s = render("pool-migrate --all web web", "{\"from\":\"web\",\"pool\":\"web\"}",
+	           "{\"from\":\"web\",\"pool\":\"web\",\"domains\":[],\"skipped\":[]}");
+	assert_string_equal(s, "no domain of web to move to web\n");
+	free(s);
+	s = render("pool-rename web front", "{\"name\":\"web\",\"new_name\":\"front\"}",
+	           "{\"pool\":{\"id\":1,\"name\":\"front\",\"cpus\":\"2-3\",\"ncpu\":2,"
+	           "\"domains\":[3,5]},\"renamed_from\":\"web\",\"warning\":null}");
+	assert_string_equal(s, "web renamed to front (id 1): cpus 2-3, domains 3,5\n");
+	free(s);
+	s = render("pool-rename web web", "{\"name\":\"web\",\"new_name\":\"web\"}",
+	           "{\"pool\":{\"id\":1,\"name\":\"web\",\"cpus\":\"2-3\",\"ncpu\":2,"
+	           "\"domains\":[]},\"renamed_from\":\"web\",\"warning\":null}");
+	assert_string_equal(s, "web is already named so: nothing changed\n");
 	free(s);
 	s = render("log-level info", "{\"level\":\"info\"}", "{\"level\":\"info\"}");
 	assert_string_equal(s, "log level: info\n");

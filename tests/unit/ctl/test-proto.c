@@ -537,6 +537,73 @@ static void test_domains(void **state)
 	             "NotFound", "ghost");
 }
 
+/* pool-rename and pool-migrate-all: their arguments, and replies that say what happened. */
+static void test_rename_migrate_all(void **state)
+{
+	json_t *ret, *p, *d;
+
+	expect_error("{\"execute\": \"pool-rename\", \"arguments\": {\"name\": \"pool1\"}}",
+	             "InvalidArgument", "new_name");
+	expect_error("{\"execute\": \"pool-migrate-all\", \"arguments\": {\"from\": \"pool1\","
+	             " \"pool\": 2}}",
+	             "InvalidArgument", "pool");
+	assert_int_equal(fake.calls, 0);
+
+	ret = expect_return("{\"execute\": \"pool-rename\", \"arguments\": {\"name\": \"pool1\","
+	                    " \"new_name\": \"web\"}}");
+	assert_string_equal(fake.last, "pool_rename");
+	assert_string_equal(fake.name, "pool1");
+	assert_string_equal(fake.pool, "web");
+	p = json_object_get(ret, "pool");
+	assert_string_equal(json_string_value(json_object_get(p, "name")), "web");
+	assert_int_equal(json_integer_value(json_object_get(p, "id")), 1);
+	assert_string_equal(json_string_value(json_object_get(p, "cpus")), "8-11");
+	assert_string_equal(json_string_value(json_object_get(ret, "renamed_from")), "pool1");
+	assert_true(json_is_null(json_object_get(ret, "warning")));
+	json_decref(ret);
+	snprintf(fake.warning, sizeof(fake.warning), "default_pool names \"web\"");
+	ret = expect_return("{\"execute\": \"pool-rename\", \"arguments\": {\"name\": \"web\","
+	                    " \"new_name\": \"web2\"}}");
+	assert_string_equal(json_string_value(json_object_get(ret, "warning")),
+	                    "default_pool names \"web\"");
+	json_decref(ret);
+	fake.warning[0] = '\0';
+	fake.ret = POOLD_E_EXISTS;
+	snprintf(fake.msg, sizeof(fake.msg), "pool \"pool2\" already exists");
+	expect_error("{\"execute\": \"pool-rename\", \"arguments\": {\"name\": \"web2\","
+	             " \"new_name\": \"pool2\"}}",
+	             "AlreadyExists", "pool2");
+	fake.ret = 0;
+
+	/* From pool0: domain 2 moves, dom0 stays and the reply says so. */
+	ret =
+	    expect_return("{\"execute\": \"pool-migrate-all\", \"arguments\": {\"from\": \"pool0\","
+	                  " \"pool\": \"pool2\"}}");
+	assert_string_equal(fake.last, "pool_migrate_all");
+	assert_string_equal(fake.name, "pool0");
+	assert_string_equal(fake.pool, "pool2");
+	assert_string_equal(json_string_value(json_object_get(ret, "from")), "pool0");
+	assert_string_equal(json_string_value(json_object_get(ret, "pool")), "pool2");
+	assert_int_equal(json_array_size(json_object_get(ret, "domains")), 1);
+	d = json_array_get(json_object_get(ret, "domains"), 0);
+	assert_int_equal(json_integer_value(json_object_get(d, "domid")), 2);
+	assert_string_equal(json_string_value(json_object_get(d, "pool")), "pool2");
+	p = json_pack("[i]", 0);
+	assert_true(json_equal(json_object_get(ret, "skipped"), p));
+	json_decref(p);
+	json_decref(ret);
+	/* From a pool without dom0: nothing skipped. */
+	ret =
+	    expect_return("{\"execute\": \"pool-migrate-all\", \"arguments\": {\"from\": \"pool2\","
+	                  " \"pool\": \"web2\"}}");
+	assert_int_equal(json_array_size(json_object_get(ret, "domains")), 1);
+	assert_int_equal(json_array_size(json_object_get(ret, "skipped")), 0);
+	json_decref(ret);
+	expect_error("{\"execute\": \"pool-migrate-all\", \"arguments\": {\"from\": \"ghost\","
+	             " \"pool\": \"pool2\"}}",
+	             "NotFound", "ghost");
+}
+
 static void test_status_log_subscribe(void **state)
 {
 	int saved = log_get_level();
@@ -584,7 +651,7 @@ static void test_query_commands(void **state)
 	while (ctl_cmd_table[n] != NULL)
 		n++;
 	assert_int_equal(json_array_size(cmds), n);
-	assert_int_equal(n, 12);
+	assert_int_equal(n, 14);
 	json_array_foreach (cmds, i, c) {
 		const char *name = json_string_value(json_object_get(c, "name"));
 
@@ -675,6 +742,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_pool_modify_destroy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pool_list, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rename_migrate_all, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_top, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_status_log_subscribe, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_query_commands, setup, teardown),

@@ -607,6 +607,199 @@ static void test_reboot_keeps_settings(void **state)
 	assert_int_equal(dom_of(&t->eng, 11)->weight, 256);
 }
 
+/*
+ * pool-rename keeps the pool's id, pCPUs and members; what wanted it follows,
+ * records of gone domains too; the pool key the toolstack wrote is left as it
+ * is and moves nothing until it changes; a refused save undoes it all.
+ */
+static void test_rename(void **state)
+{
+	struct env *t = *state;
+	struct perr e = {0};
+	struct pool_cpus_spec s = spec_cpus("2-3");
+	char warn[PERR_MSG_MAX], blocker[128], *state_file;
+	struct pool_table loaded;
+	struct state_dom *recs;
+	uint8_t uuid[16];
+	uint64_t saves;
+	uint32_t id;
+	size_t n;
+	FILE *f;
+
+	fake_init(&t->hv, 4, 1, SCHED_CREDIT2);
+	struct fake_dom *vm1 = fake_add(&t->hv, 1, "vm1", 2, "web");
+	fake_add(&t->hv, 2, "vm2", 2, NULL);
+	fake_add(&t->hv, 3, "vm3", 2, NULL);
+	fake_add(&t->hv, 4, "vm4", 1, "front"); /* misplaced until a pool is named so */
+	env_start_ready(t);
+	assert_true(dom_of(&t->eng, 4)->misplaced);
+	assert_int_equal(engine_pool_create(&t->eng, "web", &s, 40, -1, &e), 0);
+	assert_int_equal(engine_domain_migrate(&t->eng, "vm2", "web", &e), 0);
+	assert_int_equal(engine_domain_migrate(&t->eng, "vm3", "web", &e), 0);
+	id = pool_find(&t->eng.pools, "web")->id;
+	assert_int_equal(dom_of(&t->eng, 1)->pool_id, id);
+	/* vm3 goes: its record wants web */
+	fake_kill(t, 3, uuid);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_int_equal(t->eng.nsaved, 1);
+
+	/* refusals, the messages naming the fix */
+	assert_int_equal(engine_pool_rename(&t->eng, "pool0", "base", warn, sizeof(warn), &e),
+	                 POOLD_E_PROTECTED);
+	assert_non_null(strstr(e.msg, "dom0"));
+	assert_int_equal(engine_pool_rename(&t->eng, "web", "pool0", warn, sizeof(warn), &e),
+	                 POOLD_E_EXISTS);
+	assert_int_equal(engine_pool_rename(&t->eng, "web", "a b", warn, sizeof(warn), &e),
+	                 POOLD_E_INVALID);
+	assert_non_null(strstr(e.msg, "use 1 to 64 of A-Z a-z 0-9 _ . -"));
+	assert_int_equal(engine_pool_rename(&t->eng, "nope", "x", warn, sizeof(warn), &e),
+	                 POOLD_E_NOTFOUND);
+	assert_non_null(strstr(e.msg, "pool-list"));
+	/* to its own name: nothing written, nothing said */
+	saves = t->eng.state_saves;
+	t->ctl.n = 0;
+	assert_int_equal(engine_pool_rename(&t->eng, "web", "web", warn, sizeof(warn), &e), 0);
+	assert_int_equal(t->eng.state_saves, saves);
+	assert_int_equal(t->ctl.n, 0);
+
+	fake_reset_counts(&t->hv);
+	t->ctl.n = 0;
+	assert_int_equal(engine_pool_rename(&t->eng, "web", "front", warn, sizeof(warn), &e), 0);
+	assert_string_equal(warn, "");
+	assert_null(pool_find(&t->eng.pools, "web"));
+	assert_int_equal(pool_find(&t->eng.pools, "front")->id, id);
+	assert_true(cpumap_equal(&pool_find(&t->eng.pools, "front")->cpus, &s.cpus));
+	assert_int_equal(pool_find(&t->eng.pools, "front")->cap, 40);
+	assert_int_equal(t->eng.state_saves, saves + 1);
+	/* front announced, then vm4, which wanted front, placed in it: its only writes */
+	assert_int_equal(fake_event_at(&t->ctl, POOLD_EV_POOL_CHANGED, "front"), 0);
+	assert_int_equal(fake_events(&t->ctl, POOLD_EV_DOMAIN_PLACED), 1);
+	assert_int_equal(fake_event_at(&t->ctl, POOLD_EV_DOMAIN_PLACED, "vm4"), 1);
+	assert_false(dom_of(&t->eng, 4)->misplaced);
+	assert_int_equal(dom_of(&t->eng, 4)->pool_id, id);
+	assert_pinned(t, 4, "2-3");
+	assert_true(fake_written(&t->hv, 4, 0));
+	assert_false(fake_written(&t->hv, 1, 0) || fake_written(&t->hv, 2, 0));
+	assert_string_equal(dom_of(&t->eng, 1)->want, "front");
+	assert_string_equal(dom_of(&t->eng, 2)->want, "front");
+	assert_string_equal(t->eng.saved[0].want, "front");
+	/* the toolstack's key still says web: acted on already, it moves nothing */
+	assert_string_equal(dom_of(&t->eng, 1)->key_seen, "web");
+	vm1->key_event = true;
+	t->eng.verify_all = true;
+	t->eng.keys_stale = true;
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_int_equal(dom_of(&t->eng, 1)->pool_id, id);
+	assert_false(dom_of(&t->eng, 1)->misplaced);
+	assert_pinned(t, 1, "2-3");
+	/* the gone guest comes back to the renamed pool */
+	fake_reborn(t, 7, "vm3", uuid);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_int_equal(dom_of(&t->eng, 7)->pool_id, id);
+	assert_pinned(t, 7, "2-3");
+	/* durable under the new name, the id kept */
+	assert_int_equal(state_load(t->state, &loaded, &recs, &n, &e), 0);
+	assert_non_null(pool_find(&loaded, "front"));
+	assert_int_equal(pool_find(&loaded, "front")->id, id);
+	assert_null(pool_find(&loaded, "web"));
+	free(recs);
+	pool_table_fini(&loaded);
+	/* the key written anew with the old name is a wish for a pool there is not */
+	vm1->has_key = false;
+	vm1->key_event = true;
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	vm1->has_key = true;
+	vm1->key_event = true;
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_true(dom_of(&t->eng, 1)->misplaced);
+	assert_string_equal(dom_of(&t->eng, 1)->want, "web");
+	assert_int_equal(dom_of(&t->eng, 1)->pool_id, POOL0_ID);
+	assert_int_equal(engine_domain_migrate(&t->eng, "vm1", "front", &e), 0);
+
+	/* default_pool named it: it follows, and the warning says to edit poold.conf */
+	free(t->eng.cfg.default_pool);
+	t->eng.cfg.default_pool = strdup("front");
+	assert_int_equal(engine_pool_rename(&t->eng, "front", "edge", warn, sizeof(warn), &e), 0);
+	assert_non_null(strstr(warn, "poold.conf"));
+	assert_non_null(strstr(warn, "default_pool"));
+	assert_string_equal(t->eng.cfg.default_pool, "edge");
+
+	/* a save refused: the name, the wishes, the records and default_pool come back */
+	snprintf(blocker, sizeof(blocker), "%s/blocker", t->dir);
+	f = fopen(blocker, "w");
+	assert_non_null(f);
+	fclose(f);
+	state_file = t->eng.cfg.state_file;
+	t->eng.cfg.state_file = malloc(160);
+	snprintf(t->eng.cfg.state_file, 160, "%s/state.json", blocker);
+	fake_kill(t, 2, uuid);
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_int_equal(t->eng.nsaved, 1);
+	assert_int_equal(engine_pool_rename(&t->eng, "edge", "rim", warn, sizeof(warn), &e),
+	                 POOLD_E_STATE);
+	assert_non_null(pool_find(&t->eng.pools, "edge"));
+	assert_null(pool_find(&t->eng.pools, "rim"));
+	assert_string_equal(dom_of(&t->eng, 1)->want, "edge");
+	assert_string_equal(t->eng.saved[0].want, "edge");
+	assert_string_equal(t->eng.cfg.default_pool, "edge");
+	free(t->eng.cfg.state_file);
+	t->eng.cfg.state_file = state_file;
+}
+
+/* pool-migrate --all: every member but dom0, one save; the same pool or none to move, no save. */
+static void test_migrate_all(void **state)
+{
+	struct env *t = *state;
+	struct perr e = {0};
+	struct pool_cpus_spec s = spec_cpus("2-3"), s2 = spec_cpus("1");
+	uint32_t moved[8];
+	uint64_t saves;
+	size_t n;
+
+	fake_init(&t->hv, 4, 1, SCHED_CREDIT2);
+	fake_add(&t->hv, 1, "vm1", 2, NULL);
+	fake_add(&t->hv, 2, "vm2", 2, NULL);
+	fake_add(&t->hv, 3, "vm3", 1, NULL);
+	env_start_ready(t);
+	assert_int_equal(engine_pool_create(&t->eng, "web", &s, 0, -1, &e), 0);
+	assert_int_equal(engine_pool_create(&t->eng, "db", &s2, 0, -1, &e), 0);
+	assert_int_equal(engine_pool_modify(&t->eng, "db",
+	                                    &(struct pool_cpus_spec){.by_count = true}, -1, -1, &e),
+	                 0);
+	assert_int_equal(engine_pool_migrate_all(&t->eng, "pool0", "nope", moved, &n, &e),
+	                 POOLD_E_NOTFOUND);
+	assert_non_null(strstr(e.msg, "nope"));
+	assert_int_equal(engine_pool_migrate_all(&t->eng, "nope", "web", moved, &n, &e),
+	                 POOLD_E_NOTFOUND);
+	assert_int_equal(engine_pool_migrate_all(&t->eng, "pool0", "db", moved, &n, &e),
+	                 POOLD_E_NOCPU);
+	saves = t->eng.state_saves;
+	assert_int_equal(engine_pool_migrate_all(&t->eng, "pool0", "pool0", moved, &n, &e), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(engine_pool_migrate_all(&t->eng, "web", "pool0", moved, &n, &e), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(t->eng.state_saves, saves);
+
+	t->ctl.n = 0;
+	assert_int_equal(engine_pool_migrate_all(&t->eng, "pool0", "web", moved, &n, &e), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(moved[0], 1);
+	assert_int_equal(moved[2], 3);
+	assert_int_equal(t->eng.state_saves, saves + 1);
+	assert_int_equal(dom_of(&t->eng, 0)->pool_id, POOL0_ID);
+	for (uint32_t d = 1; d <= 3; d++) {
+		assert_int_equal(dom_of(&t->eng, d)->pool_id, pool_find(&t->eng.pools, "web")->id);
+		assert_string_equal(dom_of(&t->eng, d)->want, "web");
+		assert_pinned(t, d, "2-3");
+	}
+	assert_int_equal(fake_events(&t->ctl, POOLD_EV_DOMAIN_PLACED), 3);
+	assert_int_equal(fake_events(&t->ctl, POOLD_EV_POOL_CHANGED), 0);
+	/* and back: all of them, no dom0 to skip */
+	assert_int_equal(engine_pool_migrate_all(&t->eng, "web", "pool0", moved, &n, &e), 0);
+	assert_int_equal(n, 3);
+	assert_pinned(t, 2, "0-1");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -623,6 +816,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_keys_trust_and_gone, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_restart_restores_records, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_reboot_keeps_settings, env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_rename, env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_migrate_all, env_setup, env_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
