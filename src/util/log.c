@@ -65,19 +65,47 @@ const char *log_level_name(int level)
 /* Who asked for what is being done now, for notices and above ("" outside a request). */
 static char log_actor[96];
 
+/*
+ * Copies a message with its control characters as \xNN: a name a client
+ * sent ("x\n<0>poold: ...") must not start a line, and so an entry of its
+ * own at a priority of its choosing, in the journal.
+ */
+static void log_escape(const char *in, char *out, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)in; *p != '\0'; p++) {
+		if (*p >= 0x20 && *p != 0x7f) {
+			if (o + 1 >= len)
+				break;
+			out[o++] = (char)*p;
+		} else {
+			if (o + 4 >= len)
+				break;
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 0xf];
+		}
+	}
+	out[o] = '\0';
+}
+
 static void log_vmsg(int level, int errnum, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 static void log_vmsg(int level, int errnum, const char *fmt, va_list ap)
 {
-	char buf[1024];
+	char raw[1024], buf[sizeof(raw) * 4];
 	int n;
 
 	if (level > log_level)
 		return;
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = vsnprintf(raw, sizeof(raw), fmt, ap);
 	/* What a request changed says who asked (the audit trail). */
-	if (log_actor[0] != '\0' && level <= LOG_LEVEL_NOTICE && n >= 0 && (size_t)n < sizeof(buf))
-		snprintf(buf + n, sizeof(buf) - (size_t)n, " (asked by %s)", log_actor);
+	if (log_actor[0] != '\0' && level <= LOG_LEVEL_NOTICE && n >= 0 && (size_t)n < sizeof(raw))
+		snprintf(raw + n, sizeof(raw) - (size_t)n, " (asked by %s)", log_actor);
+	log_escape(raw, buf, sizeof(buf));
 	if (log_syslog) {
 		/* The levels are syslog's own numbers. */
 		syslog(level, "%s%s%s", buf, errnum != 0 ? ": " : "",
