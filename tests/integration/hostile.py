@@ -83,12 +83,29 @@ def cases(facts):
     add("single-quotes", b"{'execute':'status'}", "ProtocolError", desc="not JSON")
     add("envelope-typo", b'{"execute":"status","argumnets":{}}', "ProtocolError",
         desc="unknown member 'argumnets'")
+    add("envelope-key-10k", ('{"execute":"status","%s":1}' % ("k" * 10240)).encode(),
+        "ProtocolError", desc="unknown member 'kkkk")
+    add("envelope-event", b'{"event":"pool-changed","data":{"pool":"pool1"}}', "ProtocolError",
+        desc="unknown member")
+    add("envelope-return", b'{"execute":"status","return":{}}', "ProtocolError",
+        desc="unknown member 'return'")
+    add("greeting-echoed", b'{"poold":{"protocol":1,"version":"0.1.0"}}', "ProtocolError",
+        desc="unknown member 'poold'")
+    add("bom", b"\xef\xbb\xbf" + req("status"), "ProtocolError", desc="not JSON")
+    add("comment", req("status") + b" // status", "ProtocolError", desc="not JSON")
+    add("nan", b'{"execute":"pool-create","arguments":{"name":"a","ncpu":NaN}}', "ProtocolError",
+        desc="not JSON")
+    add("infinity", b'{"execute":"domain-set","arguments":{"domain":1,"cap":-Infinity}}',
+        "ProtocolError", desc="not JSON")
+    add("whitespace-around", b" \t " + req("status", ident="ws") + b" \t ", OK, "ws")
     add("truncated-eof", b'{"execute":"pool-destroy","arguments":{"na', "ProtocolError",
         desc="not JSON", how="eof")
     add("line-at-limit", pad(req("status", ident="at-limit"), LINE_MAX), OK, "at-limit")
     add("line-at-limit-crlf", pad(req("status", ident="crlf"), LINE_MAX) + b"\r", OK, "crlf")
     add("line-over-limit", pad(req("status", ident="over"), LINE_MAX + 1), "ProtocolError",
         desc="longer than 65536 bytes", how="close")
+    add("line-far-over-limit", b"{" + b" " * 70000 + b"}", "ProtocolError",
+        desc="longer than 65536 bytes: connection closed", how="close")
     add("nul-in-string", b'{"execute":"sta\x00tus"}', "ProtocolError", desc="not JSON")
     add("nul-after-object", req("status") + b"\x00", "ProtocolError", desc="not JSON")
     add("nul-first", b"\x00" + req("status"), "ProtocolError", desc="not JSON")
@@ -106,6 +123,8 @@ def cases(facts):
         "ProtocolError", desc="depth")
     add("nested-10000-unclosed", b'{"execute":"status","arguments":' + b"{\"a\":" * 10000,
         "ProtocolError", desc="not JSON")
+    add("nul-escaped-key", b'{"execute":"status","arguments":{"a\\u0000b":1}}', "ProtocolError",
+        desc="not JSON")
     add("duplicate-execute", b'{"execute":"status","execute":"pool-destroy"}', "ProtocolError",
         desc="duplicate")
     add("duplicate-argument",
@@ -125,6 +144,10 @@ def cases(facts):
     add("unknown-command-case", req("POOL-LIST"), "CommandNotFound", desc="POOL-LIST")
     add("unknown-command-10k", req("x" * 10240, ident=3), "CommandNotFound", 3,
         desc="no command 'xxxxxxxx")
+    add("unknown-command-qmp", req("qmp_capabilities"), "CommandNotFound",
+        desc="no command 'qmp_capabilities': query-commands lists them")
+    add("unknown-command-escaped-nul", b'{"execute":"status\\u0000x"}', "ProtocolError",
+        desc="not JSON")
     add("unknown-command-args", req("no-such", raw_args="7"), "ProtocolError",
         desc='"arguments" must be an object')
     for name, value, what in [("array", "[1]", "an array"), ("string", '"name=a"', "a string"),
@@ -268,6 +291,10 @@ def cases(facts):
         desc="pool0 can't be destroyed")
     add("destroy-pool0-force", req("pool-destroy", {"name": "pool0", "force": True}),
         "Protected", desc="pool0 can't be destroyed")
+    add("destroy-pool0-escaped", b'{"execute":"pool-destroy","arguments":{"name":"\\u0070ool0"}}',
+        "Protected", desc="pool0 can't be destroyed")
+    add("destroy-name-int", req("pool-destroy", {"name": 0}), "InvalidArgument",
+        desc="argument 'name' of pool-destroy must be a string, not an integer")
     add("destroy-busy", req("pool-destroy", {"name": "pool1"}), "Busy", desc="pool pool1 has 1")
     add("destroy-no-name", req("pool-destroy", {}), "InvalidArgument",
         desc="pool-destroy needs argument 'name'")
@@ -293,6 +320,17 @@ def cases(facts):
         desc="domain 0 always stays in pool0")
     add("migrate-dom0-by-name", req("pool-migrate", {"domain": "Domain-0", "pool": "pool0"}),
         "Protected", desc="domain 0 always stays in pool0")
+    add("migrate-dom0-as-00", req("pool-migrate", {"domain": "00", "pool": "pool1"}),
+        "Protected", desc="domain 0 always stays in pool0")
+    add("migrate-dom0-as-minus-0", b'{"execute":"pool-migrate","arguments":{"domain":-0,'
+        b'"pool":"pool1"}}', "Protected", desc="domain 0 always stays in pool0")
+    add("migrate-pool-slash", req("pool-migrate", {"domain": "web1", "pool": "pool1/x"}),
+        "NotFound", desc='no pool named "pool1/x"')
+    add("migrate-domid-11-digits", req("pool-migrate", {"domain": "00000000001", "pool": "pool0"}),
+        "NotFound", desc='no domain "00000000001"')
+    add("migrate-domid-wraps", req("pool-migrate", {"domain": str(2**32 + web1["domid"]),
+                                                    "pool": "pool0"}),
+        "NotFound", desc='no domain "%d"' % (2**32 + web1["domid"]))
     add("migrate-no-pool", req("pool-migrate", {"domain": "web1"}), "InvalidArgument",
         desc="pool-migrate needs argument 'pool'")
     add("migrate-no-domain", req("pool-migrate", {"pool": "pool0"}), "InvalidArgument",
@@ -363,6 +401,10 @@ def cases(facts):
         desc='no domain "web1/.."')
     add("set-domain-utf8-long", req("domain-set", {"domain": "é" * 30 + "xyz", "weight": 512}),
         "NotFound", desc='no domain "éé')
+    add("set-domain-control", req("domain-set", {"domain": "db1\n", "weight": 512}), "NotFound",
+        desc="no domain")
+    add("set-domid-huge", req("domain-set", {"domain": 2**40, "weight": 512}), "InvalidArgument",
+        desc="domid 1099511627776 is out of range")
     add("set-extra", req("domain-set", {"domain": "web1", "weight": 512, "pool": "pool0"}),
         "InvalidArgument", desc="domain-set has no argument 'pool'")
 
@@ -377,6 +419,12 @@ def cases(facts):
         desc="no log level ''")
     add("log-level-10k", req("log-level", {"level": long_name}), "InvalidArgument",
         desc="no log level 'nnnn")
+    add("log-level-upper", req("log-level", {"level": "DEBUG"}), "InvalidArgument",
+        desc="no log level 'DEBUG'")
+    add("log-level-newline", req("log-level", {"level": "err\n"}), "InvalidArgument",
+        desc="no log level")
+    add("log-level-slash", req("log-level", {"level": "err/debug"}), "InvalidArgument",
+        desc="no log level 'err/debug'")
     add("log-level-extra", req("log-level", {"level": "info", "for": 10}), "InvalidArgument",
         desc="log-level has no argument 'for'")
 
@@ -393,6 +441,9 @@ def cases(facts):
         desc="read-only socket", how="ro")
     add("ro-unknown-command", req("pool-wipe", ident=1), "CommandNotFound", 1,
         desc="no command 'pool-wipe'", how="ro")
+    # Anyone may use this socket: a name it sends must not forge a line of poold's log.
+    add("ro-log-forgery", req("x\npoold: pool pool0 destroyed (asked by uid 0, pid 1)"),
+        "CommandNotFound", desc="no command 'x\npoold: pool pool0 destroyed", how="ro")
     add("ro-not-json", b"\xff{", "ProtocolError", desc="not JSON", how="ro")
     add("ro-pool-list", req("pool-list", ident="r"), OK, "r", how="ro")
 
@@ -416,6 +467,13 @@ def cases(facts):
     add("pipeline-crlf-last-without-newline",
         req("status", ident="a") + b"\r\n" + req("no-such", ident="b"), [(OK, "a"),
                                                                          ("CommandNotFound", "b")],
+        how="pipeline")
+    many_eof = b"\n".join(many[:-1]) + b"\n" + many[-1]
+    add("pipeline-100-eof", many_eof, want, how="pipeline")
+    add("pipeline-subscribed",
+        b"\n".join([req("subscribe", ident="s"), b"{", b"\r", b"\t",
+                    req("pool-destroy", {"name": "pool0"}, "d"), req("status", ident="t")])
+        + b"\n", [(OK, "s"), ("ProtocolError", NOID), ("Protected", "d"), (OK, "t")],
         how="pipeline")
     add("bytewise", req("pool-list", ident="slow") + b"\n", OK, "slow", how="bytewise")
     add("bytewise-bad", req("pool-destroy", {"name": "pool0"}, "slow-bad") + b"\n", "Protected",
@@ -511,36 +569,51 @@ def check(reply, expected, ident, desc):
     return None
 
 
+def printable(text):
+    """Text for the terminal: control characters escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def desc_of(reply):
+    """The desc of an error reply, for the case's line; "" for anything else."""
+    if isinstance(reply, dict) and isinstance(reply.get("error"), dict):
+        return str(reply["error"].get("desc", ""))
+    return ""
+
+
 def run_case(main, paths, case):
-    """Runs one case; returns (what is wrong or None, the main connection to go on with)."""
+    """Runs one case; returns (what is wrong or None, the error's desc, the main connection)."""
     name, data, expected, ident, desc, how = case
     if how == "main":
         main.send(data + b"\n")
-        return check(main.reply(), expected, ident, desc), main
+        r = main.reply()
+        return check(r, expected, ident, desc), desc_of(r), main
     if how == "ro":
         c = Conn(paths[1])
         c.send(data + b"\n")
-        why = check(c.reply(), expected, ident, desc)
+        r = c.reply()
         c.close()
-        return why, main
+        return check(r, expected, ident, desc), desc_of(r), main
     c = Conn(paths[0])
     try:
         if how in ("eof", "close"):
             c.send(data if how == "eof" else data + b"\n")
             if how == "eof":
                 c.s.shutdown(socket.SHUT_WR)
-            why = check(c.reply(), expected, ident, desc)
+            r = c.reply()
+            why = check(r, expected, ident, desc)
             if why is None and c.line() is not None:
                 why = "the connection stayed open after the reply"
-            return why, main
+            return why, desc_of(r), main
         if how == "bytewise":
             for i in range(len(data)):
                 c.send(data[i:i + 1])
                 time.sleep(0.002)
-            return check(c.reply(), expected, ident, desc), main
+            r = c.reply()
+            return check(r, expected, ident, desc), desc_of(r), main
         if how == "abandon":
             c.send(data)
-            return None, main
+            return None, "", main
         if how == "pipeline":
             c.send(data)
             if not data.endswith(b"\n"):
@@ -548,15 +621,17 @@ def run_case(main, paths, case):
             for i, (cls, rid) in enumerate(expected):
                 why = check(c.reply(), cls, rid, "")
                 if why is not None:
-                    return "reply %d: %s" % (i + 1, why), main
+                    return "reply %d: %s" % (i + 1, why), "", main
             c.s.settimeout(0.3)
             try:
                 extra = c.line()
             except socket.timeout:
                 extra = None
+                if not data.endswith(b"\n"):
+                    return "the connection stayed open after EOF and the replies", "", main
             if extra is not None:
-                return "a reply more than the requests: %r" % extra[:200], main
-            return None, main
+                return "a reply more than the requests: %r" % extra[:200], "", main
+            return None, "", main
         raise AssertionError("unknown how " + how)
     finally:
         c.close()
@@ -574,8 +649,9 @@ def run(paths, facts_path):
     passed, failed = 0, []
     start = time.monotonic()
     for case in table:
+        got = ""
         try:
-            why, main = run_case(main, paths, case)
+            why, got, main = run_case(main, paths, case)
         except (OSError, ValueError, AssertionError) as exc:
             why = "%s: %s" % (type(exc).__name__, exc)
         if why is None:
@@ -589,7 +665,7 @@ def run(paths, facts_path):
                                                   "%d replies" % len(exp))
         if why is None:
             passed += 1
-            print("ok   %-36s %s" % (case[0], shown))
+            print("ok   %-36s %s%s" % (case[0], shown, (": " + printable(got)[:90]) if got else ""))
         else:
             failed.append(case[0])
             print("FAIL %-36s %s: %s" % (case[0], shown, why))

@@ -39,6 +39,11 @@ step "the table"
 python3 "$(dirname "$0")/hostile.py" "$T/poold.sock" "$RO" "$T/facts.json" ||
 	fail "hostile.py: a case failed"
 
+step "a name sent with a newline did not forge a line of the log (poold runs at debug)"
+grep -qF 'x\x0apoold: pool pool0 destroyed' "$T/poold.log" ||
+	fail "the request with a newline in its command was not logged, escaped"
+! grep -q '^poold: pool pool0 destroyed' "$T/poold.log" || fail "a client forged a log line"
+
 step "nothing changed, and poold answers on both sockets"
 kill -0 "$POOLD_PID" 2>/dev/null || fail "poold is gone"
 wait_settled
