@@ -166,6 +166,12 @@ def cases(facts):
                         ("unicode", "é€\U0001F600"), ("control", "a\nb\x01\x1b[0m"),
                         ("10k", "i" * 10240)]:
         add("id-" + name, req("status", ident=ident), OK, ident)
+    # pool-list and domain-list replies are cached text with the id spliced in.
+    for cmd in ("pool-list", "domain-list"):
+        for name, ident in [("object", {"k": [1, {"deep": True}], "n": None}), ("null", None),
+                            ("false", False), ("real", -2.5e-300),
+                            ("control", "\"\\\n\u2028\x7f"), ("10k", "j" * 10240)]:
+            add("id-%s-%s" % (name, cmd), req(cmd, ident=ident), OK, ident)
     add("id-nested-2000", b'{"execute":"status","id":' + b"[" * 2000 + b"]" * 2000 + b"}", OK,
         nest(2000))
     add("id-on-error", req("pool-destroy", {"name": "nosuch"}, {"k": [1]}), "NotFound",
@@ -427,6 +433,14 @@ def cases(facts):
         desc="no log level 'err/debug'")
     add("log-level-extra", req("log-level", {"level": "info", "for": 10}), "InvalidArgument",
         desc="log-level has no argument 'for'")
+
+    # Changes to what already is: answered, and nothing moves.
+    add("noop-pool-cap", req("pool-modify", {"name": "pool1", "cap": 0}, "n1"), OK, "n1")
+    add("noop-pool-cpus", req("pool-modify", {"name": "pool1", "cpus": "3,2"}, "n2"), OK, "n2")
+    add("noop-domain-set", req("domain-set", {"domain": "web1", "weight": 512, "cap": 150}, "n3"),
+        OK, "n3")
+    add("noop-migrate", req("pool-migrate", {"domain": "web1", "pool": "pool1"}, "n4"), OK, "n4")
+    add("noop-log-level", req("log-level", {"level": "debug"}, "n5"), OK, "n5")
 
     # The read-only socket: every mutating command is refused, whatever its arguments.
     for cmd, args in [("pool-create", {"name": "ro", "ncpu": 1}),
