@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Malformed and hostile control-protocol requests against a real poold, for t-hostile.sh.
 
-  hostile.py SOCK RO_SOCK FACTS  runs every case of CASES against poold's main socket SOCK
+  hostile.py SOCK RO_SOCK FACTS  runs every case of cases() against poold's main socket SOCK
                                  and its read-only socket RO_SOCK; FACTS is a JSON file of
                                  the host t-hostile.sh set up (below). Prints one line per
                                  case and a summary; exits 1 if a case failed or fewer than
@@ -47,14 +47,14 @@ FACTS = {"web1": {"domid": 1, "vcpus": 2}, "dom0": {"vcpus": 4}}
 
 
 def req(cmd, args=None, ident=NOID, raw_args=None):
-    """One request line as bytes, in the order execute, arguments, id."""
-    parts = ['"execute":' + json.dumps(cmd)]
+    """One request line as bytes, in the order execute, arguments, id; UTF-8 as it is."""
+    parts = ['"execute":' + json.dumps(cmd, ensure_ascii=False)]
     if raw_args is not None:
         parts.append('"arguments":' + raw_args)
     elif args is not None:
-        parts.append('"arguments":' + json.dumps(args))
+        parts.append('"arguments":' + json.dumps(args, ensure_ascii=False))
     if ident is not NOID:
-        parts.append('"id":' + json.dumps(ident))
+        parts.append('"id":' + json.dumps(ident, ensure_ascii=False))
     return ("{" + ",".join(parts) + "}").encode()
 
 
@@ -224,7 +224,7 @@ def cases(facts):
     add("create-ncpu-bool", req("pool-create", {"name": "a", "ncpu": True}), "InvalidArgument",
         desc="must be an integer, not a boolean")
     add("create-ncpu-more-than-free", req("pool-create", {"name": "a", "ncpu": 2}), "NoFreeCpu",
-        desc="")
+        desc="not enough free pCPUs: 2 more wanted, but pool0 has 2 and must keep 1")
     add("create-ncpu-and-cpus", req("pool-create", {"name": "a", "ncpu": 1, "cpus": "1"}),
         "InvalidArgument", desc="not both")
     add("create-no-cpus", req("pool-create", {"name": "a"}), "InvalidArgument",
@@ -238,7 +238,7 @@ def cases(facts):
                              ("negative", "-1", "is not a cpu, a range"),
                              ("past-host", "4", "cpu 4 is out of range: this host has 4"),
                              ("overflow", "1" * 40, "is out of range"),
-                             ("only-excluded", "^1", ""),
+                             ("only-excluded", "^1", 'pool "a" needs at least one pCPU'),
                              ("control", "1\x1b", 'in cpu list "1\x1b" is not a cpu')]:
         add("create-cpus-" + name, req("pool-create", {"name": "a", "cpus": cpus}),
             "InvalidArgument", desc=desc)
@@ -275,7 +275,7 @@ def cases(facts):
     add("modify-take-pool0-last", req("pool-modify", {"name": "pool1", "cpus": "0-3"}),
         "NoFreeCpu", desc="pool0 must keep at least one pCPU")
     add("modify-take-pool0-all-by-count", req("pool-modify", {"name": "pool1", "ncpu": 4}),
-        "NoFreeCpu", desc="")
+        "NoFreeCpu", desc="not enough free pCPUs: 2 more wanted, but pool0 has 2")
     add("modify-empty-members", req("pool-modify", {"name": "pool1", "ncpu": 0}), "Busy",
         desc="pool1")
     add("modify-cpus-reversed", req("pool-modify", {"name": "pool1", "cpus": "3-1"}),
@@ -288,7 +288,7 @@ def cases(facts):
         "InvalidArgument", desc="cap 4294967346 is out of range")
     # A good cap with a bad size: neither is applied.
     add("modify-cap-with-bad-ncpu", req("pool-modify", {"name": "pool1", "cap": 50, "ncpu": 4}),
-        "NoFreeCpu", desc="")
+        "NoFreeCpu", desc="not enough free pCPUs")
     add("modify-share-bad", req("pool-modify", {"name": "pool1", "share": "AUTO"}),
         "InvalidArgument", desc='share "AUTO" is unknown')
 
