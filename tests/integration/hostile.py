@@ -239,6 +239,8 @@ def cases(facts):
                              ("past-host", "4", "cpu 4 is out of range: this host has 4"),
                              ("overflow", "1" * 40, "is out of range"),
                              ("only-excluded", "^1", 'pool "a" needs at least one pCPU'),
+                             ("10k", "1," * 5000 + "x", '"x" in cpu list "1,1,1,'),
+                             ("utf8", "\u00e9", '"\u00e9" in cpu list'),
                              ("control", "1\x1b", 'in cpu list "1\x1b" is not a cpu')]:
         add("create-cpus-" + name, req("pool-create", {"name": "a", "cpus": cpus}),
             "InvalidArgument", desc=desc)
