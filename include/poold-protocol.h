@@ -44,7 +44,11 @@
 
 /* Error classes: stable names, one table maps codes to them (ctl/proto.c). */
 #define POOLD_ERR_GENERIC           "GenericError"
-#define POOLD_ERR_PROTOCOL          "ProtocolError" /* not JSON, not an object, line too long */
+/*
+ * A line too long or not one JSON object, a member other than execute,
+ * arguments and id, an execute not a string, arguments not an object.
+ */
+#define POOLD_ERR_PROTOCOL          "ProtocolError"
 #define POOLD_ERR_COMMAND_NOT_FOUND "CommandNotFound"
 #define POOLD_ERR_INVALID           "InvalidArgument"
 #define POOLD_ERR_NOT_FOUND         "NotFound"

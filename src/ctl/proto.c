@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,9 @@
 #include "ctl/cmd.h"
 #include "poold/engine.h"
 #include "util/log.h"
+
+/* An error's desc: the message and, for a -errno, its strerror. */
+#define DESC_MAX (PERR_MSG_MAX + 128)
 
 /* The one table from internal codes to the stable class names clients see. */
 static const char *const error_classes[CTL_E_MAX] = {
@@ -61,24 +65,67 @@ static const char *json_type_name(const json_t *v)
 	return "unknown";
 }
 
-/* Makes a JSON string of text that vsnprintf may have cut inside a UTF-8 sequence. */
-static json_t *json_string_trunc(const char *s)
+/* The length of the valid UTF-8 sequence at s (n bytes left), or 0 when there is none. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
 {
-	size_t n = strlen(s);
-	json_t *v;
+	size_t len;
+	uint32_t cp;
 
-	/* A cut leaves at most 3 bytes of a sequence: back off up to 4 times. */
-	for (int i = 0; i < 4 && n > 0; i++) {
-		v = json_stringn(s, n);
-		if (v != NULL)
-			return v;
-		while (n > 0 && ((unsigned char)s[n - 1] & 0xc0) == 0x80)
-			n--;
-		if (n > 0)
-			n--;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
 	}
-	v = json_stringn(s, n);
-	return v != NULL ? v : json_string("(message not valid UTF-8)");
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates, past U+10FFFF: what jansson refuses too. */
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/*
+ * Makes a JSON string of a message in which a cut (a "%.64s" of a name, a
+ * full buffer) may have split a UTF-8 sequence, at its end or in its middle:
+ * each byte that is not part of a valid sequence becomes U+FFFD, so that the
+ * rest of the message still says what was wrong.
+ */
+static json_t *json_string_valid(const char *s)
+{
+	static const char repl[] = "\xef\xbf\xbd";
+	char out[3 * DESC_MAX + 1];
+	size_t n = strlen(s), o = 0, len;
+
+	for (size_t i = 0; i < n && o + sizeof(repl) <= sizeof(out);) {
+		len = utf8_seq((const unsigned char *)s + i, n - i);
+		if (len == 0) {
+			memcpy(out + o, repl, sizeof(repl) - 1);
+			o += sizeof(repl) - 1;
+			i++;
+		} else if (o + len < sizeof(out)) {
+			memcpy(out + o, s + i, len);
+			o += len;
+			i += len;
+		} else {
+			break;
+		}
+	}
+	return json_stringn(out, o);
 }
 
 void ctl_request_fini(struct ctl_request *req)
@@ -233,7 +280,7 @@ json_t *ctl_reply_return(json_t *ret, json_t *id)
 
 json_t *ctl_reply_error(int code, const struct perr *e, json_t *id)
 {
-	char desc[PERR_MSG_MAX + 128];
+	char desc[DESC_MAX];
 	const char *msg = e != NULL ? e->msg : "";
 
 	if (code < 0 && msg[0] != '\0')
@@ -245,7 +292,7 @@ json_t *ctl_reply_error(int code, const struct perr *e, json_t *id)
 	else
 		snprintf(desc, sizeof(desc), "%s", perr_name(code));
 	return with_id(json_pack("{s:{s:s,s:o}}", "error", "class", ctl_error_class(code), "desc",
-	                         json_string_trunc(desc)),
+	                         json_string_valid(desc)),
 	               id);
 }
 

@@ -44,7 +44,7 @@ static void field(struct iovec *iov, size_t *n, char *buf, size_t size, const ch
 
 static int journal_sink(const struct log_entry *e)
 {
-	char msg[1280], prio[16], ident[64], domid[32], pool[96], uid[32], pid[32];
+	char msg[4352], prio[16], ident[64], domid[32], pool[96], uid[32], pid[32];
 	struct iovec iov[7];
 	size_t n = 0;
 

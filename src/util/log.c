@@ -72,22 +72,50 @@ void log_set_sink(log_sink_fn *fn)
 	log_sink = fn;
 }
 
+/*
+ * Copies a message with its control characters as \xNN: a name a client
+ * sent ("x\n<0>poold: ...") must not start a line, and so an entry of its
+ * own at a priority of its choosing, in the journal.
+ */
+static void log_escape(const char *in, char *out, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)in; *p != '\0'; p++) {
+		if (*p >= 0x20 && *p != 0x7f) {
+			if (o + 1 >= len)
+				break;
+			out[o++] = (char)*p;
+		} else {
+			if (o + 4 >= len)
+				break;
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 0xf];
+		}
+	}
+	out[o] = '\0';
+}
+
 static void log_vmsg(int level, int errnum, int64_t domid, const char *pool, const char *fmt,
                      va_list ap) __attribute__((format(printf, 5, 0)));
 static void log_vmsg(int level, int errnum, int64_t domid, const char *pool, const char *fmt,
                      va_list ap)
 {
-	char buf[1024];
+	char raw[1024], buf[sizeof(raw) * 4];
 	int n;
 	bool asked;
 
 	if (level > log_level)
 		return;
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = vsnprintf(raw, sizeof(raw), fmt, ap);
 	/* What a request changed says who asked (the audit trail). */
 	asked = log_actor[0] != '\0' && level <= LOG_LEVEL_NOTICE;
-	if (asked && n >= 0 && (size_t)n < sizeof(buf))
-		snprintf(buf + n, sizeof(buf) - (size_t)n, " (asked by %s)", log_actor);
+	if (asked && n >= 0 && (size_t)n < sizeof(raw))
+		snprintf(raw + n, sizeof(raw) - (size_t)n, " (asked by %s)", log_actor);
+	log_escape(raw, buf, sizeof(buf));
 	if (log_sink) {
 		struct log_entry e = {
 		    .level = level,
@@ -98,7 +126,7 @@ static void log_vmsg(int level, int errnum, int64_t domid, const char *pool, con
 		    .pid = asked ? log_actor_pid : -1,
 		    .progname = log_progname,
 		};
-		char full[1200];
+		char full[sizeof(buf) + 128];
 
 		if (errnum != 0) {
 			snprintf(full, sizeof(full), "%s: %s", buf, strerror(errnum));

@@ -1,5 +1,6 @@
 #!/bin/bash
-# The control protocol on the wire: greeting, errors by class, limits, events.
+# The control protocol on the wire: greeting, events, the client limit (its malformed
+# requests, errors by class and the line limit: t-hostile).
 . "$(dirname "$0")/lib.sh"
 
 start_xensim 1x4x1 1 credit2
@@ -25,32 +26,8 @@ def ask(f, line):
         if "event" not in msg:
             return msg
 
+# Malformed requests, their classes and ids: hostile.py's table (t-hostile).
 s, f = connect()
-cases = [
-    ('{"execute": "pool-list", "id": 7}', None, 7),
-    ('not json', "ProtocolError", None),
-    ('[1, 2]', "ProtocolError", None),
-    ('{"id": "x"}', "ProtocolError", "x"),
-    ('{"execute": 5}', "ProtocolError", None),
-    ('{"execute": "no-such"}', "CommandNotFound", None),
-    ('{"execute": "pool-create", "arguments": {"name": "a"}}', "InvalidArgument", None),
-    ('{"execute": "pool-create", "arguments": {"name": "a", "ncpu": "2"}}', "InvalidArgument", None),
-    ('{"execute": "pool-create", "arguments": {"name": "a", "ncpu": 1, "bogus": 1}}', "InvalidArgument", None),
-    ('{"execute": "pool-list", "arguments": [1]}', "ProtocolError", None),
-    ('{"execute": "pool-destroy", "arguments": {"name": "nosuch"}, "id": {"k": [1]}}', "NotFound", {"k": [1]}),
-    ('{"execute": "pool-destroy", "arguments": {"name": "pool0"}}', "Protected", None),
-    ('{"execute": "pool-create", "arguments": {"name": "a", "ncpu": 4}}', "NoFreeCpu", None),
-]
-for line, cls, ident in cases:
-    r = ask(f, line)
-    if cls is None:
-        assert "return" in r, (line, r)
-    else:
-        assert r.get("error", {}).get("class") == cls, (line, r)
-        assert r["error"]["desc"], (line, r)
-    if ident is not None:
-        assert r.get("id") == ident, (line, r)
-    print("ok:", line, "->", cls or "return")
 
 # Events reach a subscriber.
 s2, f2 = connect()
@@ -60,13 +37,6 @@ ev = json.loads(f2.readline())
 assert ev["event"] == "pool-changed" and ev["data"]["pool"] == "a", ev
 assert "seconds" in ev["timestamp"], ev
 print("ok: event", ev["event"])
-
-# A line over the limit is an error and the connection closes.
-f.write(b"{" + b" " * 70000 + b"}\n")
-r = f.readline()
-assert json.loads(r)["error"]["class"] == "ProtocolError", r
-assert f.readline() == b"", "connection not closed"
-print("ok: long line refused")
 
 # The client limit.
 socks = []

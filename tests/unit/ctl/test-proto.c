@@ -235,7 +235,20 @@ static void test_encode_and_utf8(void **state)
 	snprintf(line, sizeof(line), "{\"execute\": \"%s\"}", name);
 	json_t *reply = run(line, NULL);
 	assert_string_equal(err_class(reply), "CommandNotFound");
-	assert_non_null(err_desc(reply));
+	/* Cut at 64 bytes: x, 31 of them, then half of one, which becomes U+FFFD. */
+	char want[200] = "no command 'x";
+	for (int i = 0; i < 31; i++)
+		strcat(want, "\xc3\xa9");
+	strcat(want, "\xef\xbf\xbd': query-commands lists them");
+	assert_string_equal(err_desc(reply), want);
+	json_decref(reply);
+
+	/* A sequence cut in the middle of a message, and bytes that are never UTF-8. */
+	perr_set(&e, POOLD_E_INVALID, "a\xc3 b\xff\xc0\xaf c\xed\xa0\x80 d\xf0\x9f\x98\x80");
+	reply = ctl_reply_error(POOLD_E_INVALID, &e, NULL);
+	assert_string_equal(err_desc(reply),
+	                    "a\xef\xbf\xbd b\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd "
+	                    "c\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd d\xf0\x9f\x98\x80");
 	json_decref(reply);
 
 	/* One message is one line: newlines in text are escaped. */
