@@ -5,8 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Appends one op, growing the array geometrically. */
-static int plan_push(struct plan *p, const struct plan_op *op)
+int plan_add(struct plan *p, const struct plan_op *op)
 {
 	if (p->n == p->alloc) {
 		size_t alloc = p->alloc ? p->alloc * 2 : 16;
@@ -36,12 +35,12 @@ int plan_diff(struct plan *p, const struct dom_desired *d, const struct dom_actu
 		cpumap_and(&have, &a->hard[v], online);
 		if (!cpumap_empty(&have) && cpumap_equal(&have, &want))
 			continue;
-		r = plan_push(p, &(struct plan_op){
-		                     .kind = PLAN_SET_AFFINITY,
-		                     .domid = d->domid,
-		                     .vcpu = v,
-		                     .cpus = want,
-		                 });
+		r = plan_add(p, &(struct plan_op){
+		                    .kind = PLAN_SET_AFFINITY,
+		                    .domid = d->domid,
+		                    .vcpu = v,
+		                    .cpus = want,
+		                });
 		if (r)
 			return r;
 	}
@@ -49,13 +48,13 @@ int plan_diff(struct plan *p, const struct dom_desired *d, const struct dom_actu
 	if (d->sched.write &&
 	    (!a->sched_known || (d->sched.weight != 0 && a->weight != d->sched.weight) ||
 	     a->cap != d->sched.cap)) {
-		r = plan_push(p, &(struct plan_op){
-		                     .kind = PLAN_SET_SCHED,
-		                     .domid = d->domid,
-		                     .sched = d->kind,
-		                     .weight = d->sched.weight,
-		                     .cap = d->sched.cap,
-		                 });
+		r = plan_add(p, &(struct plan_op){
+		                    .kind = PLAN_SET_SCHED,
+		                    .domid = d->domid,
+		                    .sched = d->kind,
+		                    .weight = d->sched.weight,
+		                    .cap = d->sched.cap,
+		                });
 		if (r)
 			return r;
 	}

@@ -12,12 +12,14 @@ struct engine;
 struct pool;
 struct dom;
 struct pool_cpus_spec;
+struct engine_plan;
 
 enum ctl_arg_type {
 	CTL_ARG_STRING,
 	CTL_ARG_INT,
 	CTL_ARG_BOOL,
 	CTL_ARG_DOMAIN, /* a domain name (string) or a domid (integer) */
+	CTL_ARG_OBJECT, /* a JSON object (apply's layout) */
 };
 
 /* One argument a command accepts; proto.c checks requests against these. */
@@ -90,6 +92,16 @@ int ctl_share_parse(const char *v, int *out, struct perr *e);
 /* Writes a domain reference (name or domid) as the text the engine looks up. */
 int ctl_domain_ref(json_t *v, char *buf, size_t len, struct perr *e);
 
+/* A plan as dry runs and apply return it: {pools, domains, writes}. NULL: no memory. */
+json_t *ctl_plan_json(const struct engine *eng, const struct engine_plan *plan);
+/*
+ * A mutating handler's dry run (its "dry_run" argument): begin before the
+ * engine call (with dry false it does nothing but clear the plan) ...
+ */
+void ctl_dry_begin(struct engine *eng, bool dry, struct engine_plan *plan);
+/* ... and end after it, with its result r: the reply {"dry_run": true, "plan"}. */
+int ctl_dry_end(struct engine *eng, int r, struct engine_plan *plan, json_t **ret);
+
 extern const struct ctl_cmd ctl_cmd_pool_create;
 extern const struct ctl_cmd ctl_cmd_pool_list;
 extern const struct ctl_cmd ctl_cmd_pool_modify;
@@ -102,3 +114,5 @@ extern const struct ctl_cmd ctl_cmd_log_level;
 extern const struct ctl_cmd ctl_cmd_subscribe;
 extern const struct ctl_cmd ctl_cmd_query_commands;
 extern const struct ctl_cmd ctl_cmd_top;
+extern const struct ctl_cmd ctl_cmd_apply;
+extern const struct ctl_cmd ctl_cmd_export;

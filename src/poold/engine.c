@@ -15,16 +15,7 @@
 #include "poold/state.h"
 #include "util/log.h"
 
-/* The model as it was before a change, to roll back when it can't be made durable. */
-struct snap {
-	struct pool_table pools;
-	struct dom *doms;
-	size_t ndoms;
-	bool state_dirty;
-};
-
-/* Copies the pool table and the domains. */
-static int snap_take(const struct engine *eng, struct snap *s)
+int engine_snap_take(const struct engine *eng, struct engine_snap *s)
 {
 	s->pools = eng->pools;
 	s->pools.pools = calloc(eng->pools.n + 1, sizeof(*s->pools.pools));
@@ -43,14 +34,13 @@ static int snap_take(const struct engine *eng, struct snap *s)
 	return 0;
 }
 
-static void snap_drop(struct snap *s)
+void engine_snap_drop(struct engine_snap *s)
 {
 	free(s->pools.pools);
 	free(s->doms);
 }
 
-/* Puts the model back; nothing rescans between a snapshot and its restore. */
-static void snap_restore(struct engine *eng, struct snap *s)
+void engine_snap_restore(struct engine *eng, struct engine_snap *s)
 {
 	free(eng->pools.pools);
 	eng->pools = s->pools;
@@ -60,7 +50,8 @@ static void snap_restore(struct engine *eng, struct snap *s)
 }
 
 /* Notes, in the commit c, each domain setting the change altered, as it was before. */
-static int commit_undo(struct engine_commit *c, const struct snap *s, const struct engine *eng)
+static int commit_undo(struct engine_commit *c, const struct engine_snap *s,
+                       const struct engine *eng)
 {
 	c->undo = calloc(s->ndoms + 1, sizeof(*c->undo));
 	if (c->undo == NULL)
@@ -87,7 +78,7 @@ static int commit_undo(struct engine_commit *c, const struct snap *s, const stru
  * answered once it is durable (ENGINE_EV_DURABLE), or undone with the others
  * not durable yet should the write fail (engine_saved()).
  */
-static int engine_commit_async(struct engine *eng, struct snap *s, struct perr *e)
+static int engine_commit_async(struct engine *eng, struct engine_snap *s, struct perr *e)
 {
 	struct state_image *img = reconcile_image(eng);
 	struct engine_commit *c;
@@ -103,14 +94,14 @@ static int engine_commit_async(struct engine *eng, struct snap *s, struct perr *
 	}
 	if (img == NULL || eng->ncommits == eng->acommits) {
 		state_image_free(img);
-		snap_restore(eng, s);
+		engine_snap_restore(eng, s);
 		return perr_set(e, POOLD_E_STATE, "the change was not saved: out of memory");
 	}
 	c = &eng->commits[eng->ncommits];
 	*c = (struct engine_commit){.pools = s->pools};
 	if (commit_undo(c, s, eng) < 0) {
 		state_image_free(img);
-		snap_restore(eng, s);
+		engine_snap_restore(eng, s);
 		return perr_set(e, POOLD_E_STATE, "the change was not saved: out of memory");
 	}
 	free(s->doms);
@@ -121,24 +112,156 @@ static int engine_commit_async(struct engine *eng, struct snap *s, struct perr *
 	return 0;
 }
 
-/* Makes a model change durable, or undoes it (POOLD_E_STATE). */
-static int engine_commit(struct engine *eng, struct snap *s, struct perr *e)
+/* Adds a pool's entry to a plan; NULL: no memory. */
+static struct engine_plan_pool *plan_pool_add(struct engine_plan *pl)
+{
+	struct engine_plan_pool *p = realloc(pl->pools, (pl->npools + 1) * sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	pl->pools = p;
+	p = &pl->pools[pl->npools++];
+	memset(p, 0, sizeof(*p));
+	return p;
+}
+
+/* Whether a pool's saved settings differ (what pool-changed announces). */
+static bool pool_differs(const struct pool *a, const struct pool *b)
+{
+	return strcmp(a->name, b->name) != 0 || !cpumap_equal(&a->cpus, &b->cpus) ||
+	       a->cap != b->cap || a->share_off != b->share_off;
+}
+
+/* The pools of the plan: those the model changed against the snapshot's, in pool-changed's order. */
+static int plan_pools(const struct engine *eng, const struct engine_snap *s, struct engine_plan *pl)
+{
+	struct engine_plan_pool *pp;
+
+	for (size_t i = 0; i < s->pools.n; i++) {
+		const struct pool *was = &s->pools.pools[i];
+
+		if (pool_find_id(&eng->pools, was->id) != NULL)
+			continue;
+		if ((pp = plan_pool_add(pl)) == NULL)
+			return -ENOMEM;
+		snprintf(pp->name, sizeof(pp->name), "%s", was->name);
+		pp->action = "destroyed";
+		pp->lost = was->cpus;
+	}
+	for (size_t i = 0; i < eng->pools.n; i++) {
+		const struct pool *p = &eng->pools.pools[i], *was = pool_find_id(&s->pools, p->id);
+
+		if (was != NULL && !pool_differs(p, was))
+			continue;
+		if ((pp = plan_pool_add(pl)) == NULL)
+			return -ENOMEM;
+		snprintf(pp->name, sizeof(pp->name), "%s", p->name);
+		pp->action = was != NULL ? "modified" : "created";
+		pp->cpus = p->cpus;
+		pp->cap = p->cap;
+		pp->share_off = p->share_off;
+		pp->gained = p->cpus;
+		if (was != NULL) {
+			cpumap_andnot(&pp->gained, &p->cpus, &was->cpus);
+			cpumap_andnot(&pp->lost, &was->cpus, &p->cpus);
+		}
+	}
+	return 0;
+}
+
+/* Whether the plan's writes touch a domain. */
+static bool plan_writes_dom(const struct plan *w, uint32_t domid)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (w->ops[i].domid == domid)
+			return true;
+	return false;
+}
+
+/* The name of pool id in t, "" when there is none. */
+static const char *pool_name_of(const struct pool_table *t, uint32_t id)
+{
+	const struct pool *p = pool_find_id(t, id);
+
+	return p != NULL ? p->name : "";
+}
+
+/*
+ * Fills eng->dry from the model as a change left it against the snapshot:
+ * its pools, the settle's writes (the preview places the domains), then
+ * the domains moved, set or re-pinned.
+ */
+static int plan_fill(struct engine *eng, const struct engine_snap *s, struct perr *e)
+{
+	struct engine_plan *pl = eng->dry;
+	int r;
+
+	if (plan_pools(eng, s, pl) < 0)
+		return perr_set(e, -ENOMEM, "out of memory");
+	if ((r = reconcile_preview(eng, &pl->writes, e)) != 0)
+		return r;
+	/* Nothing rescans inside a request: the domains are where the snapshot had them. */
+	for (size_t i = 0; i < eng->ndoms && i < s->ndoms; i++) {
+		const struct dom *d = &eng->doms[i], *was = &s->doms[i];
+		struct engine_plan_dom *pd;
+
+		if (d->pool_id == was->pool_id && d->weight == was->weight && d->cap == was->cap &&
+		    strcmp(d->want, was->want) == 0 && !plan_writes_dom(&pl->writes, d->domid))
+			continue;
+		pd = realloc(pl->doms, (pl->ndoms + 1) * sizeof(*pd));
+		if (pd == NULL)
+			return perr_set(e, -ENOMEM, "out of memory");
+		pl->doms = pd;
+		pd = &pl->doms[pl->ndoms++];
+		memset(pd, 0, sizeof(*pd));
+		pd->domid = d->domid;
+		snprintf(pd->name, sizeof(pd->name), "%s", d->name);
+		snprintf(pd->pool_was, sizeof(pd->pool_was), "%s",
+		         pool_name_of(&s->pools, was->pool_id));
+		snprintf(pd->pool, sizeof(pd->pool), "%s", pool_name_of(&eng->pools, d->pool_id));
+		pd->weight = d->weight;
+		pd->cap = d->cap;
+	}
+	return 0;
+}
+
+void engine_dry_run(struct engine *eng, struct engine_plan *plan)
+{
+	eng->dry = plan;
+}
+
+void engine_plan_fini(struct engine_plan *plan)
+{
+	free(plan->pools);
+	free(plan->doms);
+	plan_fini(&plan->writes);
+	memset(plan, 0, sizeof(*plan));
+}
+
+int engine_commit_change(struct engine *eng, struct engine_snap *s, struct perr *e)
 {
 	int r;
 
+	if (eng->dry != NULL) {
+		/* A dry run: the plan of the change, then the model as it was. */
+		r = plan_fill(eng, s, e);
+		engine_snap_restore(eng, s);
+		eng->dry = NULL;
+		return r != 0 ? r : ENGINE_DRY;
+	}
 	eng->generation++;
 	if (eng->saver != NULL)
 		return engine_commit_async(eng, s, e);
 	r = reconcile_save(eng, e);
 	if (r != 0) {
 		log_warnx("%s", e != NULL ? e->msg : "state file not written");
-		snap_restore(eng, s);
+		engine_snap_restore(eng, s);
 		/* The file may hold the refused change already (renamed, the directory
 		 * not synced): the next save must write the rolled-back model. */
 		eng->state_dirty = true;
 		return r;
 	}
-	snap_drop(s);
+	engine_snap_drop(s);
 	return 0;
 }
 
@@ -188,7 +311,7 @@ int engine_pool_create(struct engine *eng, const char *name, const struct pool_c
 {
 	struct pool *p;
 	struct cpumap cpus, was;
-	struct snap s;
+	struct engine_snap s;
 	int r;
 
 	if (!pool_name_valid(name))
@@ -204,16 +327,16 @@ int engine_pool_create(struct engine *eng, const char *name, const struct pool_c
 	if (r != 0)
 		return r;
 	was = pool0_cpus(eng);
-	if ((r = snap_take(eng, &s)) < 0)
+	if ((r = engine_snap_take(eng, &s)) < 0)
 		return perr_set(e, r, "out of memory");
 	r = pool_create(&eng->pools, name, &cpus, cap, &p, e);
 	if (r != 0) {
-		snap_drop(&s);
+		engine_snap_drop(&s);
 		return r;
 	}
 	p->share_off = share == SHARE_OFF;
-	if ((r = engine_commit(eng, &s, e)) != 0)
-		return r;
+	if ((r = engine_commit_change(eng, &s, e)) != 0)
+		return r == ENGINE_DRY ? 0 : r;
 	log_about(LOG_LEVEL_NOTICE, -1, name, "pool %s created", name);
 	engine_pool_event(eng, name, "created", &was);
 	/* Misplaced domains that wanted this pool move in now. */
@@ -225,7 +348,7 @@ int engine_pool_modify(struct engine *eng, const char *name, const struct pool_c
 {
 	struct cpumap cpus, was;
 	struct pool *p;
-	struct snap s;
+	struct engine_snap s;
 	int r;
 
 	if ((p = engine_pool_find(eng, name, e)) == NULL)
@@ -246,12 +369,12 @@ int engine_pool_modify(struct engine *eng, const char *name, const struct pool_c
 			return r;
 	}
 	was = pool0_cpus(eng);
-	if ((r = snap_take(eng, &s)) < 0)
+	if ((r = engine_snap_take(eng, &s)) < 0)
 		return perr_set(e, r, "out of memory");
 	if (spec != NULL) {
 		r = pool_resize(&eng->pools, name, &cpus, engine_pool_members(eng, p->id), e);
 		if (r != 0) {
-			snap_drop(&s);
+			engine_snap_drop(&s);
 			return r;
 		}
 	}
@@ -259,8 +382,8 @@ int engine_pool_modify(struct engine *eng, const char *name, const struct pool_c
 		pool_find(&eng->pools, name)->cap = (unsigned)cap;
 	if (share >= 0)
 		pool_find(&eng->pools, name)->share_off = share == SHARE_OFF;
-	if ((r = engine_commit(eng, &s, e)) != 0)
-		return r;
+	if ((r = engine_commit_change(eng, &s, e)) != 0)
+		return r == ENGINE_DRY ? 0 : r;
 	log_about(LOG_LEVEL_NOTICE, -1, name, "pool %s modified", name);
 	engine_pool_event(eng, name, "modified", &was);
 	return engine_settle(eng, e);
@@ -270,7 +393,7 @@ int engine_pool_destroy(struct engine *eng, const char *name, bool force, struct
 {
 	struct cpumap was;
 	struct pool *p;
-	struct snap s;
+	struct engine_snap s;
 	size_t members;
 	uint32_t id;
 	int r;
@@ -288,7 +411,7 @@ int engine_pool_destroy(struct engine *eng, const char *name, bool force, struct
 		                "--force to move them to pool0",
 		                name, members, members == 1 ? "" : "s");
 	was = pool0_cpus(eng);
-	if ((r = snap_take(eng, &s)) < 0)
+	if ((r = engine_snap_take(eng, &s)) < 0)
 		return perr_set(e, r, "out of memory");
 	/* Wanting pool0 keeps them there even if a pool of this name comes back. */
 	for (size_t i = 0; i < eng->ndoms; i++)
@@ -296,11 +419,11 @@ int engine_pool_destroy(struct engine *eng, const char *name, bool force, struct
 			snprintf(eng->doms[i].want, sizeof(eng->doms[i].want), "%s", POOL0_NAME);
 	r = pool_destroy(&eng->pools, name, 0, e);
 	if (r != 0) {
-		snap_restore(eng, &s);
+		engine_snap_restore(eng, &s);
 		return r;
 	}
-	if ((r = engine_commit(eng, &s, e)) != 0)
-		return r;
+	if ((r = engine_commit_change(eng, &s, e)) != 0)
+		return r == ENGINE_DRY ? 0 : r;
 	log_about(LOG_LEVEL_NOTICE, -1, name, "pool %s destroyed%s", name,
 	          members > 0 ? ", its domains moved to pool0" : "");
 	/* Its members are placed in pool0 by the settle, announced after the pool. */
@@ -339,7 +462,7 @@ int engine_domain_migrate(struct engine *eng, const char *ref, const char *pool,
 {
 	const struct pool *p;
 	struct dom *d;
-	struct snap s;
+	struct engine_snap s;
 	uint32_t domid;
 	int r;
 
@@ -354,12 +477,12 @@ int engine_domain_migrate(struct engine *eng, const char *ref, const char *pool,
 		                "pool %s has no pCPUs: give it some first (poolctl pool-modify %s "
 		                "ncpu=N)",
 		                p->name, p->name);
-	if ((r = snap_take(eng, &s)) < 0)
+	if ((r = engine_snap_take(eng, &s)) < 0)
 		return perr_set(e, r, "out of memory");
 	domid = d->domid;
 	snprintf(d->want, sizeof(d->want), "%s", pool);
-	if ((r = engine_commit(eng, &s, e)) != 0)
-		return r;
+	if ((r = engine_commit_change(eng, &s, e)) != 0)
+		return r == ENGINE_DRY ? 0 : r;
 	log_about(LOG_LEVEL_NOTICE, domid, pool, "domain %" PRIu32 " (%s) migrates to %s", domid,
 	          d->name, pool);
 	return engine_settle(eng, e);
@@ -368,7 +491,7 @@ int engine_domain_migrate(struct engine *eng, const char *ref, const char *pool,
 int engine_domain_set(struct engine *eng, const char *ref, int weight, int cap, struct perr *e)
 {
 	struct dom *d;
-	struct snap s;
+	struct engine_snap s;
 	int r;
 
 	if ((r = engine_domain_find(eng, ref, &d, e)) != 0)
@@ -385,14 +508,14 @@ int engine_domain_set(struct engine *eng, const char *ref, int weight, int cap, 
 		                "cap %d is out of range for %s (%u vCPUs): use 0 (no cap) to %u "
 		                "(%% of one pCPU)",
 		                cap, d->name, d->nr_vcpus, 100 * d->nr_vcpus);
-	if ((r = snap_take(eng, &s)) < 0)
+	if ((r = engine_snap_take(eng, &s)) < 0)
 		return perr_set(e, r, "out of memory");
 	if (weight >= 0)
 		d->weight = (unsigned)weight;
 	if (cap >= 0)
 		d->cap = (unsigned)cap;
-	if ((r = engine_commit(eng, &s, e)) != 0)
-		return r;
+	if ((r = engine_commit_change(eng, &s, e)) != 0)
+		return r == ENGINE_DRY ? 0 : r;
 	const struct pool *in = pool_find_id(&eng->pools, d->pool_id);
 
 	log_about(LOG_LEVEL_NOTICE, d->domid, in != NULL ? in->name : NULL,
