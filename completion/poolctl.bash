@@ -209,6 +209,13 @@ _poolctl()
 	esac
 
 	case $full:$npos in
+	apply:0)
+		# The layout file (- for stdin); --dry-run before it is offered too.
+		if [ "${cur:0:1}" != "-" ]; then
+			_poolctl_files "$cur" "$cur"
+			return 0
+		fi
+		;;
 	pool-modify:0 | pool-destroy:0 | pool-migrate:1)
 		words=$(_poolctl_pools)
 		;;

@@ -340,16 +340,25 @@ static void test_completion_words(void **state)
 
 	/* One line per choice: the pCPUs are ncpu= or cpu= (spelt cpus= too). */
 	s = words("pool-create");
-	assert_string_equal(s, "ncpu= cpu= cpus=\ncap=\nshare=\n");
+	assert_string_equal(s, "ncpu= cpu= cpus=\ncap=\nshare=\n--dry-run\n");
 	free(s);
 	s = words("pool-modify");
-	assert_string_equal(s, "ncpu= cpu= cpus=\ncap=\nshare=\n");
+	assert_string_equal(s, "ncpu= cpu= cpus=\ncap=\nshare=\n--dry-run\n");
 	free(s);
 	s = words("domain-set");
-	assert_string_equal(s, "weight=\ncap=\n");
+	assert_string_equal(s, "weight=\ncap=\n--dry-run\n");
+	free(s);
+	s = words("pool-migrate");
+	assert_string_equal(s, "--dry-run\n");
+	free(s);
+	s = words("apply");
+	assert_string_equal(s, "--dry-run\n");
+	free(s);
+	s = words("export");
+	assert_string_equal(s, "");
 	free(s);
 	s = words("pool-destroy");
-	assert_string_equal(s, "--force\n");
+	assert_string_equal(s, "--force\n--dry-run\n");
 	free(s);
 	s = words("pool-list");
 	assert_string_equal(s, "");
