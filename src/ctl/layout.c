@@ -44,14 +44,14 @@ static int only_keys(json_t *o, const char *const *keys, const char *part, struc
 	return 0;
 }
 
-/* Reads an optional integer in [lo, hi] into *out (left alone when absent). */
+/* Reads an optional integer in [lo, hi] into *out (left alone when absent or null). */
 static int get_int(json_t *o, const char *key, long lo, long hi, const char *what, const char *part,
                    int *out, struct perr *e)
 {
 	json_t *v = json_object_get(o, key);
 	json_int_t n;
 
-	if (v == NULL)
+	if (v == NULL || json_is_null(v))
 		return 0;
 	n = json_is_integer(v) ? json_integer_value(v) : lo - 1;
 	if (!json_is_integer(v) || n < lo || n > hi)
@@ -61,12 +61,12 @@ static int get_int(json_t *o, const char *key, long lo, long hi, const char *wha
 	return 0;
 }
 
-/* Reads an optional string into *out (left alone when absent); "" is refused. */
+/* Reads an optional string into *out (left alone when absent or null); "" is refused. */
 static int get_str(json_t *o, const char *key, const char *part, const char **out, struct perr *e)
 {
 	json_t *v = json_object_get(o, key);
 
-	if (v == NULL)
+	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_string(v) || json_string_length(v) == 0)
 		return perr_set(e, POOLD_E_INVALID, "%s: %s must be a non-empty string", part, key);
@@ -255,27 +255,26 @@ json_t *ctl_layout_export(const struct engine *eng)
 	for (size_t j = 0; pools != NULL && j < t->n; j++) {
 		const struct pool *p = &t->pools[j];
 		char cpus[CPUMAP_TEXT_MAX];
-		json_t *o = json_pack("{s:s,s:I,s:s}", "name", p->name, "cap", (json_int_t)p->cap,
-		                      "share", p->share_off ? "off" : "auto");
 
+		if (cpumap_format(&p->cpus, cpus, sizeof(cpus)) < 0)
+			cpus[0] = '\0';
 		/* pool0's pCPUs are what the others leave: a layout never gives them. */
-		if (o != NULL && p->id != POOL0_ID &&
-		    cpumap_format(&p->cpus, cpus, sizeof(cpus)) >= 0)
-			json_object_set_new(o, "cpus", json_string(cpus));
-		json_array_append_new(pools, o);
+		json_array_append_new(
+		    pools, json_pack("{s:s,s:o,s:I,s:s}", "name", p->name, "cpus",
+		                     p->id != POOL0_ID ? json_string(cpus) : json_null(), "cap",
+		                     (json_int_t)p->cap, "share", p->share_off ? "off" : "auto"));
 	}
 	for (size_t i = 0; doms != NULL && i < n; i++) {
 		char uuid[UUID_TEXT_LEN + 1];
-		json_t *o;
+		/* Only a pool it asked for and has: none (the default) and a missing one stay so. */
+		bool want = d[i].domid != 0 && d[i].want[0] != '\0' && !d[i].misplaced &&
+		            pool_find(t, d[i].want) != NULL;
 
 		uuid_format(d[i].uuid, uuid);
-		o = json_pack("{s:s,s:s,s:I,s:I}", "name", d[i].name, "uuid", uuid, "weight",
-		              (json_int_t)d[i].weight, "cap", (json_int_t)d[i].cap);
-		/* Only a pool it asked for and has: none (the default) and a missing one stay so. */
-		if (o != NULL && d[i].domid != 0 && d[i].want[0] != '\0' && !d[i].misplaced &&
-		    pool_find(t, d[i].want) != NULL)
-			json_object_set_new(o, "pool", json_string(d[i].want));
-		json_array_append_new(doms, o);
+		json_array_append_new(
+		    doms, json_pack("{s:s,s:s,s:o,s:I,s:I}", "name", d[i].name, "uuid", uuid,
+		                    "pool", want ? json_string(d[i].want) : json_null(), "weight",
+		                    (json_int_t)d[i].weight, "cap", (json_int_t)d[i].cap));
 	}
 	if (pools == NULL || doms == NULL) {
 		json_decref(pools);
