@@ -375,12 +375,12 @@ static int top(const char *path, struct parser_request *req, const struct output
 
 /*
  * apply FILE: reads the layout file (- for stdin) and puts its object in
- * the request as "layout", in place of the file name. Returns 0, or -1 with
+ * the request as "layout", in place of the file's name. Returns 0, or -1 with
  * err naming the file, line and column of what is wrong.
  */
 static int load_layout(struct parser_request *req, char *err, size_t len)
 {
-	const char *path = json_string_value(json_object_get(req->args, "file"));
+	const char *path = json_string_value(json_object_get(req->args, "layout"));
 	bool in = path != NULL && strcmp(path, "-") == 0;
 	FILE *f = in ? stdin : path != NULL ? fopen(path, "r") : NULL;
 	json_error_t je;
@@ -420,7 +420,6 @@ static int load_layout(struct parser_request *req, char *err, size_t len)
 		         in ? "stdin" : path, n, POOLD_LINE_MAX);
 		return -1;
 	}
-	json_object_del(req->args, "file");
 	json_object_set_new(req->args, "layout", doc);
 	return 0;
 }

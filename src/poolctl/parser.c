@@ -138,7 +138,7 @@ const struct parser_cmd parser_cmds[] = {
      "FILE [--dry-run]",
      "apply a layout file (- for stdin) as one change: its pools, their pCPUs and caps, its "
      "domains' pools, weights and caps; --dry-run prints the plan and changes nothing",
-     {"file"},
+     {"layout"},
      {PARSER_STR},
      NULL,
      NULL,
@@ -482,8 +482,8 @@ static const char *pos_what(const char *arg, enum parser_word type)
 		return "err, warning, notice, info or debug";
 	if (strcmp(arg, "command") == 0)
 		return "a command name (a unique prefix will do)";
-	if (strcmp(arg, "file") == 0)
-		return "a layout file, - for stdin (sent as \"layout\", the file's object)";
+	if (strcmp(arg, "layout") == 0)
+		return "a layout file, - for stdin: poolctl reads it and sends its object";
 	return "text";
 }
 
@@ -496,10 +496,12 @@ static json_t *help_args_json(const struct parser_cmd *c)
 		char word[32];
 		size_t n = 0;
 
-		/* As the usage writes it: NAME, DOMAIN, POOL. */
+		/* As the usage writes it: NAME, DOMAIN, POOL; apply's layout is a FILE. */
 		for (; c->pos[i][n] != '\0' && n + 1 < sizeof(word); n++)
 			word[n] = (char)toupper((unsigned char)c->pos[i][n]);
 		word[n] = '\0';
+		if (strcmp(c->pos[i], "layout") == 0)
+			snprintf(word, sizeof(word), "FILE");
 		json_array_append_new(
 		    a, json_pack("{s:s,s:s,s:s,s:s}", "word", word, "argument", c->pos[i], "type",
 		                 c->pos_type[i] == PARSER_DOMAIN ? "str|int" : "str", "what",
