@@ -165,6 +165,10 @@ assert_eq "hypervisor writes of refused layouts" 0 "$(hv_writes)"
 same_as applied "a refused layout"
 pc pool-list | grep -q '^more' && fail "pool more was created"
 
+step "the example layout reads: refused only for its domains, which this host does not run"
+expect_rc 1 pc apply --dry-run "${LAYOUT_EXAMPLE:?path to doc/examples/layout.json}"
+grep -q 'domain www1: no running domain has this name' "$T/err" || fail "the example: $(cat "$T/err")"
+
 step "pool-create ncpu=N --dry-run names the pCPUs that pool-create then takes"
 sim reset-counters
 pc --json pool-create p ncpu=2 --dry-run >"$T/pc.json"
