@@ -307,10 +307,15 @@ int engine_apply(struct engine *eng, const struct engine_layout *l, struct perr 
 		engine_snap_restore(eng, &s);
 		goto out;
 	}
-	if (eng->dry == NULL && unchanged(eng, &s)) {
-		/* The host has the layout already: nothing is saved, written or announced. */
+	if (unchanged(eng, &s)) {
+		/*
+		 * The host has the layout already: nothing is saved, settled or announced,
+		 * and a dry run plans nothing either (the settle it would show is not run).
+		 */
 		engine_snap_drop(&s);
-		log_info("apply: the layout is in place already");
+		if (eng->dry == NULL)
+			log_info("apply: the layout is in place already");
+		eng->dry = NULL;
 		goto out;
 	}
 	/* The table before, for the events: the commit keeps the snapshot's for an undo. */

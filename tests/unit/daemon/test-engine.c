@@ -283,6 +283,11 @@ static void test_apply(void **state)
 	assert_int_equal(state_ino(t), saved);
 	assert_int_equal(t->hv.affinity_writes + t->hv.sched_writes, 0);
 	assert_int_equal(t->ctl.n, 0);
+	engine_dry_run(&t->eng, &plan);
+	assert_int_equal(engine_apply(&t->eng, &l, &e), 0);
+	engine_dry_run(&t->eng, NULL);
+	assert_int_equal(plan.npools + plan.ndoms + plan.writes.n, 0);
+	engine_plan_fini(&plan);
 
 	/* One part wrong refuses all of it: the message names the part. */
 	pools[2] = lpool("more", "3", 0, -1);
