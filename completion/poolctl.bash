@@ -217,6 +217,13 @@ _poolctl()
 	fi
 
 	case $full$form:$npos in
+	apply:0)
+		# The layout file (- for stdin); --dry-run before it is offered too.
+		if [ "${cur:0:1}" != "-" ]; then
+			_poolctl_files "$cur" "$cur"
+			return 0
+		fi
+		;;
 	pool-modify:0 | pool-destroy:0 | pool-migrate:1 | pool-migrate--all:[01] | pool-rename:0)
 		words=$(_poolctl_pools)
 		;;

@@ -5,8 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Appends one op, growing the array geometrically. */
-static int plan_push(struct plan *p, const struct plan_op *op)
+int plan_add(struct plan *p, const struct plan_op *op)
 {
 	if (p->n == p->alloc) {
 		size_t alloc = p->alloc ? p->alloc * 2 : 16;
@@ -44,14 +43,14 @@ int plan_diff(struct plan *p, const struct dom_desired *d, const struct dom_actu
 		cpumap_and(&have, &a->hard[v], online);
 		if (!cpumap_empty(&have) && cpumap_equal(&have, &want) && soft_ok)
 			continue;
-		r = plan_push(p, &(struct plan_op){
-		                     .kind = PLAN_SET_AFFINITY,
-		                     .domid = d->domid,
-		                     .vcpu = v,
-		                     .cpus = want,
-		                     .with_soft = d->numa,
-		                     .soft = soft,
-		                 });
+		r = plan_add(p, &(struct plan_op){
+		                    .kind = PLAN_SET_AFFINITY,
+		                    .domid = d->domid,
+		                    .vcpu = v,
+		                    .cpus = want,
+		                    .with_soft = d->numa,
+		                    .soft = soft,
+		                });
 		if (r)
 			return r;
 	}
@@ -59,24 +58,24 @@ int plan_diff(struct plan *p, const struct dom_desired *d, const struct dom_actu
 	if (d->sched.write &&
 	    (!a->sched_known || (d->sched.weight != 0 && a->weight != d->sched.weight) ||
 	     a->cap != d->sched.cap)) {
-		r = plan_push(p, &(struct plan_op){
-		                     .kind = PLAN_SET_SCHED,
-		                     .domid = d->domid,
-		                     .sched = d->kind,
-		                     .weight = d->sched.weight,
-		                     .cap = d->sched.cap,
-		                 });
+		r = plan_add(p, &(struct plan_op){
+		                    .kind = PLAN_SET_SCHED,
+		                    .domid = d->domid,
+		                    .sched = d->kind,
+		                    .weight = d->sched.weight,
+		                    .cap = d->sched.cap,
+		                });
 		if (r)
 			return r;
 	}
 
 	if (d->numa && a->nodes_known && !cpumap_empty(&d->nodes) &&
 	    !cpumap_equal(&a->nodes, &d->nodes)) {
-		r = plan_push(p, &(struct plan_op){
-		                     .kind = PLAN_SET_NODES,
-		                     .domid = d->domid,
-		                     .nodes = d->nodes,
-		                 });
+		r = plan_add(p, &(struct plan_op){
+		                    .kind = PLAN_SET_NODES,
+		                    .domid = d->domid,
+		                    .nodes = d->nodes,
+		                });
 		if (r)
 			return r;
 	}

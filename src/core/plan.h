@@ -70,5 +70,7 @@ struct plan {
  */
 int plan_diff(struct plan *p, const struct dom_desired *d, const struct dom_actual *a,
               const struct cpumap *online);
+/* Appends one op, growing the array geometrically. Returns 0 or -ENOMEM. */
+int plan_add(struct plan *p, const struct plan_op *op);
 void plan_reset(struct plan *p);
 void plan_fini(struct plan *p);

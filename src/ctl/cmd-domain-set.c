@@ -16,11 +16,12 @@ static int cmd_domain_set(struct engine *eng, json_t *args, json_t **ret, struct
 	char ref[DOM_NAME_MAX + 1];
 	json_t *domain, *wv = NULL, *cv = NULL;
 	json_int_t w = -1, c = -1;
+	struct engine_plan plan;
 	struct dom *d;
-	int r;
+	int r, dry = 0;
 
-	r = ctl_args_unpack(args, e, "{s:o, s?o, s?o !}", "domain", &domain, "weight", &wv, "cap",
-	                    &cv);
+	r = ctl_args_unpack(args, e, "{s:o, s?o, s?o, s?b !}", "domain", &domain, "weight", &wv,
+	                    "cap", &cv, "dry_run", &dry);
 	if (r != 0)
 		return r;
 	r = ctl_domain_ref(domain, ref, sizeof(ref), e);
@@ -45,7 +46,10 @@ static int cmd_domain_set(struct engine *eng, json_t *args, json_t **ret, struct
 			                " is out of range: use 0..%d (%% of one pCPU, 0 = no cap)",
 			                c, DOM_CAP_MAX);
 	}
+	ctl_dry_begin(eng, dry, &plan);
 	r = engine_domain_set(eng, ref, (int)w, (int)c, e);
+	if (dry)
+		return ctl_dry_end(eng, r, &plan, ret);
 	if (r != 0)
 		return r;
 	r = engine_domain_find(eng, ref, &d, e);
@@ -59,6 +63,7 @@ static const struct ctl_arg args[] = {
     {"domain", CTL_ARG_DOMAIN, true},
     {"weight", CTL_ARG_INT, false},
     {"cap", CTL_ARG_INT, false},
+    {"dry_run", CTL_ARG_BOOL, false},
     {NULL, 0, false},
 };
 
@@ -67,6 +72,6 @@ const struct ctl_cmd ctl_cmd_domain_set = {
     .flags = CTL_CMD_MUTATING,
     .fn = cmd_domain_set,
     .help = "set a domain's weight (1..65535) and cap (% of one pCPU, 0 = none)",
-    .synopsis = "domain: str | int, [weight: int], [cap: int]",
+    .synopsis = "domain: str | int, [weight: int], [cap: int], [dry_run: bool]",
     .args = args,
 };

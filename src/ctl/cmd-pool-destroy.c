@@ -36,12 +36,19 @@ static int cmd_pool_destroy(struct engine *eng, json_t *args, json_t **ret, stru
 	const struct pool *p;
 	const char *name;
 	json_t *gone = NULL;
-	int force = 0;
+	struct engine_plan plan;
+	int force = 0, dry = 0;
 	int r;
 
-	r = ctl_args_unpack(args, e, "{s:s, s?b !}", "name", &name, "force", &force);
+	r = ctl_args_unpack(args, e, "{s:s, s?b, s?b !}", "name", &name, "force", &force, "dry_run",
+	                    &dry);
 	if (r != 0)
 		return r;
+	if (dry) {
+		ctl_dry_begin(eng, true, &plan);
+		r = engine_pool_destroy(eng, name, force != 0, e);
+		return ctl_dry_end(eng, r, &plan, ret);
+	}
 	/* A pool that is not there is the engine's NotFound, said its way. */
 	p = pool_find(engine_pools(eng), name);
 	if (p != NULL && (gone = gone_json(eng, p)) == NULL)
@@ -58,6 +65,7 @@ static int cmd_pool_destroy(struct engine *eng, json_t *args, json_t **ret, stru
 static const struct ctl_arg args[] = {
     {"name", CTL_ARG_STRING, true},
     {"force", CTL_ARG_BOOL, false},
+    {"dry_run", CTL_ARG_BOOL, false},
     {NULL, 0, false},
 };
 
@@ -66,6 +74,6 @@ const struct ctl_cmd ctl_cmd_pool_destroy = {
     .flags = CTL_CMD_MUTATING,
     .fn = cmd_pool_destroy,
     .help = "destroy a pool (force: move its domains to pool0 first)",
-    .synopsis = "name: str, [force: bool]",
+    .synopsis = "name: str, [force: bool], [dry_run: bool]",
     .args = args,
 };

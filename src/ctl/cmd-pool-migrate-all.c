@@ -29,11 +29,13 @@ static int cmd_pool_migrate_all(struct engine *eng, json_t *args, json_t **ret, 
 	const char *from, *to;
 	const struct pool *f;
 	json_t *skipped;
+	struct engine_plan plan;
 	uint32_t *moved;
 	size_t nd, n = 0;
-	int r;
+	int r, dry = 0;
 
-	r = ctl_args_unpack(args, e, "{s:s, s:s !}", "from", &from, "pool", &to);
+	r = ctl_args_unpack(args, e, "{s:s, s:s, s?b !}", "from", &from, "pool", &to, "dry_run",
+	                    &dry);
 	if (r != 0)
 		return r;
 	engine_doms(eng, &nd);
@@ -45,7 +47,13 @@ static int cmd_pool_migrate_all(struct engine *eng, json_t *args, json_t **ret, 
 	f = pool_find(engine_pools(eng), from);
 	if (f != NULL && f->id == POOL0_ID && strcmp(from, to) != 0)
 		json_array_append_new(skipped, json_integer(0));
+	ctl_dry_begin(eng, dry, &plan);
 	r = engine_pool_migrate_all(eng, from, to, moved, &n, e);
+	if (dry) {
+		free(moved);
+		json_decref(skipped);
+		return ctl_dry_end(eng, r, &plan, ret);
+	}
 	if (r != 0) {
 		free(moved);
 		json_decref(skipped);
@@ -60,6 +68,7 @@ static int cmd_pool_migrate_all(struct engine *eng, json_t *args, json_t **ret, 
 static const struct ctl_arg args[] = {
     {"from", CTL_ARG_STRING, true},
     {"pool", CTL_ARG_STRING, true},
+    {"dry_run", CTL_ARG_BOOL, false},
     {NULL, 0, false},
 };
 
@@ -68,6 +77,6 @@ const struct ctl_cmd ctl_cmd_pool_migrate_all = {
     .flags = CTL_CMD_MUTATING,
     .fn = cmd_pool_migrate_all,
     .help = "move every domain of a pool but dom0 to another pool, as one change",
-    .synopsis = "from: str, pool: str",
+    .synopsis = "from: str, pool: str, [dry_run: bool]",
     .args = args,
 };

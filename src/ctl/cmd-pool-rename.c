@@ -12,12 +12,19 @@ static int cmd_pool_rename(struct engine *eng, json_t *args, json_t **ret, struc
 	char warning[PERR_MSG_MAX];
 	const char *name, *new_name;
 	const struct pool *p;
+	struct engine_plan plan;
 	json_t *old;
-	int r;
+	int r, dry = 0;
 
-	r = ctl_args_unpack(args, e, "{s:s, s:s !}", "name", &name, "new_name", &new_name);
+	r = ctl_args_unpack(args, e, "{s:s, s:s, s?b !}", "name", &name, "new_name", &new_name,
+	                    "dry_run", &dry);
 	if (r != 0)
 		return r;
+	if (dry) {
+		ctl_dry_begin(eng, true, &plan);
+		r = engine_pool_rename(eng, name, new_name, warning, sizeof(warning), e);
+		return ctl_dry_end(eng, r, &plan, ret);
+	}
 	/* name lives in args, which the engine does not touch: it outlives the rename. */
 	if ((old = json_string(name)) == NULL)
 		return -ENOMEM;
@@ -39,6 +46,7 @@ static int cmd_pool_rename(struct engine *eng, json_t *args, json_t **ret, struc
 static const struct ctl_arg args[] = {
     {"name", CTL_ARG_STRING, true},
     {"new_name", CTL_ARG_STRING, true},
+    {"dry_run", CTL_ARG_BOOL, false},
     {NULL, 0, false},
 };
 
@@ -47,6 +55,6 @@ const struct ctl_cmd ctl_cmd_pool_rename = {
     .flags = CTL_CMD_MUTATING,
     .fn = cmd_pool_rename,
     .help = "give a pool a new name; its id, pCPUs, cap and domains stay",
-    .synopsis = "name: str, new_name: str",
+    .synopsis = "name: str, new_name: str, [dry_run: bool]",
     .args = args,
 };

@@ -15,6 +15,8 @@ static const char *type_word(enum ctl_arg_type t)
 		return "bool";
 	case CTL_ARG_DOMAIN:
 		return "str|int";
+	case CTL_ARG_OBJECT:
+		return "object";
 	}
 	return "unknown";
 }

@@ -1,6 +1,7 @@
 /* The command table, and what several commands share: pool and domain objects, cpu specs. */
 #include "ctl/cmd.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -19,11 +20,23 @@
 #define CTL_DOMID_MAX 0x7fef
 
 const struct ctl_cmd *const ctl_cmd_table[] = {
-    &ctl_cmd_pool_create,    &ctl_cmd_pool_list,    &ctl_cmd_pool_modify,
-    &ctl_cmd_pool_destroy,   &ctl_cmd_pool_migrate, &ctl_cmd_pool_migrate_all,
-    &ctl_cmd_pool_rename,    &ctl_cmd_domain_list,  &ctl_cmd_domain_set,
-    &ctl_cmd_status,         &ctl_cmd_log_level,    &ctl_cmd_subscribe,
-    &ctl_cmd_query_commands, &ctl_cmd_top,          NULL,
+    &ctl_cmd_pool_create,
+    &ctl_cmd_pool_list,
+    &ctl_cmd_pool_modify,
+    &ctl_cmd_pool_destroy,
+    &ctl_cmd_pool_migrate,
+    &ctl_cmd_pool_migrate_all,
+    &ctl_cmd_pool_rename,
+    &ctl_cmd_domain_list,
+    &ctl_cmd_domain_set,
+    &ctl_cmd_status,
+    &ctl_cmd_log_level,
+    &ctl_cmd_subscribe,
+    &ctl_cmd_query_commands,
+    &ctl_cmd_top,
+    &ctl_cmd_apply,
+    &ctl_cmd_export,
+    NULL,
 };
 
 size_t ctl_cmd_count(void)
@@ -87,6 +100,8 @@ const char *ctl_arg_type_name(enum ctl_arg_type t)
 		return "a boolean";
 	case CTL_ARG_DOMAIN:
 		return "a domain name or domid";
+	case CTL_ARG_OBJECT:
+		return "an object";
 	}
 	return "unknown";
 }
@@ -141,9 +156,7 @@ json_t *ctl_dom_json(const struct engine *eng, const struct dom *d)
 	    (json_int_t)d->share_cap);
 }
 
-/* Parses a list of NUMA nodes ("1", "0-1", "0,2", "0-3,^1") into the cpus of those nodes. */
-static int nodes_cpus(const struct topo *topo, const char *nodes, struct cpumap *out,
-                      struct perr *e)
+int ctl_nodes_cpus(const struct topo *topo, const char *nodes, struct cpumap *out, struct perr *e)
 {
 	char text[512];
 	size_t pos = 0;
@@ -204,7 +217,7 @@ int ctl_cpus_spec(const struct engine *eng, json_t *ncpu, const char *cpus, cons
 		return topo != NULL ? topo_parse_cpus(topo, cpus, &spec->cpus, e)
 		                    : cpumap_parse(&spec->cpus, cpus, nr, e);
 	} else if (nodes != NULL) {
-		if ((r = nodes_cpus(topo, nodes, &spec->cpus, e)) != 0)
+		if ((r = ctl_nodes_cpus(topo, nodes, &spec->cpus, e)) != 0)
 			return r;
 		if (cpumap_empty(&spec->cpus) && min_ncpu > 0)
 			return perr_set(
@@ -269,4 +282,96 @@ int ctl_domain_ref(json_t *v, char *buf, size_t len, struct perr *e)
 		                DOM_NAME_MAX);
 	snprintf(buf, len, "%s", name);
 	return 0;
+}
+
+/* A pool's entry of a plan. */
+static json_t *plan_pool_json(const struct engine_plan_pool *p)
+{
+	char cpus[CPUMAP_TEXT_MAX], gained[CPUMAP_TEXT_MAX], lost[CPUMAP_TEXT_MAX];
+
+	if (cpumap_format(&p->cpus, cpus, sizeof(cpus)) < 0 ||
+	    cpumap_format(&p->gained, gained, sizeof(gained)) < 0 ||
+	    cpumap_format(&p->lost, lost, sizeof(lost)) < 0)
+		return NULL;
+	return json_pack("{s:s,s:s,s:s,s:i,s:s,s:s,s:I,s:s}", "name", p->name, "action", p->action,
+	                 "cpus", cpus, "ncpu", (int)cpumap_count(&p->cpus), "gained", gained,
+	                 "lost", lost, "cap", (json_int_t)p->cap, "share",
+	                 p->share_off ? "off" : "auto");
+}
+
+/* A hypervisor write of a plan; the fields of the other kinds are null. */
+static json_t *plan_write_json(const struct engine *eng, const struct plan_op *op)
+{
+	char cpus[CPUMAP_TEXT_MAX], soft[CPUMAP_TEXT_MAX], nodes[CPUMAP_TEXT_MAX];
+	const char *name = "";
+	size_t n;
+	const struct dom *d = engine_doms(eng, &n);
+	bool aff = op->kind == PLAN_SET_AFFINITY, nod = op->kind == PLAN_SET_NODES;
+	bool sch = !aff && !nod;
+
+	for (size_t i = 0; i < n; i++)
+		if (d[i].domid == op->domid)
+			name = d[i].name;
+	if (aff && cpumap_format(&op->cpus, cpus, sizeof(cpus)) < 0)
+		return NULL;
+	if (aff && op->with_soft && cpumap_format(&op->soft, soft, sizeof(soft)) < 0)
+		return NULL;
+	if (nod && cpumap_format(&op->nodes, nodes, sizeof(nodes)) < 0)
+		return NULL;
+	return json_pack("{s:I,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "domid",
+	                 (json_int_t)op->domid, "name", name, "op",
+	                 aff   ? "affinity"
+	                 : nod ? "nodes"
+	                       : "sched",
+	                 "vcpu", aff ? json_integer(op->vcpu) : json_null(), "cpus",
+	                 aff ? json_string(cpus) : json_null(), "soft",
+	                 aff && op->with_soft ? json_string(soft) : json_null(), "nodes",
+	                 nod ? json_string(nodes) : json_null(), "sched",
+	                 sch ? json_string(sched_kind_name(op->sched)) : json_null(), "weight",
+	                 sch ? json_integer(op->weight) : json_null(), "cap",
+	                 sch ? json_integer(op->cap) : json_null());
+}
+
+json_t *ctl_plan_json(const struct engine *eng, const struct engine_plan *pl)
+{
+	json_t *pools = json_array(), *doms = json_array(), *writes = json_array();
+
+	for (size_t i = 0; pools != NULL && i < pl->npools; i++)
+		json_array_append_new(pools, plan_pool_json(&pl->pools[i]));
+	for (size_t i = 0; doms != NULL && i < pl->ndoms; i++) {
+		const struct engine_plan_dom *d = &pl->doms[i];
+
+		json_array_append_new(
+		    doms, json_pack("{s:I,s:s,s:s,s:s,s:I,s:I}", "domid", (json_int_t)d->domid,
+		                    "name", d->name, "pool_was", d->pool_was, "pool", d->pool,
+		                    "weight", (json_int_t)d->weight, "cap", (json_int_t)d->cap));
+	}
+	for (size_t i = 0; writes != NULL && i < pl->writes.n; i++)
+		json_array_append_new(writes, plan_write_json(eng, &pl->writes.ops[i]));
+	if (pools == NULL || doms == NULL || writes == NULL) {
+		json_decref(pools);
+		json_decref(doms);
+		json_decref(writes);
+		return NULL;
+	}
+	return json_pack("{s:o,s:o,s:o}", "pools", pools, "domains", doms, "writes", writes);
+}
+
+void ctl_dry_begin(struct engine *eng, bool dry, struct engine_plan *plan)
+{
+	memset(plan, 0, sizeof(*plan));
+	if (dry)
+		engine_dry_run(eng, plan);
+}
+
+int ctl_dry_end(struct engine *eng, int r, struct engine_plan *plan, json_t **ret)
+{
+	engine_dry_run(eng, NULL);
+	if (r == 0) {
+		*ret = json_pack("{s:b,s:o}", "dry_run", 1, "plan", ctl_plan_json(eng, plan));
+		if (*ret == NULL)
+			r = -ENOMEM;
+	}
+	engine_plan_fini(plan);
+	return r;
 }

@@ -6,18 +6,21 @@
 
 #include <jansson.h>
 
+#include "core/topo.h"
 #include "util/error.h"
 
 struct engine;
 struct pool;
 struct dom;
 struct pool_cpus_spec;
+struct engine_plan;
 
 enum ctl_arg_type {
 	CTL_ARG_STRING,
 	CTL_ARG_INT,
 	CTL_ARG_BOOL,
 	CTL_ARG_DOMAIN, /* a domain name (string) or a domid (integer) */
+	CTL_ARG_OBJECT, /* a JSON object (apply's layout) */
 };
 
 /* One argument a command accepts; proto.c checks requests against these. */
@@ -84,12 +87,27 @@ json_t *ctl_dom_json(const struct engine *eng, const struct dom *d);
  */
 int ctl_cpus_spec(const struct engine *eng, json_t *ncpu, const char *cpus, const char *nodes,
                   unsigned min_ncpu, struct pool_cpus_spec *spec, bool *given, struct perr *e);
+/*
+ * Parses a list of NUMA nodes ("1", "0-1", "0,2", "0-3,^1") into their online pCPUs; topo NULL
+ * (not known yet) is refused saying so. Returns 0 or POOLD_E_INVALID.
+ */
+int ctl_nodes_cpus(const struct topo *topo, const char *nodes, struct cpumap *out, struct perr *e);
 /* Checks a pool cap: % of one pCPU for the whole pool, at most all of the host's. */
 int ctl_pool_cap_check(const struct engine *eng, json_int_t cap, struct perr *e);
 /* Parses a pool's share setting, "auto" or "off", into SHARE_*; NULL gives -1 (not given). */
 int ctl_share_parse(const char *v, int *out, struct perr *e);
 /* Writes a domain reference (name or domid) as the text the engine looks up. */
 int ctl_domain_ref(json_t *v, char *buf, size_t len, struct perr *e);
+
+/* A plan as dry runs and apply return it: {pools, domains, writes}. NULL: no memory. */
+json_t *ctl_plan_json(const struct engine *eng, const struct engine_plan *plan);
+/*
+ * A mutating handler's dry run (its "dry_run" argument): begin before the
+ * engine call (with dry false it does nothing but clear the plan) ...
+ */
+void ctl_dry_begin(struct engine *eng, bool dry, struct engine_plan *plan);
+/* ... and end after it, with its result r: the reply {"dry_run": true, "plan"}. */
+int ctl_dry_end(struct engine *eng, int r, struct engine_plan *plan, json_t **ret);
 
 extern const struct ctl_cmd ctl_cmd_pool_create;
 extern const struct ctl_cmd ctl_cmd_pool_list;
@@ -105,3 +123,5 @@ extern const struct ctl_cmd ctl_cmd_log_level;
 extern const struct ctl_cmd ctl_cmd_subscribe;
 extern const struct ctl_cmd ctl_cmd_query_commands;
 extern const struct ctl_cmd ctl_cmd_top;
+extern const struct ctl_cmd ctl_cmd_apply;
+extern const struct ctl_cmd ctl_cmd_export;

@@ -184,6 +184,9 @@ int ctl_args_check(const struct ctl_cmd *c, json_t *args, struct perr *e)
 		case CTL_ARG_DOMAIN:
 			ok = json_is_string(v) || json_is_integer(v);
 			break;
+		case CTL_ARG_OBJECT:
+			ok = json_is_object(v);
+			break;
 		default:
 			ok = false;
 		}

@@ -373,6 +373,57 @@ static int top(const char *path, struct parser_request *req, const struct output
 	return status;
 }
 
+/*
+ * apply FILE: reads the layout file (- for stdin) and puts its object in
+ * the request as "layout", in place of the file's name. Returns 0, or -1 with
+ * err naming the file, line and column of what is wrong.
+ */
+static int load_layout(struct parser_request *req, char *err, size_t len)
+{
+	const char *path = json_string_value(json_object_get(req->args, "layout"));
+	bool in = path != NULL && strcmp(path, "-") == 0;
+	FILE *f = in ? stdin : path != NULL ? fopen(path, "r") : NULL;
+	json_error_t je;
+	json_t *doc;
+	char *line;
+	size_t n;
+
+	if (f == NULL) {
+		snprintf(err, len, "apply: cannot read %s: %s", path != NULL ? path : "?",
+		         strerror(errno));
+		return -1;
+	}
+	doc = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
+	if (!in)
+		fclose(f);
+	if (doc == NULL) {
+		snprintf(err, len,
+		         "apply: %s:%d:%d: %s (a layout file is JSON: poolctl(8), LAYOUT FILES)",
+		         in ? "stdin" : path, je.line, je.column, je.text);
+		return -1;
+	}
+	if (!json_is_object(doc)) {
+		json_decref(doc);
+		snprintf(err, len,
+		         "apply: %s: the layout must be a JSON object {\"pools\": [...], ...}",
+		         in ? "stdin" : path);
+		return -1;
+	}
+	line = json_dumps(doc, JSON_COMPACT);
+	n = line != NULL ? strlen(line) : 0;
+	free(line);
+	if (n + 256 > POOLD_LINE_MAX) {
+		json_decref(doc);
+		snprintf(err, len,
+		         "apply: %s: the layout is %zu bytes as one line, more than poold reads "
+		         "(%d); split it into several files",
+		         in ? "stdin" : path, n, POOLD_LINE_MAX);
+		return -1;
+	}
+	json_object_set_new(req->args, "layout", doc);
+	return 0;
+}
+
 /* Parses --timeout SECS (0 to a day, fractions allowed) into ms; -1 if it is not one. */
 static long parse_timeout(const char *s)
 {
@@ -497,6 +548,11 @@ int main(int argc, char **argv)
 		status = help_cmd(out, json_string_value(json_object_get(req.args, "command")));
 		parser_request_fini(&req);
 		return status;
+	}
+	if (req.cmd->show == SHOW_APPLY && load_layout(&req, err, sizeof(err)) < 0) {
+		complain(out, EXIT_USAGE, "%s", err);
+		parser_request_fini(&req);
+		return EXIT_USAGE;
 	}
 	if (req.cmd->show == SHOW_TOP)
 		status = top(path, &req, out, (unsigned)timeout_ms);

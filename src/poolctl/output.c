@@ -113,6 +113,7 @@ enum col_type {
 	COL_INT,
 	COL_DOMID,
 	COL_PERCENT, /* a number, or null when poold has none */
+	COL_OPT,     /* a string or an integer, or null where it does not apply */
 };
 
 struct col {
@@ -125,7 +126,7 @@ struct col {
 static int typed_cell(json_t *v, enum col_type t, const char *at, char **out, char *err, size_t len)
 {
 	static const char *const want[] = {"a string", "an integer", "a domain id (0-32751)",
-	                                   "a number or null"};
+	                                   "a number or null", "a string, an integer or null"};
 	bool ok = false;
 
 	*out = NULL;
@@ -146,6 +147,9 @@ static int typed_cell(json_t *v, enum col_type t, const char *at, char **out, ch
 			*out = NULL;
 		if (json_is_number(v))
 			return 0;
+		break;
+	case COL_OPT:
+		ok = json_is_string(v) || json_is_integer(v) || json_is_null(v);
 		break;
 	}
 	if (!ok)
@@ -593,6 +597,123 @@ static int text_renamed(FILE *f, json_t *ret, char *err, size_t len)
 	return r;
 }
 
+/* Shows the entries of plan's array key, each with fmt's cells (at most 10 columns). */
+static int plan_rows(FILE *f, json_t *plan, const char *key, const struct col *cols, size_t n,
+                     void (*show)(FILE *f, char **v), char *err, size_t len)
+{
+	json_t *a = rows(plan, key, err, len), *o;
+	char where[64], *v[10];
+	size_t i;
+	int r = 0;
+
+	if (a == NULL)
+		return -1;
+	json_array_foreach (a, i, o) {
+		if ((o = row(a, key, i, where, sizeof(where), err, len)) == NULL)
+			return -1;
+		memset(v, 0, sizeof(v));
+		for (size_t c = 0; c < n && r == 0; c++)
+			r = col_cell(o, where, &cols[c], &v[c], err, len);
+		if (r == 0)
+			show(f, v);
+		for (size_t c = 0; c < n; c++)
+			free(v[c]);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+static void show_plan_pool(FILE *f, char **v)
+{
+	fprintf(f, "  pool %s %s: cpus %s", v[0], v[1], v[2][0] ? v[2] : "-");
+	if (v[3][0] != '\0')
+		fprintf(f, ", gains %s", v[3]);
+	if (v[4][0] != '\0')
+		fprintf(f, ", loses %s", v[4]);
+	fprintf(f, ", cap %s, share %s\n", v[5], v[6]);
+}
+
+static void show_plan_dom(FILE *f, char **v)
+{
+	if (strcmp(v[2], v[3]) != 0)
+		fprintf(f, "  domain %s (domid %s): %s -> %s, weight %s, cap %s\n", v[1], v[0],
+		        v[2], v[3], v[4], v[5]);
+	else
+		fprintf(f, "  domain %s (domid %s): in %s, weight %s, cap %s\n", v[1], v[0], v[3],
+		        v[4], v[5]);
+}
+
+static void show_plan_write(FILE *f, char **v)
+{
+	if (strcmp(v[2], "affinity") == 0 && v[5][0] != '\0' && strcmp(v[5], "-") != 0)
+		fprintf(f, "  write: domain %s (%s) vCPU %s hard affinity %s, soft %s\n", v[0],
+		        v[1], v[3], v[4], v[5]);
+	else if (strcmp(v[2], "affinity") == 0)
+		fprintf(f, "  write: domain %s (%s) vCPU %s hard affinity %s\n", v[0], v[1], v[3],
+		        v[4]);
+	else if (strcmp(v[2], "nodes") == 0)
+		fprintf(f, "  write: domain %s (%s) node affinity %s\n", v[0], v[1], v[6]);
+	else
+		fprintf(f, "  write: domain %s (%s) %s weight %s cap %s\n", v[0], v[1], v[7], v[8],
+		        v[9]);
+}
+
+/*
+ * Shows a plan ({"dry_run", "plan": {pools, domains, writes}}): what a dry
+ * run would do, or what apply did.
+ */
+static int text_plan(FILE *out, json_t *ret, char *err, size_t len)
+{
+	static const struct col pools[] = {{"", "name", COL_STR}, {"", "action", COL_STR},
+	                                   {"", "cpus", COL_STR}, {"", "gained", COL_STR},
+	                                   {"", "lost", COL_STR}, {"", "cap", COL_INT},
+	                                   {"", "share", COL_STR}};
+	static const struct col doms[] = {{"", "domid", COL_DOMID},  {"", "name", COL_STR},
+	                                  {"", "pool_was", COL_STR}, {"", "pool", COL_STR},
+	                                  {"", "weight", COL_INT},   {"", "cap", COL_INT}};
+	/* vcpu, cpus, sched, weight and cap are null where the write is not of that kind. */
+	static const struct col writes[] = {{"", "domid", COL_DOMID}, {"", "name", COL_STR},
+	                                    {"", "op", COL_STR},      {"", "vcpu", COL_OPT},
+	                                    {"", "cpus", COL_OPT},    {"", "soft", COL_OPT},
+	                                    {"", "nodes", COL_OPT},   {"", "sched", COL_OPT},
+	                                    {"", "weight", COL_OPT},  {"", "cap", COL_OPT}};
+	json_t *dry = json_object_get(ret, "dry_run"), *plan = json_object_get(ret, "plan");
+	char *text = NULL;
+	size_t n, tlen = 0;
+	FILE *f;
+	int r = 0;
+
+	if (!json_is_boolean(dry))
+		return bad(err, len, "dry_run", dry, "a boolean");
+	if (!json_is_object(plan))
+		return bad(err, len, "plan", plan, "an object");
+	n = json_array_size(json_object_get(plan, "pools")) +
+	    json_array_size(json_object_get(plan, "domains")) +
+	    json_array_size(json_object_get(plan, "writes"));
+	if (n == 0 && json_is_array(json_object_get(plan, "pools")) &&
+	    json_is_array(json_object_get(plan, "domains")) &&
+	    json_is_array(json_object_get(plan, "writes"))) {
+		fprintf(out, "no change: the host is so already\n");
+		return 0;
+	}
+	/* Printed once all of it is known to be showable. */
+	if ((f = open_memstream(&text, &tlen)) == NULL)
+		return bad(err, len, "plan", plan, "showable (out of memory)");
+	fprintf(f, "%s\n", json_is_true(dry) ? "plan (dry run: nothing was changed):" : "applied:");
+	if (plan_rows(f, plan, "pools", pools, 7, show_plan_pool, err, len) < 0 ||
+	    plan_rows(f, plan, "domains", doms, 6, show_plan_dom, err, len) < 0 ||
+	    plan_rows(f, plan, "writes", writes, 10, show_plan_write, err, len) < 0)
+		r = -1;
+	n = json_array_size(json_object_get(plan, "writes"));
+	fprintf(f, "  %zu hypervisor write%s%s\n", n, n == 1 ? "" : "s",
+	        json_is_true(dry) ? " to make" : "");
+	if (fclose(f) == 0 && r == 0)
+		fputs(text, out);
+	free(text);
+	return r;
+}
+
 static int text_result(FILE *f, const struct parser_cmd *cmd, json_t *args, json_t *ret, char *err,
                        size_t len)
 {
@@ -609,6 +730,9 @@ static int text_result(FILE *f, const struct parser_cmd *cmd, json_t *args, json
 	char *v[5] = {NULL};
 	int r = 0;
 
+	/* Any mutating command's dry run answers with its plan. */
+	if (json_is_true(json_object_get(args, "dry_run")) || cmd->show == SHOW_APPLY)
+		return text_plan(f, ret, err, len);
 	switch (cmd->show) {
 	case SHOW_POOL_LIST:
 		return text_pool_list(f, ret, err, len);
@@ -659,6 +783,15 @@ static int text_result(FILE *f, const struct parser_cmd *cmd, json_t *args, json
 		break;
 	case SHOW_TOP:
 		return text_top(f, ret, err, len);
+	case SHOW_EXPORT:
+		if (!json_is_object(json_object_get(ret, "layout")))
+			return bad(err, len, "layout", json_object_get(ret, "layout"), "an object");
+		/* The layout itself, for a file or a pipe into poolctl apply. */
+		json_dumpf(json_object_get(ret, "layout"), f, JSON_INDENT(2));
+		fputc('\n', f);
+		break;
+	case SHOW_APPLY:
+		break; /* shown above */
 	case SHOW_MONITOR:
 		break; /* events follow; the empty reply says nothing */
 	case SHOW_HELP:

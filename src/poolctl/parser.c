@@ -24,13 +24,13 @@ static const struct parser_kw kw_domain[] = {
 const struct parser_cmd parser_cmds[] = {
     {"pool-create",
      "pool-create",
-     "NAME ncpu=N | cpu=LIST | nodes=LIST [cap=C] [share=auto|off]",
+     "NAME ncpu=N | cpu=LIST | nodes=LIST [cap=C] [share=auto|off] [--dry-run]",
      "create a pool of N pCPUs, of the listed ones or of those of NUMA nodes, taken from pool0",
      {"name"},
      {PARSER_STR},
      kw_pool,
      NULL,
-     PARSER_CPUS_ONE,
+     PARSER_CPUS_ONE | PARSER_DRY,
      SHOW_POOL_CREATED,
      NULL},
     {"pool-list",
@@ -46,58 +46,58 @@ const struct parser_cmd parser_cmds[] = {
      NULL},
     {"pool-modify",
      "pool-modify",
-     "NAME ncpu=N | cpu=LIST | nodes=LIST | cap=C | share=auto|off",
+     "NAME ncpu=N | cpu=LIST | nodes=LIST | cap=C | share=auto|off [--dry-run]",
      "resize a pool live (pCPUs come from and go back to pool0), change its cap or share "
      "setting",
      {"name"},
      {PARSER_STR},
      kw_pool,
      NULL,
-     PARSER_CPUS_MAX | PARSER_KW_SOME,
+     PARSER_CPUS_MAX | PARSER_KW_SOME | PARSER_DRY,
      SHOW_POOL_MODIFIED,
      NULL},
     {"pool-destroy",
      "pool-destroy",
-     "NAME [--force]",
+     "NAME [--force] [--dry-run]",
      "destroy a pool; --force moves its domains to pool0 first",
      {"name"},
      {PARSER_STR},
      NULL,
      "force",
-     0,
+     PARSER_DRY,
      SHOW_POOL_DESTROYED,
      NULL},
     {"pool-migrate",
      "pool-migrate",
-     "DOMAIN POOL",
+     "DOMAIN POOL [--dry-run]",
      "move a live domain (name or id) to a pool",
      {"domain", "pool"},
      {PARSER_DOMAIN, PARSER_STR},
      NULL,
      NULL,
-     0,
+     PARSER_DRY,
      SHOW_MIGRATED,
      NULL},
     {"pool-migrate",
      "pool-migrate-all",
-     "--all FROM POOL",
+     "--all FROM POOL [--dry-run]",
      "move every domain of pool FROM to POOL as one change; dom0 stays in pool0",
      {"from", "pool"},
      {PARSER_STR, PARSER_STR},
      NULL,
      NULL,
-     0,
+     PARSER_DRY,
      SHOW_MIGRATED_ALL,
      "all"},
     {"pool-rename",
      "pool-rename",
-     "NAME NEW_NAME",
+     "NAME NEW_NAME [--dry-run]",
      "rename a pool; its id, pCPUs, cap and domains stay, and so do the wishes for it",
      {"name", "new_name"},
      {PARSER_STR, PARSER_STR},
      NULL,
      NULL,
-     0,
+     PARSER_DRY,
      SHOW_POOL_RENAMED,
      NULL},
     {"domain-list",
@@ -113,13 +113,13 @@ const struct parser_cmd parser_cmds[] = {
      NULL},
     {"domain-set",
      "domain-set",
-     "DOMAIN [weight=W] [cap=C]",
+     "DOMAIN [weight=W] [cap=C] [--dry-run]",
      "set a domain's weight (1..65535) and cap (% of one pCPU, 0 = none) in its pool",
      {"domain"},
      {PARSER_DOMAIN},
      kw_domain,
      NULL,
-     PARSER_KW_SOME,
+     PARSER_KW_SOME | PARSER_DRY,
      SHOW_DOMAIN_SET,
      NULL},
     {"status",
@@ -166,6 +166,29 @@ const struct parser_cmd parser_cmds[] = {
      NULL,
      0,
      SHOW_TOP,
+     NULL},
+    {"apply",
+     "apply",
+     "FILE [--dry-run]",
+     "apply a layout file (- for stdin) as one change: its pools, their pCPUs and caps, its "
+     "domains' pools, weights and caps; --dry-run prints the plan and changes nothing",
+     {"layout"},
+     {PARSER_STR},
+     NULL,
+     NULL,
+     PARSER_DRY,
+     SHOW_APPLY,
+     NULL},
+    {"export",
+     "export",
+     "",
+     "print the pools and domains as a layout file that apply takes back unchanged",
+     {NULL},
+     {PARSER_STR},
+     NULL,
+     NULL,
+     0,
+     SHOW_EXPORT,
      NULL},
     {"help",
      NULL,
@@ -425,6 +448,8 @@ int parser_parse(int argc, char **argv, struct parser_request *req, char *err, s
 			continue;
 		if (strncmp(w, "--", 2) == 0 && c->flag != NULL && strcmp(w + 2, c->flag) == 0) {
 			json_object_set_new(req->args, c->flag, json_true());
+		} else if (strcmp(w, "--dry-run") == 0 && (c->rules & PARSER_DRY)) {
+			json_object_set_new(req->args, "dry_run", json_true());
 		} else if (w[0] == '-' && w[1] != '\0' &&
 		           strspn(w + 1, "0123456789") != strlen(w + 1)) {
 			snprintf(err, errlen, "%s: unknown option '%s'", c->name, w);
@@ -508,6 +533,8 @@ int parser_print_words(FILE *f, const char *cmd)
 		print_choice(f, c, k);
 	if (c->flag != NULL)
 		fprintf(f, "--%s\n", c->flag);
+	if (c->rules & PARSER_DRY)
+		fprintf(f, "--dry-run\n");
 	if (c->show == SHOW_TOP)
 		fprintf(f, "-b\n-n\n-d\n");
 	for (const struct parser_cmd *o = c + 1; o->name != NULL && o->form != NULL; o++)
@@ -528,6 +555,8 @@ static const char *pos_what(const char *arg, enum parser_word type)
 		return "err, warning, notice, info or debug";
 	if (strcmp(arg, "command") == 0)
 		return "a command name (a unique prefix will do)";
+	if (strcmp(arg, "layout") == 0)
+		return "a layout file, - for stdin: poolctl reads it and sends its object";
 	return "text";
 }
 
@@ -540,10 +569,12 @@ static json_t *help_args_json(const struct parser_cmd *c)
 		char word[32];
 		size_t n = 0;
 
-		/* As the usage writes it: NAME, DOMAIN, POOL. */
+		/* As the usage writes it: NAME, DOMAIN, POOL; apply's layout is a FILE. */
 		for (; c->pos[i][n] != '\0' && n + 1 < sizeof(word); n++)
 			word[n] = (char)toupper((unsigned char)c->pos[i][n]);
 		word[n] = '\0';
+		if (strcmp(c->pos[i], "layout") == 0)
+			snprintf(word, sizeof(word), "FILE");
 		json_array_append_new(
 		    a, json_pack("{s:s,s:s,s:s,s:s}", "word", word, "argument", c->pos[i], "type",
 		                 c->pos_type[i] == PARSER_DOMAIN ? "str|int" : "str", "what",
@@ -565,6 +596,10 @@ static json_t *help_args_json(const struct parser_cmd *c)
 		                      json_pack("{s:s,s:s,s:s,s:s}", "word", word, "argument",
 		                                c->flag, "type", "bool", "what", "a flag: true"));
 	}
+	if (a != NULL && (c->rules & PARSER_DRY))
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s}", "word", "--dry-run",
+		                                   "argument", "dry_run", "type", "bool", "what",
+		                                   "the plan only: nothing is changed"));
 	return a;
 }
 

@@ -21,10 +21,11 @@ struct parser_kw {
 };
 
 /* Which combinations of KEY=VALUE words a command accepts. */
-#define PARSER_CPUS_ONE 0x1 /* exactly one of ncpu= and cpu= */
-#define PARSER_CPUS_MAX 0x2 /* at most one of ncpu= and cpu= */
-#define PARSER_KW_SOME  0x4 /* at least one KEY=VALUE */
-#define PARSER_POS_OPT  0x8 /* the positional words may be left out */
+#define PARSER_CPUS_ONE 0x1  /* exactly one of ncpu= and cpu= */
+#define PARSER_CPUS_MAX 0x2  /* at most one of ncpu= and cpu= */
+#define PARSER_KW_SOME  0x4  /* at least one KEY=VALUE */
+#define PARSER_POS_OPT  0x8  /* the positional words may be left out */
+#define PARSER_DRY      0x10 /* takes --dry-run: the plan only ("dry_run": true) */
 
 /* What the text output shows for a command's reply. */
 enum parser_show {
@@ -40,8 +41,10 @@ enum parser_show {
 	SHOW_DOMAIN_SET,
 	SHOW_LOG_LEVEL,
 	SHOW_MONITOR,
-	SHOW_TOP,  /* frames, one request each (poolctl top) */
-	SHOW_HELP, /* poolctl's own: no request is sent */
+	SHOW_TOP,    /* frames, one request each (poolctl top) */
+	SHOW_APPLY,  /* apply FILE: the file read and sent as "layout"; the plan */
+	SHOW_EXPORT, /* the layout itself, as apply reads it */
+	SHOW_HELP,   /* poolctl's own: no request is sent */
 };
 
 struct parser_cmd {

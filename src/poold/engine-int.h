@@ -166,7 +166,36 @@ struct engine {
 	uint64_t share_mono_us;
 	/* State file writes made durable since start (group commit: fewer than the changes). */
 	uint64_t state_saves;
+	/* A dry run's plan (engine_dry_run()): the next change fills it and is put back. */
+	struct engine_plan *dry;
 };
+
+/* The model as it was before a change, to roll back when it can't be made durable. */
+struct engine_snap {
+	struct pool_table pools;
+	struct dom *doms;
+	size_t ndoms;
+	/* The records of domains not alive: pool-rename changes them too. */
+	struct state_dom *saved;
+	size_t nsaved;
+	/* default_pool before pool-rename made it follow (owned); NULL: it did not. */
+	char *default_was;
+	bool state_dirty;
+};
+
+/* Copies the pool table, the domains and the records of gone ones. */
+int engine_snap_take(const struct engine *eng, struct engine_snap *s);
+void engine_snap_drop(struct engine_snap *s);
+/* Puts the model back; nothing rescans between a snapshot and its restore. */
+void engine_snap_restore(struct engine *eng, struct engine_snap *s);
+
+/* What engine_commit_change() returns for a dry run: the plan is filled, nothing changed. */
+#define ENGINE_DRY 0x7fff
+/*
+ * Makes a model change durable, or undoes it (POOLD_E_STATE); s is taken.
+ * In a dry run fills the plan, puts the model back and returns ENGINE_DRY.
+ */
+int engine_commit_change(struct engine *eng, struct engine_snap *s, struct perr *e);
 
 /*
  * Sends pool-changed for every pool that differs from was (by id: created,

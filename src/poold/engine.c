@@ -15,23 +15,10 @@
 #include "poold/state.h"
 #include "util/log.h"
 
-/* The model as it was before a change, to roll back when it can't be made durable. */
-struct snap {
-	struct pool_table pools;
-	struct dom *doms;
-	size_t ndoms;
-	/* The records of domains not alive: pool-rename changes them too. */
-	struct state_dom *saved;
-	size_t nsaved;
-	/* default_pool before pool-rename made it follow (owned); NULL: it did not. */
-	char *default_was;
-	bool state_dirty;
-};
-
 /* Copies the pool table, the domains and the records of gone ones. */
-static int snap_take(const struct engine *eng, struct snap *s)
+int engine_snap_take(const struct engine *eng, struct engine_snap *s)
 {
-	*s = (struct snap){0};
+	*s = (struct engine_snap){0};
 	s->pools = eng->pools;
 	s->pools.pools = calloc(eng->pools.n + 1, sizeof(*s->pools.pools));
 	s->doms = calloc(eng->ndoms + 1, sizeof(*s->doms));
@@ -54,7 +41,7 @@ static int snap_take(const struct engine *eng, struct snap *s)
 	return 0;
 }
 
-static void snap_drop(struct snap *s)
+void engine_snap_drop(struct engine_snap *s)
 {
 	free(s->pools.pools);
 	free(s->doms);
@@ -71,8 +58,7 @@ static void default_restore(struct engine *eng, char *was)
 	eng->cfg.default_pool = was;
 }
 
-/* Puts the model back; nothing rescans between a snapshot and its restore. */
-static void snap_restore(struct engine *eng, struct snap *s)
+void engine_snap_restore(struct engine *eng, struct engine_snap *s)
 {
 	free(eng->pools.pools);
 	eng->pools = s->pools;
@@ -85,7 +71,8 @@ static void snap_restore(struct engine *eng, struct snap *s)
 }
 
 /* Notes, in the commit c, each domain setting the change altered, as it was before. */
-static int commit_undo(struct engine_commit *c, const struct snap *s, const struct engine *eng)
+static int commit_undo(struct engine_commit *c, const struct engine_snap *s,
+                       const struct engine *eng)
 {
 	c->undo = calloc(s->ndoms + s->nsaved + 1, sizeof(*c->undo));
 	if (c->undo == NULL)
@@ -124,7 +111,7 @@ static int commit_undo(struct engine_commit *c, const struct snap *s, const stru
  * answered once it is durable (ENGINE_EV_DURABLE), or undone with the others
  * not durable yet should the write fail (engine_saved()).
  */
-static int engine_commit_async(struct engine *eng, struct snap *s, struct perr *e)
+static int engine_commit_async(struct engine *eng, struct engine_snap *s, struct perr *e)
 {
 	struct state_image *img = reconcile_image(eng);
 	struct engine_commit *c;
@@ -140,14 +127,14 @@ static int engine_commit_async(struct engine *eng, struct snap *s, struct perr *
 	}
 	if (img == NULL || eng->ncommits == eng->acommits) {
 		state_image_free(img);
-		snap_restore(eng, s);
+		engine_snap_restore(eng, s);
 		return perr_set(e, POOLD_E_STATE, "the change was not saved: out of memory");
 	}
 	c = &eng->commits[eng->ncommits];
 	*c = (struct engine_commit){.pools = s->pools};
 	if (commit_undo(c, s, eng) < 0) {
 		state_image_free(img);
-		snap_restore(eng, s);
+		engine_snap_restore(eng, s);
 		return perr_set(e, POOLD_E_STATE, "the change was not saved: out of memory");
 	}
 	free(s->doms);
@@ -160,24 +147,156 @@ static int engine_commit_async(struct engine *eng, struct snap *s, struct perr *
 	return 0;
 }
 
-/* Makes a model change durable, or undoes it (POOLD_E_STATE). */
-static int engine_commit(struct engine *eng, struct snap *s, struct perr *e)
+/* Adds a pool's entry to a plan; NULL: no memory. */
+static struct engine_plan_pool *plan_pool_add(struct engine_plan *pl)
+{
+	struct engine_plan_pool *p = realloc(pl->pools, (pl->npools + 1) * sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	pl->pools = p;
+	p = &pl->pools[pl->npools++];
+	memset(p, 0, sizeof(*p));
+	return p;
+}
+
+/* Whether a pool's saved settings differ (what pool-changed announces). */
+static bool pool_differs(const struct pool *a, const struct pool *b)
+{
+	return strcmp(a->name, b->name) != 0 || !cpumap_equal(&a->cpus, &b->cpus) ||
+	       a->cap != b->cap || a->share_off != b->share_off;
+}
+
+/* The pools of the plan: those the model changed against the snapshot's, in pool-changed's order. */
+static int plan_pools(const struct engine *eng, const struct engine_snap *s, struct engine_plan *pl)
+{
+	struct engine_plan_pool *pp;
+
+	for (size_t i = 0; i < s->pools.n; i++) {
+		const struct pool *was = &s->pools.pools[i];
+
+		if (pool_find_id(&eng->pools, was->id) != NULL)
+			continue;
+		if ((pp = plan_pool_add(pl)) == NULL)
+			return -ENOMEM;
+		snprintf(pp->name, sizeof(pp->name), "%s", was->name);
+		pp->action = "destroyed";
+		pp->lost = was->cpus;
+	}
+	for (size_t i = 0; i < eng->pools.n; i++) {
+		const struct pool *p = &eng->pools.pools[i], *was = pool_find_id(&s->pools, p->id);
+
+		if (was != NULL && !pool_differs(p, was))
+			continue;
+		if ((pp = plan_pool_add(pl)) == NULL)
+			return -ENOMEM;
+		snprintf(pp->name, sizeof(pp->name), "%s", p->name);
+		pp->action = was != NULL ? "modified" : "created";
+		pp->cpus = p->cpus;
+		pp->cap = p->cap;
+		pp->share_off = p->share_off;
+		pp->gained = p->cpus;
+		if (was != NULL) {
+			cpumap_andnot(&pp->gained, &p->cpus, &was->cpus);
+			cpumap_andnot(&pp->lost, &was->cpus, &p->cpus);
+		}
+	}
+	return 0;
+}
+
+/* Whether the plan's writes touch a domain. */
+static bool plan_writes_dom(const struct plan *w, uint32_t domid)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (w->ops[i].domid == domid)
+			return true;
+	return false;
+}
+
+/* The name of pool id in t, "" when there is none. */
+static const char *pool_name_of(const struct pool_table *t, uint32_t id)
+{
+	const struct pool *p = pool_find_id(t, id);
+
+	return p != NULL ? p->name : "";
+}
+
+/*
+ * Fills eng->dry from the model as a change left it against the snapshot:
+ * its pools, the settle's writes (the preview places the domains), then
+ * the domains moved, set or re-pinned.
+ */
+static int plan_fill(struct engine *eng, const struct engine_snap *s, struct perr *e)
+{
+	struct engine_plan *pl = eng->dry;
+	int r;
+
+	if (plan_pools(eng, s, pl) < 0)
+		return perr_set(e, -ENOMEM, "out of memory");
+	if ((r = reconcile_preview(eng, &pl->writes, e)) != 0)
+		return r;
+	/* Nothing rescans inside a request: the domains are where the snapshot had them. */
+	for (size_t i = 0; i < eng->ndoms && i < s->ndoms; i++) {
+		const struct dom *d = &eng->doms[i], *was = &s->doms[i];
+		struct engine_plan_dom *pd;
+
+		if (d->pool_id == was->pool_id && d->weight == was->weight && d->cap == was->cap &&
+		    strcmp(d->want, was->want) == 0 && !plan_writes_dom(&pl->writes, d->domid))
+			continue;
+		pd = realloc(pl->doms, (pl->ndoms + 1) * sizeof(*pd));
+		if (pd == NULL)
+			return perr_set(e, -ENOMEM, "out of memory");
+		pl->doms = pd;
+		pd = &pl->doms[pl->ndoms++];
+		memset(pd, 0, sizeof(*pd));
+		pd->domid = d->domid;
+		snprintf(pd->name, sizeof(pd->name), "%s", d->name);
+		snprintf(pd->pool_was, sizeof(pd->pool_was), "%s",
+		         pool_name_of(&s->pools, was->pool_id));
+		snprintf(pd->pool, sizeof(pd->pool), "%s", pool_name_of(&eng->pools, d->pool_id));
+		pd->weight = d->weight;
+		pd->cap = d->cap;
+	}
+	return 0;
+}
+
+void engine_dry_run(struct engine *eng, struct engine_plan *plan)
+{
+	eng->dry = plan;
+}
+
+void engine_plan_fini(struct engine_plan *plan)
+{
+	free(plan->pools);
+	free(plan->doms);
+	plan_fini(&plan->writes);
+	memset(plan, 0, sizeof(*plan));
+}
+
+int engine_commit_change(struct engine *eng, struct engine_snap *s, struct perr *e)
 {
 	int r;
 
+	if (eng->dry != NULL) {
+		/* A dry run: the plan of the change, then the model as it was. */
+		r = plan_fill(eng, s, e);
+		engine_snap_restore(eng, s);
+		eng->dry = NULL;
+		return r != 0 ? r : ENGINE_DRY;
+	}
 	eng->generation++;
 	if (eng->saver != NULL)
 		return engine_commit_async(eng, s, e);
 	r = reconcile_save(eng, e);
 	if (r != 0) {
 		log_warnx("%s", e != NULL ? e->msg : "state file not written");
-		snap_restore(eng, s);
+		engine_snap_restore(eng, s);
 		/* The file may hold the refused change already (renamed, the directory
 		 * not synced): the next save must write the rolled-back model. */
 		eng->state_dirty = true;
 		return r;
 	}
-	snap_drop(s);
+	engine_snap_drop(s);
 	return 0;
 }
 
@@ -227,7 +346,7 @@ int engine_pool_create(struct engine *eng, const char *name, const struct pool_c
 {
 	struct pool *p;
 	struct cpumap cpus, was;
-	struct snap s;
+	struct engine_snap s;
 	int r;
 
 	if (!pool_name_valid(name))
@@ -243,16 +362,16 @@ int engine_pool_create(struct engine *eng, const char *name, const struct pool_c
 	if (r != 0)
 		return r;
 	was = pool0_cpus(eng);
-	if ((r = snap_take(eng, &s)) < 0)
+	if ((r = engine_snap_take(eng, &s)) < 0)
 		return perr_set(e, r, "out of memory");
 	r = pool_create(&eng->pools, name, &cpus, cap, &p, e);
 	if (r != 0) {
-		snap_drop(&s);
+		engine_snap_drop(&s);
 		return r;
 	}
 	p->share_off = share == SHARE_OFF;
-	if ((r = engine_commit(eng, &s, e)) != 0)
-		return r;
+	if ((r = engine_commit_change(eng, &s, e)) != 0)
+		return r == ENGINE_DRY ? 0 : r;
 	log_about(LOG_LEVEL_NOTICE, -1, name, "pool %s created", name);
 	engine_pool_event(eng, name, "created", &was);
 	/* Misplaced domains that wanted this pool move in now. */
@@ -264,7 +383,7 @@ int engine_pool_modify(struct engine *eng, const char *name, const struct pool_c
 {
 	struct cpumap cpus, was;
 	struct pool *p;
-	struct snap s;
+	struct engine_snap s;
 	int r;
 
 	if ((p = engine_pool_find(eng, name, e)) == NULL)
@@ -285,12 +404,12 @@ int engine_pool_modify(struct engine *eng, const char *name, const struct pool_c
 			return r;
 	}
 	was = pool0_cpus(eng);
-	if ((r = snap_take(eng, &s)) < 0)
+	if ((r = engine_snap_take(eng, &s)) < 0)
 		return perr_set(e, r, "out of memory");
 	if (spec != NULL) {
 		r = pool_resize(&eng->pools, name, &cpus, engine_pool_members(eng, p->id), e);
 		if (r != 0) {
-			snap_drop(&s);
+			engine_snap_drop(&s);
 			return r;
 		}
 	}
@@ -298,8 +417,8 @@ int engine_pool_modify(struct engine *eng, const char *name, const struct pool_c
 		pool_find(&eng->pools, name)->cap = (unsigned)cap;
 	if (share >= 0)
 		pool_find(&eng->pools, name)->share_off = share == SHARE_OFF;
-	if ((r = engine_commit(eng, &s, e)) != 0)
-		return r;
+	if ((r = engine_commit_change(eng, &s, e)) != 0)
+		return r == ENGINE_DRY ? 0 : r;
 	log_about(LOG_LEVEL_NOTICE, -1, name, "pool %s modified", name);
 	engine_pool_event(eng, name, "modified", &was);
 	return engine_settle(eng, e);
@@ -309,7 +428,7 @@ int engine_pool_destroy(struct engine *eng, const char *name, bool force, struct
 {
 	struct cpumap was;
 	struct pool *p;
-	struct snap s;
+	struct engine_snap s;
 	size_t members;
 	uint32_t id;
 	int r;
@@ -327,7 +446,7 @@ int engine_pool_destroy(struct engine *eng, const char *name, bool force, struct
 		                "--force to move them to pool0",
 		                name, members, members == 1 ? "" : "s");
 	was = pool0_cpus(eng);
-	if ((r = snap_take(eng, &s)) < 0)
+	if ((r = engine_snap_take(eng, &s)) < 0)
 		return perr_set(e, r, "out of memory");
 	/* Wanting pool0 keeps them there even if a pool of this name comes back. */
 	for (size_t i = 0; i < eng->ndoms; i++)
@@ -335,11 +454,11 @@ int engine_pool_destroy(struct engine *eng, const char *name, bool force, struct
 			snprintf(eng->doms[i].want, sizeof(eng->doms[i].want), "%s", POOL0_NAME);
 	r = pool_destroy(&eng->pools, name, 0, e);
 	if (r != 0) {
-		snap_restore(eng, &s);
+		engine_snap_restore(eng, &s);
 		return r;
 	}
-	if ((r = engine_commit(eng, &s, e)) != 0)
-		return r;
+	if ((r = engine_commit_change(eng, &s, e)) != 0)
+		return r == ENGINE_DRY ? 0 : r;
 	log_about(LOG_LEVEL_NOTICE, -1, name, "pool %s destroyed%s", name,
 	          members > 0 ? ", its domains moved to pool0" : "");
 	/* Its members are placed in pool0 by the settle, announced after the pool. */
@@ -351,7 +470,7 @@ int engine_pool_rename(struct engine *eng, const char *name, const char *new_nam
                        size_t warnlen, struct perr *e)
 {
 	struct pool *p;
-	struct snap s;
+	struct engine_snap s;
 	size_t follow = 0;
 	int r;
 
@@ -378,7 +497,7 @@ int engine_pool_rename(struct engine *eng, const char *name, const char *new_nam
 		    "pool \"%s\" already exists: pick another name, or destroy that pool "
 		    "first",
 		    new_name);
-	if ((r = snap_take(eng, &s)) < 0)
+	if ((r = engine_snap_take(eng, &s)) < 0)
 		return perr_set(e, r, "out of memory");
 	p = pool_find(&eng->pools, name);
 	snprintf(p->name, sizeof(p->name), "%s", new_name);
@@ -403,7 +522,7 @@ int engine_pool_rename(struct engine *eng, const char *name, const char *new_nam
 		char *now = strdup(new_name);
 
 		if (now == NULL) {
-			snap_restore(eng, &s);
+			engine_snap_restore(eng, &s);
 			return perr_set(e, -ENOMEM, "out of memory");
 		}
 		s.default_was = eng->cfg.default_pool;
@@ -414,8 +533,8 @@ int engine_pool_rename(struct engine *eng, const char *name, const char *new_nam
 		    "configuration again; set default_pool = %s in poold.conf (or --default-pool)",
 		    name, new_name, new_name);
 	}
-	if ((r = engine_commit(eng, &s, e)) != 0)
-		return r;
+	if ((r = engine_commit_change(eng, &s, e)) != 0)
+		return r == ENGINE_DRY ? 0 : r;
 	log_about(LOG_LEVEL_NOTICE, -1, new_name,
 	          "pool %s renamed to %s, id %" PRIu32 ", %zu domain record%s follow%s", name,
 	          new_name, p->id, follow, follow == 1 ? "" : "s", follow == 1 ? "s" : "");
@@ -435,7 +554,7 @@ int engine_pool_migrate_all(struct engine *eng, const char *from, const char *to
                             size_t *nmoved, struct perr *e)
 {
 	const struct pool *f, *t;
-	struct snap s;
+	struct engine_snap s;
 	size_t n = 0;
 	int r;
 
@@ -455,7 +574,7 @@ int engine_pool_migrate_all(struct engine *eng, const char *from, const char *to
 		n += eng->doms[i].pool_id == f->id && eng->doms[i].domid != 0;
 	if (n == 0)
 		return 0;
-	if ((r = snap_take(eng, &s)) < 0)
+	if ((r = engine_snap_take(eng, &s)) < 0)
 		return perr_set(e, r, "out of memory");
 	/* One change for all: one save, one reply; dom0 stays in pool0 (invariant 5). */
 	for (size_t i = 0; i < eng->ndoms; i++) {
@@ -466,7 +585,10 @@ int engine_pool_migrate_all(struct engine *eng, const char *from, const char *to
 		snprintf(d->want, sizeof(d->want), "%s", to);
 		moved[(*nmoved)++] = d->domid;
 	}
-	if ((r = engine_commit(eng, &s, e)) != 0) {
+	if ((r = engine_commit_change(eng, &s, e)) != 0) {
+		/* A dry run reports what would move; a refused change moved nothing. */
+		if (r == ENGINE_DRY)
+			return 0;
 		*nmoved = 0;
 		return r;
 	}
@@ -517,7 +639,7 @@ int engine_domain_migrate(struct engine *eng, const char *ref, const char *pool,
 {
 	const struct pool *p;
 	struct dom *d;
-	struct snap s;
+	struct engine_snap s;
 	uint32_t domid;
 	int r;
 
@@ -532,12 +654,12 @@ int engine_domain_migrate(struct engine *eng, const char *ref, const char *pool,
 		                "pool %s has no pCPUs: give it some first (poolctl pool-modify %s "
 		                "ncpu=N)",
 		                p->name, p->name);
-	if ((r = snap_take(eng, &s)) < 0)
+	if ((r = engine_snap_take(eng, &s)) < 0)
 		return perr_set(e, r, "out of memory");
 	domid = d->domid;
 	snprintf(d->want, sizeof(d->want), "%s", pool);
-	if ((r = engine_commit(eng, &s, e)) != 0)
-		return r;
+	if ((r = engine_commit_change(eng, &s, e)) != 0)
+		return r == ENGINE_DRY ? 0 : r;
 	log_about(LOG_LEVEL_NOTICE, domid, pool, "domain %" PRIu32 " (%s) migrates to %s", domid,
 	          d->name, pool);
 	return engine_settle(eng, e);
@@ -546,7 +668,7 @@ int engine_domain_migrate(struct engine *eng, const char *ref, const char *pool,
 int engine_domain_set(struct engine *eng, const char *ref, int weight, int cap, struct perr *e)
 {
 	struct dom *d;
-	struct snap s;
+	struct engine_snap s;
 	int r;
 
 	if ((r = engine_domain_find(eng, ref, &d, e)) != 0)
@@ -563,14 +685,14 @@ int engine_domain_set(struct engine *eng, const char *ref, int weight, int cap, 
 		                "cap %d is out of range for %s (%u vCPUs): use 0 (no cap) to %u "
 		                "(%% of one pCPU)",
 		                cap, d->name, d->nr_vcpus, 100 * d->nr_vcpus);
-	if ((r = snap_take(eng, &s)) < 0)
+	if ((r = engine_snap_take(eng, &s)) < 0)
 		return perr_set(e, r, "out of memory");
 	if (weight >= 0)
 		d->weight = (unsigned)weight;
 	if (cap >= 0)
 		d->cap = (unsigned)cap;
-	if ((r = engine_commit(eng, &s, e)) != 0)
-		return r;
+	if ((r = engine_commit_change(eng, &s, e)) != 0)
+		return r == ENGINE_DRY ? 0 : r;
 	const struct pool *in = pool_find_id(&eng->pools, d->pool_id);
 
 	log_about(LOG_LEVEL_NOTICE, d->domid, in != NULL ? in->name : NULL,

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/dom.h"
+#include "core/plan.h"
 #include "core/pool.h"
 #include "core/topo.h"
 #include "util/error.h"
@@ -127,6 +128,83 @@ int engine_domain_find(struct engine *eng, const char *ref, struct dom **out, st
 int engine_domain_migrate(struct engine *eng, const char *ref, const char *pool, struct perr *e);
 /* weight/cap < 0 keep the current value. */
 int engine_domain_set(struct engine *eng, const char *ref, int weight, int cap, struct perr *e);
+
+/*
+ * A declarative layout (poolctl apply, doc/design.md "Layouts"): the pools
+ * it names and the settings of the domains it names; what it leaves out is
+ * kept. Values < 0 (or a flag false) are "not given": kept as they are,
+ * or the default for a new pool.
+ */
+struct engine_layout_pool {
+	char name[POOL_NAME_MAX + 1];
+	bool cpus_given; /* spec holds cpus= or ncpu= */
+	struct pool_cpus_spec spec;
+	int cap;   /* % of one pCPU for the whole pool */
+	int share; /* SHARE_AUTO or SHARE_OFF */
+};
+
+struct engine_layout_dom {
+	char name[DOM_NAME_MAX + 1]; /* "": named by uuid only */
+	bool by_uuid;
+	uint8_t uuid[16];
+	char pool[POOL_NAME_MAX + 1]; /* "": stays where it is */
+	int weight, cap;
+};
+
+struct engine_layout {
+	bool prune; /* pools on the host the file does not name are destroyed (never pool0) */
+	struct engine_layout_pool *pools;
+	size_t npools;
+	struct engine_layout_dom *doms;
+	size_t ndoms;
+};
+
+/*
+ * Applies a layout as one change: every part checked first (the first
+ * wrong one refuses it all, its message naming the part and the fix),
+ * then the pools (pruned ones destroyed, cpus released, then taken: the
+ * listed cpus before the counted ones), then the domains; one state save,
+ * the events of the pools before those of the domains, then one settle. A
+ * layout the host has already changes nothing: no save, no write, no event.
+ */
+int engine_apply(struct engine *eng, const struct engine_layout *l, struct perr *e);
+
+/* A pool as a change leaves it: action "created", "modified" or "destroyed". */
+struct engine_plan_pool {
+	char name[POOL_NAME_MAX + 1];
+	const char *action;
+	struct cpumap cpus; /* after ("" when destroyed) */
+	struct cpumap gained, lost;
+	unsigned cap;
+	bool share_off;
+};
+
+/* A domain a change moves, sets or re-pins. */
+struct engine_plan_dom {
+	uint32_t domid;
+	char name[DOM_NAME_MAX + 1];
+	char pool_was[POOL_NAME_MAX + 1], pool[POOL_NAME_MAX + 1];
+	unsigned weight, cap; /* its settings after the change */
+};
+
+/* What a change would do: its pools, its domains, the hypervisor writes. */
+struct engine_plan {
+	struct engine_plan_pool *pools;
+	size_t npools;
+	struct engine_plan_dom *doms;
+	size_t ndoms;
+	struct plan writes; /* in the order the settle makes them */
+};
+
+/*
+ * Dry runs: with a plan given, the next mutating call validates and
+ * changes the model as it would, fills the plan (the writes the settle
+ * would make, from what the hypervisor has), puts the model back and
+ * returns 0 without a save, a hypervisor write or an event. The caller
+ * always ends it with engine_dry_run(eng, NULL), whatever the call returned.
+ */
+void engine_dry_run(struct engine *eng, struct engine_plan *plan);
+void engine_plan_fini(struct engine_plan *plan);
 
 /* Sets the log level (LOG_LEVEL_*, util/log.h) and tells subscribers. */
 void engine_set_log_level(struct engine *eng, int level);

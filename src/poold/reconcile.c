@@ -59,7 +59,8 @@ struct pass {
 	struct perr *e;
 	size_t verified; /* domains read back from the hypervisor */
 	uint64_t writes;
-	bool planned; /* a plan ran: what the listings show may have moved */
+	bool planned;     /* a plan ran: what the listings show may have moved */
+	struct plan *dry; /* a dry run: the writes are collected here, none is made */
 };
 
 struct state_image *reconcile_image(const struct engine *eng)
@@ -725,6 +726,8 @@ static int pass_apply(struct engine *eng, struct pass *ps, const struct dom *d,
 	char cpus[CPUMAP_TEXT_MAX];
 	int r;
 
+	if (ps->dry != NULL)
+		return plan_add(ps->dry, op);
 	if (op->kind == PLAN_SET_AFFINITY)
 		r = eng->hv->ops->set_affinity(eng->hv, op->domid, op->vcpu, &op->cpus,
 		                               op->with_soft ? &op->soft : NULL);
@@ -1580,6 +1583,52 @@ int engine_reconcile(struct engine *eng, struct perr *e)
 	                : ps.period ? "rescan (share period)"
 	                : first > 0 ? "rescan (new domains)"
 	                            : "rescan");
+}
+
+int reconcile_preview(struct engine *eng, struct plan *writes, struct perr *e)
+{
+	struct perr local;
+	struct pass ps = {.eng = eng, .e = e != NULL ? e : &local, .dry = writes};
+	struct sched_params *sp = calloc(eng->ndoms + 1, sizeof(*sp));
+	enum sched_kind *kind = calloc(eng->ndoms + 1, sizeof(*kind));
+	const uint8_t adopt = DIRTY_NEW | DIRTY_ADOPT;
+
+	if (sp == NULL || kind == NULL) {
+		free(sp);
+		free(kind);
+		return perr_set(ps.e, -ENOMEM, "out of memory");
+	}
+	/* As pass_plan() places and weighs, without reading a key or marking anything. */
+	for (size_t i = 0; i < eng->ndoms; i++) {
+		dom_place(&eng->doms[i], &eng->pools, eng->cfg.default_pool);
+		kind[i] = eng->doms[i].sched;
+		if ((eng->applied[i].dirty & adopt) == adopt)
+			eng->doms[i].sched = SCHED_UNKNOWN;
+	}
+	weight_compute(&eng->pools, eng->doms, eng->ndoms, sp);
+	for (size_t i = 0; i < eng->ndoms; i++)
+		eng->doms[i].sched = kind[i];
+	free(kind);
+	shares_apply(eng, sp, 0, false);
+	/* As the settle's pass_work() then works what the plan marks, on copies. */
+	for (size_t i = 0; i < eng->ndoms && ps.err == 0; i++) {
+		struct dom *d = &eng->doms[i];
+		struct dom_applied ap = eng->applied[i];
+		const struct pool *p = pool_find_id(&eng->pools, d->pool_id);
+		struct cpumap eff;
+
+		if (ap.dirty & DIRTY_NEW)
+			continue;
+		if (p == NULL || cpumap_empty(&p->cpus))
+			p = &eng->pools.pools[0];
+		cpumap_and(&eff, &p->cpus, &eng->pools.online);
+		ap.want = sp[i];
+		if (d->shutdown || applied_same(&ap, d, &eff, &sp[i]))
+			continue;
+		pass_dom(eng, &ps, d, &ap, (ap.dirty & DIRTY_READ) != 0);
+	}
+	free(sp);
+	return ps.err;
 }
 
 int engine_settle(struct engine *eng, struct perr *e)

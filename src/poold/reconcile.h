@@ -30,3 +30,12 @@ void reconcile_save_due(struct engine *eng);
  * are saved at most once a second (RECONCILE_SAVE_MIN_MS).
  */
 void reconcile_save_timer(struct engine *eng);
+
+/*
+ * A dry run of the settle after a change to the model: places and weighs
+ * every domain as a plan would (the model's placements and weights move;
+ * the caller has a snapshot to put back) and appends to writes what the
+ * settle would write, reading the hypervisor where it would. Nothing is
+ * written, marked or announced.
+ */
+int reconcile_preview(struct engine *eng, struct plan *writes, struct perr *e);

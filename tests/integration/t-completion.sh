@@ -83,15 +83,15 @@ step "a new pool is seen at the next completion"
 pc pool-create gamma ncpu=1 >/dev/null
 expect_completion "gamma" "$POOLCTL" pool-destroy g
 step "after the positional words: the command's keys and flags"
-expect_completion "--force" "$POOLCTL" pool-destroy alpha ""
-expect_completion "cap= cpu= cpus= ncpu= node= nodes= share=" "$POOLCTL" pool-create delta ""
-expect_completion "cap= cpu= cpus= ncpu= node= nodes= share=" "$POOLCTL" pool-modify alpha ""
+expect_completion "--dry-run --force" "$POOLCTL" pool-destroy alpha ""
+expect_completion "--dry-run cap= cpu= cpus= ncpu= node= nodes= share=" "$POOLCTL" pool-create delta ""
+expect_completion "--dry-run cap= cpu= cpus= ncpu= node= nodes= share=" "$POOLCTL" pool-modify alpha ""
 expect_completion "ncpu=" "$POOLCTL" pool-modify alpha nc
-expect_completion "cap= weight=" "$POOLCTL" domain-set vm1 ""
+expect_completion "--dry-run cap= weight=" "$POOLCTL" domain-set vm1 ""
 expect_completion "" "$POOLCTL" pool-create delta ncpu=
 
 step "--json after the command too, and help completes command names"
-expect_completion "--force --json" "$POOLCTL" pool-destroy alpha --
+expect_completion "--dry-run --force --json" "$POOLCTL" pool-destroy alpha --
 expect_completion "--json" "$POOLCTL" pool-list --j
 expect_completion "beta" "$POOLCTL" pool-destroy --json b
 expect_completion "pool-migrate pool-modify" "$POOLCTL" help pool-m
@@ -105,13 +105,13 @@ expect_completion "vm1" "$POOLCTL" pool-migrate v
 expect_completion "debug" "$POOLCTL" log-level d
 
 step "pool-migrate --all FROM POOL: its second form, two pool names"
-expect_completion "--all --json" "$POOLCTL" pool-migrate -
+expect_completion "--all --dry-run --json" "$POOLCTL" pool-migrate -
 expect_completion "alpha beta gamma pool0" "$POOLCTL" pool-migrate --all ""
 expect_completion "beta" "$POOLCTL" pool-migrate --all alpha b
 expect_completion "alpha beta gamma pool0" "$POOLCTL" pool-mig --all alpha ""
 expect_completion "" "$POOLCTL" pool-migrate --all alpha beta ""
-expect_completion "--json" "$POOLCTL" pool-migrate --all alpha --
-expect_completion "--json" "$POOLCTL" pool-migrate vm1 --
+expect_completion "--dry-run --json" "$POOLCTL" pool-migrate --all alpha --
+expect_completion "--dry-run --json" "$POOLCTL" pool-migrate vm1 --
 expect_completion "" "$POOLCTL" pool-migrate vm1 alpha ""
 expect_completion "Domain-0 vm1" "$POOLCTL" pool-migrate ""
 step "pool-rename NAME NEW_NAME: a pool, then a name of the user's"
@@ -151,25 +151,33 @@ expect_completion "-s$T/sockdir/one.sock" "$POOLCTL" -s"$T/sockdir/on"
 expect_with split "b.sock" "$POOLCTL" --socket="$T/sockdir/a:"
 expect_with split "b.sock" "$POOLCTL" -s "$T/sockdir/a:b"
 expect_with whole "$T/sockdir/a:b.sock" "$POOLCTL" -s "$T/sockdir/a:b"
+step "apply: the layout file's name, then --dry-run; export: nothing"
+: >"$T/sockdir/layout.json"
+expect_completion "$T/sockdir/layout.json" "$POOLCTL" apply "$T/sockdir/l"
+expect_completion "--dry-run --json" "$POOLCTL" apply --
+expect_completion "--dry-run" "$POOLCTL" apply "$T/sockdir/layout.json" ""
+expect_completion "" "$POOLCTL" export ""
 step "a --timeout's value is seconds: nothing offered"
 expect_completion "" "$POOLCTL" --timeout ""
 expect_completion "pool-create" "$POOLCTL" --timeout 3 pool-c
 
 step "a KEY= given is not offered again, nor its other spellings or what excludes it"
-expect_completion "cap= share=" "$POOLCTL" pool-create delta ncpu=2 ""
-expect_completion "cap= share=" "$POOLCTL" pool-create delta cpu=1 ""
-expect_completion "cap= share=" "$POOLCTL" pool-create delta cpus=1-2 ""
-expect_completion "cap= share=" "$POOLCTL" pool-create delta nodes=1 ""
-expect_completion "cpu= cpus= ncpu= node= nodes= share=" "$POOLCTL" pool-modify alpha cap=50 ""
-expect_completion "share=" "$POOLCTL" pool-modify alpha cap=50 cpu=1 ""
-expect_completion "" "$POOLCTL" pool-modify alpha cap=50 cpu=1 share=off ""
+expect_completion "--dry-run cap= share=" "$POOLCTL" pool-create delta ncpu=2 ""
+expect_completion "--dry-run cap= share=" "$POOLCTL" pool-create delta cpu=1 ""
+expect_completion "--dry-run cap= share=" "$POOLCTL" pool-create delta cpus=1-2 ""
+expect_completion "--dry-run cap= share=" "$POOLCTL" pool-create delta nodes=1 ""
+expect_completion "--dry-run cpu= cpus= ncpu= node= nodes= share=" "$POOLCTL" pool-modify alpha cap=50 ""
+expect_completion "--dry-run share=" "$POOLCTL" pool-modify alpha cap=50 cpu=1 ""
+expect_completion "--dry-run" "$POOLCTL" pool-modify alpha cap=50 cpu=1 share=off ""
+expect_completion "" "$POOLCTL" pool-modify alpha cap=50 cpu=1 share=off --dry-run ""
 expect_completion "cap=" "$POOLCTL" pool-create delta ncpu=2 c
-expect_completion "weight=" "$POOLCTL" domain-set vm1 cap=10 ""
-expect_completion "cap=" "$POOLCTL" domain-set weight=5 vm1 ""
+expect_completion "--dry-run weight=" "$POOLCTL" domain-set vm1 cap=10 ""
+expect_completion "--dry-run cap=" "$POOLCTL" domain-set weight=5 vm1 ""
 step "nor a --FLAG given"
-expect_completion "" "$POOLCTL" pool-destroy --force alpha ""
-expect_completion "--json" "$POOLCTL" pool-destroy alpha --force --
-expect_completion "" "$POOLCTL" pool-destroy alpha --force --json --
-expect_completion "--force" "$POOLCTL" --json pool-destroy alpha --
+expect_completion "--dry-run" "$POOLCTL" pool-destroy --force alpha ""
+expect_completion "" "$POOLCTL" pool-destroy --force alpha --dry-run ""
+expect_completion "--dry-run --json" "$POOLCTL" pool-destroy alpha --force --
+expect_completion "--dry-run" "$POOLCTL" pool-destroy alpha --force --json --
+expect_completion "--dry-run --force" "$POOLCTL" --json pool-destroy alpha --
 step "the positional words count KEY=VALUE as one word, as poolctl does"
 expect_completion "alpha beta gamma pool0" "$POOLCTL" pool-migrate vm1 ""

@@ -39,6 +39,15 @@ keep pool-migrate pool-migrate vm1 pool1
 keep pool-rename pool-rename pool1 web
 pc pool-rename web pool1 >/dev/null
 keep domain-set domain-set vm1 weight=512 cap=50
+keep dry-run pool-migrate vm1 pool0 --dry-run
+jq -e '.plan.domains != [] and .plan.writes != []' "$R/reply-dry-run.json" >/dev/null ||
+	fail "a dry run with nothing planned: its objects went unchecked"
+keep export export
+jq '.layout | .pools += [{"name": "pool3", "ncpu": 1}] |
+	(.domains[] | select(.name == "vm1") | .weight) = 300' "$R/reply-export.json" >"$T/layout.json"
+keep apply apply "$T/layout.json"
+jq -e '.plan.pools != [] and .plan.domains != [] and .plan.writes != []' "$R/reply-apply.json" >/dev/null ||
+	fail "apply planned nothing: its objects went unchecked"
 keep domain-list domain-list
 keep pool-list pool-list
 keep status status

@@ -90,4 +90,27 @@ sim reset-counters
 pc --json status >/dev/null
 wait_settled
 assert_eq "writes on a converged host" 0 "$(hv_writes)"
+
+step "layouts take nodes too; a dry run's plan names the soft and node affinity it writes"
+cat >"$T/numa.json" <<'EOF2'
+{"pools": [{"name": "db", "nodes": "1"}], "domains": [{"name": "h", "pool": "pool0"}]}
+EOF2
+pc --json apply --dry-run "$T/numa.json" >"$T/plan.json"
+jq -e '.plan.writes | any(.op == "nodes" and .name == "h" and .nodes == "0")' "$T/plan.json" \
+	>/dev/null || fail "the plan has no node affinity write for h: $(cat "$T/plan.json")"
+jq -e '.plan.writes | any(.op == "affinity" and .name == "h" and .cpus == "0-7" and
+	.soft == "0-7")' "$T/plan.json" >/dev/null ||
+	fail "the plan has no affinity write with soft for h: $(cat "$T/plan.json")"
+pc apply --dry-run "$T/numa.json" | grep -Eq "write: domain [0-9]+ \(h\) node affinity 0" ||
+	fail "the text plan does not say the node affinity write"
+assert_eq "h still in db after the dry run" 1 "$(hv_nodes h)"
+pc --json apply "$T/numa.json" >"$T/applied.json"
+diff -u <(jq -S .plan "$T/plan.json") <(jq -S .plan "$T/applied.json") ||
+	fail "apply did not do what its dry run planned"
+wait_pinned h 0-7
+assert_eq "h soft after apply" 0-7 "$(hv_soft h)"
+assert_eq "h node affinity after apply" 0 "$(hv_nodes h)"
+pc export | pc --json apply --dry-run - >"$T/again.json"
+jq -e '[.plan.pools, .plan.domains, .plan.writes] | map(length) == [0, 0, 0]' \
+	"$T/again.json" >/dev/null || fail "export | apply --dry-run - is not empty: $(cat "$T/again.json")"
 echo PASS

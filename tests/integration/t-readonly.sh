@@ -61,11 +61,13 @@ def ask(line):
         if "event" not in msg:
             return msg
 
-for cmd in ("status", "pool-list", "domain-list", "query-commands", "subscribe"):
+for cmd in ("status", "pool-list", "domain-list", "query-commands", "subscribe", "export"):
     r = ask('{"execute": "%s"}' % cmd)
     assert "return" in r, (cmd, r)
 r = ask('{"execute": "pool-create", "arguments": {"name": "p", "ncpu": 1}, "id": 3}')
 assert r["error"]["class"] == "PermissionDenied" and r["id"] == 3, r
+r = ask('{"execute": "apply", "arguments": {"layout": {}, "dry_run": true}, "id": 4}')
+assert r["error"]["class"] == "PermissionDenied" and r["id"] == 4, r
 print("ok: read-only protocol")
 PY
 

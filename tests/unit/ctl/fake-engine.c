@@ -13,6 +13,16 @@ struct fake_engine fake;
 static int record(struct engine *eng, const char *fn, const char *name, struct perr *e)
 {
 	fake.calls++;
+	/* A dry run changes nothing: no commit, no model change (the callers check was_dry). */
+	fake.was_dry = eng->dry != NULL;
+	eng->dry = NULL;
+	fake.dry_calls += fake.was_dry;
+	snprintf(fake.last, sizeof(fake.last), "%s", fn);
+	snprintf(fake.name, sizeof(fake.name), "%s", name);
+	if (fake.ret != 0)
+		return perr_set(e, fake.ret, "%s", fake.msg);
+	if (fake.was_dry)
+		return 0;
 	eng->generation++;
 	eng->commit_seq++;
 	if (!fake.async)
@@ -94,7 +104,7 @@ int engine_pool_create(struct engine *eng, const char *name, const struct pool_c
 	fake.spec = *spec;
 	fake.cap = (int)cap;
 	fake.share = share;
-	if (r != 0)
+	if (r != 0 || fake.was_dry)
 		return r;
 	if (spec->by_count) {
 		cpumap_zero(&m);
@@ -119,7 +129,7 @@ int engine_pool_modify(struct engine *eng, const char *name, const struct pool_c
 		fake.spec = *spec;
 	fake.cap = cap;
 	fake.share = share;
-	if (r != 0)
+	if (r != 0 || fake.was_dry)
 		return r;
 	p = pool_find(&eng->pools, name);
 	if (p == NULL)
@@ -199,7 +209,7 @@ int engine_domain_migrate(struct engine *eng, const char *ref, const char *pool,
 	int r = record(eng, "domain_migrate", ref, e);
 
 	snprintf(fake.pool, sizeof(fake.pool), "%s", pool);
-	if (r != 0)
+	if (r != 0 || fake.was_dry)
 		return r;
 	r = engine_domain_find(eng, ref, &d, e);
 	if (r != 0)
@@ -218,7 +228,7 @@ int engine_domain_set(struct engine *eng, const char *ref, int weight, int cap, 
 
 	fake.weight = weight;
 	fake.cap = cap;
-	if (r != 0)
+	if (r != 0 || fake.was_dry)
 		return r;
 	r = engine_domain_find(eng, ref, &d, e);
 	if (r != 0)
@@ -228,6 +238,42 @@ int engine_domain_set(struct engine *eng, const char *ref, int weight, int cap, 
 	if (cap >= 0)
 		d->cap = (unsigned)cap;
 	return 0;
+}
+
+int engine_apply(struct engine *eng, const struct engine_layout *l, struct perr *e)
+{
+	int r = record(eng, "apply", l->npools > 0 ? l->pools[0].name : "", e);
+
+	fake.npools = l->npools;
+	fake.ndoms = l->ndoms;
+	fake.prune = l->prune;
+	return r;
+}
+
+void engine_dry_run(struct engine *eng, struct engine_plan *plan)
+{
+	eng->dry = plan;
+	/* The plan the fake fills: one pool created, one write, to see them in the reply. */
+	if (plan != NULL) {
+		plan->pools = calloc(1, sizeof(*plan->pools));
+		plan->npools = 1;
+		snprintf(plan->pools[0].name, sizeof(plan->pools[0].name), "planned");
+		plan->pools[0].action = "created";
+		cpumap_set(&plan->pools[0].cpus, 5);
+		cpumap_set(&plan->pools[0].gained, 5);
+		plan_add(&plan->writes, &(struct plan_op){.kind = PLAN_SET_AFFINITY,
+		                                          .domid = 1,
+		                                          .vcpu = 0,
+		                                          .cpus = plan->pools[0].cpus});
+	}
+}
+
+void engine_plan_fini(struct engine_plan *plan)
+{
+	free(plan->pools);
+	free(plan->doms);
+	plan_fini(&plan->writes);
+	memset(plan, 0, sizeof(*plan));
 }
 
 void engine_set_log_level(struct engine *eng, int level)

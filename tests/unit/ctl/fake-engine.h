@@ -18,8 +18,12 @@ struct fake_engine {
 	int share; /* SHARE_AUTO, SHARE_OFF, or -1 (not given) */
 	int weight;
 	bool force;
-	bool async;        /* mutating calls commit without being durable (a writer behind) */
-	char warning[128]; /* what pool-rename warns of ("" nothing) */
+	bool async;           /* mutating calls commit without being durable (a writer behind) */
+	char warning[128];    /* what pool-rename warns of ("" nothing) */
+	bool was_dry;         /* the last mutating call was a dry run */
+	unsigned dry_calls;   /* mutating calls made as dry runs */
+	size_t npools, ndoms; /* apply's layout: its entries */
+	bool prune;
 };
 
 /* The fake's own engine: a model the handlers read through engine.h, nothing else. */
@@ -31,6 +35,7 @@ struct engine {
 	uint64_t hv_writes, hv_reads;
 	uint64_t generation;              /* moved by every mutating call, as the engine's is */
 	uint64_t commit_seq, durable_seq; /* engine_commit_seq(), engine_durable_seq() */
+	struct engine_plan *dry;          /* engine_dry_run() */
 };
 
 /* Tests set and read this; the fake has no other state. */

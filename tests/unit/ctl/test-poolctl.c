@@ -196,8 +196,8 @@ static void test_help(void **state)
 	/* Both forms of pool-migrate, in text and as the list of them in JSON. */
 	s = help_of("pool-migrate", false, err, sizeof(err));
 	assert_non_null(s);
-	assert_non_null(strstr(s, "usage: poolctl [OPTIONS] pool-migrate DOMAIN POOL\n"));
-	assert_non_null(strstr(s, "usage: poolctl [OPTIONS] pool-migrate --all FROM POOL\n"));
+	assert_non_null(strstr(s, "usage: poolctl [OPTIONS] pool-migrate DOMAIN POOL [--dry-run]\n"));
+	assert_non_null(strstr(s, "usage: poolctl [OPTIONS] pool-migrate --all FROM POOL [--dry-run]\n"));
 	assert_non_null(strstr(s, "sends pool-migrate-all"));
 	free(s);
 	s = help_of("pool-migrate", true, err, sizeof(err));
@@ -375,26 +375,35 @@ static void test_completion_words(void **state)
 
 	/* One line per choice: the pCPUs are ncpu=, cpu= (spelt cpus= too) or nodes= (node=). */
 	s = words("pool-create");
-	assert_string_equal(s, "ncpu= cpu= cpus= nodes= node=\ncap=\nshare=\n");
+	assert_string_equal(s, "ncpu= cpu= cpus= nodes= node=\ncap=\nshare=\n--dry-run\n");
 	free(s);
 	s = words("pool-modify");
-	assert_string_equal(s, "ncpu= cpu= cpus= nodes= node=\ncap=\nshare=\n");
+	assert_string_equal(s, "ncpu= cpu= cpus= nodes= node=\ncap=\nshare=\n--dry-run\n");
 	free(s);
 	s = words("domain-set");
-	assert_string_equal(s, "weight=\ncap=\n");
+	assert_string_equal(s, "weight=\ncap=\n--dry-run\n");
+	free(s);
+	s = words("pool-migrate");
+	assert_string_equal(s, "--dry-run\n--all\n");
+	free(s);
+	s = words("apply");
+	assert_string_equal(s, "--dry-run\n");
+	free(s);
+	s = words("export");
+	assert_string_equal(s, "");
 	free(s);
 	s = words("pool-destroy");
-	assert_string_equal(s, "--force\n");
+	assert_string_equal(s, "--force\n--dry-run\n");
 	free(s);
 	s = words("pool-list");
 	assert_string_equal(s, "");
 	free(s);
 	/* The word of pool-migrate's second form; the form itself is no command of its own. */
 	s = words("pool-migrate");
-	assert_string_equal(s, "--all\n");
+	assert_string_equal(s, "--dry-run\n--all\n");
 	free(s);
 	s = words("pool-rename");
-	assert_string_equal(s, "");
+	assert_string_equal(s, "--dry-run\n");
 	free(s);
 	s = words(NULL);
 	assert_non_null(strstr(s, "pool-create\npool-list\n"));

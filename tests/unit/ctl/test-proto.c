@@ -664,7 +664,7 @@ static void test_query_commands(void **state)
 	while (ctl_cmd_table[n] != NULL)
 		n++;
 	assert_int_equal(json_array_size(cmds), n);
-	assert_int_equal(n, 14);
+	assert_int_equal(n, 16);
 	json_array_foreach (cmds, i, c) {
 		const char *name = json_string_value(json_object_get(c, "name"));
 
@@ -679,7 +679,8 @@ static void test_query_commands(void **state)
 	c = json_array_get(cmds, 0);
 	assert_string_equal(json_string_value(json_object_get(c, "name")), "pool-create");
 	assert_true(json_is_true(json_object_get(c, "mutating")));
-	assert_int_equal(json_array_size(json_object_get(c, "args")), 6);
+	/* name, ncpu, cpus, nodes, cap, share, dry_run */
+	assert_int_equal(json_array_size(json_object_get(c, "args")), 7);
 	c = json_array_get(cmds, 1);
 	assert_true(json_is_false(json_object_get(c, "mutating")));
 	json_decref(ret);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fakes.h"
@@ -182,6 +183,147 @@ static void test_new_pool_repins_exactly(void **state)
 	fake_reset_counts(&t->hv);
 	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 	assert_int_equal(t->hv.affinity_writes + t->hv.sched_writes, 0);
+}
+
+/* A pool of a layout: listed cpus, a count (ncpu > 0), or neither (cap and share only). */
+static struct engine_layout_pool lpool(const char *name, const char *list, unsigned ncpu, int cap)
+{
+	struct engine_layout_pool p = {.cap = cap, .share = -1};
+
+	snprintf(p.name, sizeof(p.name), "%s", name);
+	if (list != NULL)
+		p.spec = spec_cpus(list);
+	else if (ncpu > 0)
+		p.spec = (struct pool_cpus_spec){.by_count = true, .ncpu = ncpu};
+	p.cpus_given = list != NULL || ncpu > 0;
+	return p;
+}
+
+static struct engine_layout_dom ldom(const char *name, const char *pool, int weight)
+{
+	struct engine_layout_dom d = {.weight = weight, .cap = -1};
+
+	snprintf(d.name, sizeof(d.name), "%s", name);
+	snprintf(d.pool, sizeof(d.pool), "%s", pool != NULL ? pool : "");
+	return d;
+}
+
+/* The state file's inode: a save renames a new file over it. 0: none. */
+static ino_t state_ino(const struct env *t)
+{
+	struct stat st;
+
+	return stat(t->state, &st) == 0 ? st.st_ino : 0;
+}
+
+static void test_apply(void **state)
+{
+	struct env *t = *state;
+	struct perr e = {0};
+	struct engine_layout_pool pools[3];
+	struct engine_layout_dom doms[2];
+	struct engine_layout l = {.pools = pools, .npools = 2, .doms = doms, .ndoms = 2};
+	struct engine_plan plan = {0};
+	char text[CPUMAP_TEXT_MAX];
+	ino_t saved;
+	size_t aff = 0;
+
+	fake_init(&t->hv, 8, 2, SCHED_CREDIT2);
+	fake_add(&t->hv, 1, "vm1", 2, NULL);
+	fake_add(&t->hv, 2, "vm2", 1, NULL);
+	env_start_ready(t);
+	pools[0] = lpool("web", "2-3", 0, -1);
+	pools[1] = lpool("batch", NULL, 2, 100);
+	doms[0] = ldom("vm1", "web", 512);
+	doms[1] = ldom("vm2", "batch", -1);
+
+	/* A dry run: the plan, and nothing written, saved or announced. */
+	fake_reset_counts(&t->hv);
+	t->ctl.n = 0;
+	saved = state_ino(t);
+	assert_int_not_equal(saved, 0);
+	engine_dry_run(&t->eng, &plan);
+	assert_int_equal(engine_apply(&t->eng, &l, &e), 0);
+	engine_dry_run(&t->eng, NULL);
+	assert_int_equal(t->hv.affinity_writes + t->hv.sched_writes, 0);
+	assert_int_equal(t->ctl.n, 0);
+	assert_int_equal(state_ino(t), saved);
+	assert_null(pool_find(&t->eng.pools, "web"));
+	assert_string_equal(dom_of(&t->eng, 1)->want, "");
+	assert_int_equal(plan.npools, 3); /* pool0 gives up 2-3 and two more; web, batch */
+	assert_string_equal(plan.pools[1].name, "web");
+	assert_string_equal(plan.pools[1].action, "created");
+	assert_int_equal(plan.ndoms, 3); /* dom0 re-pinned, vm1 and vm2 moved */
+	for (size_t i = 0; i < plan.writes.n; i++)
+		aff += plan.writes.ops[i].kind == PLAN_SET_AFFINITY;
+	assert_int_equal(aff, 2 + 2 + 1); /* dom0's vCPUs, vm1's, vm2's */
+
+	/* The real one: one save, what the plan said. */
+	assert_int_equal(engine_apply(&t->eng, &l, &e), 0);
+	assert_int_not_equal(state_ino(t), saved);
+	saved = state_ino(t);
+	assert_int_equal(t->hv.affinity_writes + t->hv.sched_writes, plan.writes.n);
+	assert_pinned(t, 1, "2-3");
+	assert_true(cpumap_equal(&pool_find(&t->eng.pools, "batch")->cpus, &plan.pools[2].cpus));
+	cpumap_format(&plan.pools[2].cpus, text, sizeof(text));
+	assert_pinned(t, 2, text);
+	assert_int_equal(pool_find(&t->eng.pools, "batch")->cap, 100);
+	assert_int_equal(dom_of(&t->eng, 1)->weight, 512);
+	/* web and batch created before the domains placed into them */
+	assert_true(fake_event_at(&t->ctl, POOLD_EV_POOL_CHANGED, "web") <
+	            fake_event_at(&t->ctl, POOLD_EV_DOMAIN_PLACED, "vm1"));
+	assert_true(fake_event_at(&t->ctl, POOLD_EV_POOL_CHANGED, "batch") <
+	            fake_event_at(&t->ctl, POOLD_EV_DOMAIN_PLACED, "vm2"));
+	engine_plan_fini(&plan);
+
+	/* Again: nothing to do, no save, no write, no event. */
+	fake_reset_counts(&t->hv);
+	t->ctl.n = 0;
+	assert_int_equal(engine_apply(&t->eng, &l, &e), 0);
+	assert_int_equal(state_ino(t), saved);
+	assert_int_equal(t->hv.affinity_writes + t->hv.sched_writes, 0);
+	assert_int_equal(t->ctl.n, 0);
+	engine_dry_run(&t->eng, &plan);
+	assert_int_equal(engine_apply(&t->eng, &l, &e), 0);
+	engine_dry_run(&t->eng, NULL);
+	assert_int_equal(plan.npools + plan.ndoms + plan.writes.n, 0);
+	engine_plan_fini(&plan);
+
+	/* One part wrong refuses all of it: the message names the part. */
+	pools[2] = lpool("more", "3", 0, -1);
+	l.npools = 3;
+	doms[0].weight = 100;
+	assert_int_equal(engine_apply(&t->eng, &l, &e), POOLD_E_BUSY);
+	assert_non_null(strstr(e.msg, "more"));
+	assert_null(pool_find(&t->eng.pools, "more"));
+	assert_int_equal(dom_of(&t->eng, 1)->weight, 512);
+	assert_int_equal(state_ino(t), saved);
+	pools[2] = lpool("pool0", "0", 0, -1);
+	assert_int_equal(engine_apply(&t->eng, &l, &e), POOLD_E_PROTECTED);
+	pools[2] = lpool("new", NULL, 0, -1);
+	assert_int_equal(engine_apply(&t->eng, &l, &e), POOLD_E_INVALID);
+	assert_non_null(strstr(e.msg, "pool new is new"));
+	l.npools = 2;
+	doms[1] = ldom("vm9", "web", -1);
+	assert_int_equal(engine_apply(&t->eng, &l, &e), POOLD_E_NOTFOUND);
+	assert_non_null(strstr(e.msg, "vm9"));
+	doms[1] = ldom("vm1", NULL, 7);
+	assert_int_equal(engine_apply(&t->eng, &l, &e), POOLD_E_INVALID);
+	assert_non_null(strstr(e.msg, "twice"));
+	assert_int_equal(t->hv.affinity_writes + t->hv.sched_writes, 0);
+
+	/* Prune: a pool left out with a member refuses; moved elsewhere, it goes. */
+	l.prune = true;
+	l.npools = 1;
+	l.ndoms = 1;
+	doms[0] = ldom("vm1", "web", 512);
+	assert_int_equal(engine_apply(&t->eng, &l, &e), POOLD_E_BUSY);
+	assert_non_null(strstr(e.msg, "batch would be pruned but holds domain vm2"));
+	doms[1] = ldom("vm2", "web", -1);
+	l.ndoms = 2;
+	assert_int_equal(engine_apply(&t->eng, &l, &e), 0);
+	assert_null(pool_find(&t->eng.pools, "batch"));
+	assert_pinned(t, 2, "2-3");
 }
 
 static void test_credit1_weights_written(void **state)
@@ -806,6 +948,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_converged_writes_nothing, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_new_pool_repins_exactly, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_credit1_weights_written, env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_apply, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_esrch_tolerated, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_hypervisor_error_reported, env_setup,
 	                                    env_teardown),
