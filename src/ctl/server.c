@@ -118,6 +118,14 @@ struct ctl_server {
 	time_t refuse_logged;
 	unsigned next_id;
 	bool paused; /* every listener, as they share the process's descriptors */
+	/*
+	 * Out of descriptors since the last accept that worked: the retries of
+	 * one shortage are one pause, logged at most every CTL_REFUSE_LOG_SEC.
+	 */
+	bool starved;
+	bool starve_told; /* this pause was logged: so is its end */
+	unsigned pauses;  /* since the last pause logged */
+	time_t pause_logged;
 	/* The listings' encoded replies, one slot per command (proto.h). */
 	struct ctl_cache *cache;
 	size_t ncache;
@@ -717,6 +725,11 @@ static void server_accept(struct evconnlistener *lev, evutil_socket_t fd, struct
 	struct ctl_client *c;
 	const char *full;
 
+	if (s->starved) {
+		if (s->starve_told)
+			log_notice("control socket: accepting again");
+		s->starved = s->starve_told = false;
+	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
 		cred = (struct ucred){.pid = 0, .uid = (uid_t)-1};
 	full = server_full(s, l, &cred);
@@ -777,6 +790,29 @@ static void server_resume(evutil_socket_t fd, short what, void *arg)
 	server_accepting(s, true);
 }
 
+/*
+ * Logs the start of a pause for lack of descriptors: once per shortage, however
+ * many retries fail, and at most once every CTL_REFUSE_LOG_SEC with the count.
+ */
+static void log_starved(struct ctl_server *s, int err)
+{
+	struct timespec now;
+
+	if (s->starved)
+		return;
+	s->starved = true;
+	s->pauses++;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (s->pause_logged != 0 && now.tv_sec - s->pause_logged < CTL_REFUSE_LOG_SEC)
+		return;
+	log_warnx("control socket: cannot accept: %s; pausing accept until a client leaves "
+	          "or a retry (every %d s) works (%u pauses since the last such message)",
+	          strerror(err), CTL_ACCEPT_RETRY_SEC, s->pauses);
+	s->pauses = 0;
+	s->pause_logged = now.tv_sec;
+	s->starve_told = true;
+}
+
 /* Pauses accept when out of descriptors, so that the listener does not spin. */
 static void server_accept_error(struct evconnlistener *lev, void *arg)
 {
@@ -786,8 +822,7 @@ static void server_accept_error(struct evconnlistener *lev, void *arg)
 	struct timeval tv = {CTL_ACCEPT_RETRY_SEC, 0};
 
 	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
-		if (!s->paused)
-			log_warnx("control socket: cannot accept: %s; pausing", strerror(err));
+		log_starved(s, err);
 		s->paused = true;
 		server_accepting(s, false);
 		evtimer_add(s->resume, &tv);
