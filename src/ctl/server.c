@@ -47,8 +47,8 @@
 /*
  * Descriptors below the open-file limit that clients never take: poold's
  * own work needs some at once (the state file's temporary and its
- * directory, sd_notify's socket for each heartbeat, the journal,
- * reconnecting to xenstore or the hypervisor), and must not fail for them.
+ * directory, sd_notify's socket for each heartbeat, poold.conf on SIGHUP,
+ * reconnecting to xensim), and must not fail for want of them.
  */
 #define CTL_FD_RESERVE        16
 /*
