@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -43,6 +44,13 @@
 #define CTL_REFUSE_LOG_SEC    10
 /* How long accept stays paused after the process ran out of descriptors. */
 #define CTL_ACCEPT_RETRY_SEC  1
+/*
+ * Descriptors below the open-file limit that clients never take: poold's
+ * own work needs some at once (the state file's temporary and its
+ * directory, sd_notify's socket for each heartbeat, poold.conf on SIGHUP,
+ * reconnecting to xensim), and must not fail for want of them.
+ */
+#define CTL_FD_RESERVE        16
 /*
  * How long a dropped subscriber may read nothing before it is closed without
  * the event that says why: long enough for a slow reader, short enough that
@@ -118,6 +126,14 @@ struct ctl_server {
 	time_t refuse_logged;
 	unsigned next_id;
 	bool paused; /* every listener, as they share the process's descriptors */
+	/*
+	 * Out of descriptors since the last accept that worked: the retries of
+	 * one shortage are one pause, logged at most every CTL_REFUSE_LOG_SEC.
+	 */
+	bool starved;
+	bool starve_told; /* this pause was logged: so is its end */
+	unsigned pauses;  /* since the last pause logged */
+	time_t pause_logged;
 	/* The listings' encoded replies, one slot per command (proto.h). */
 	struct ctl_cache *cache;
 	size_t ncache;
@@ -706,6 +722,53 @@ static const char *server_full(const struct ctl_server *s, const struct ctl_list
 	return NULL;
 }
 
+/*
+ * Logs the start of a pause for lack of descriptors: once per shortage, however
+ * many retries fail, and at most once every CTL_REFUSE_LOG_SEC with the count.
+ */
+static void log_starved(struct ctl_server *s, const char *why)
+{
+	struct timespec now;
+
+	if (s->starved)
+		return;
+	s->starved = true;
+	s->pauses++;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (s->pause_logged != 0 && now.tv_sec - s->pause_logged < CTL_REFUSE_LOG_SEC)
+		return;
+	log_warnx("control socket: %s; pausing accept until a client leaves or a retry (every "
+	          "%d s) works (%u pauses since the last such message)",
+	          why, CTL_ACCEPT_RETRY_SEC, s->pauses);
+	s->pauses = 0;
+	s->pause_logged = now.tv_sec;
+	s->starve_told = true;
+}
+
+/* Stops accepting on every listener until a client leaves or CTL_ACCEPT_RETRY_SEC pass. */
+static void server_pause(struct ctl_server *s, const char *why)
+{
+	struct timeval tv = {CTL_ACCEPT_RETRY_SEC, 0};
+
+	log_starved(s, why);
+	s->paused = true;
+	server_accepting(s, false);
+	evtimer_add(s->resume, &tv);
+}
+
+/*
+ * True when fd leaves fewer than CTL_FD_RESERVE descriptors under the limit:
+ * descriptors are allocated lowest first, so every one below fd is taken.
+ */
+static bool fd_in_reserve(int fd)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return false;
+	return (rlim_t)fd + CTL_FD_RESERVE >= rl.rlim_cur;
+}
+
 /* Takes a new connection: greets it, or refuses it past the client limit. */
 static void server_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
                           int salen, void *arg)
@@ -719,6 +782,18 @@ static void server_accept(struct evconnlistener *lev, evutil_socket_t fd, struct
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
 		cred = (struct ucred){.pid = 0, .uid = (uid_t)-1};
+	if (fd_in_reserve(fd)) {
+		full = "poold is short of file descriptors";
+		log_ratelimited_refusal(s, full, &cred);
+		refuse_client(fd, full);
+		server_pause(s, "only the descriptors kept for poold itself are left");
+		return;
+	}
+	if (s->starved) {
+		if (s->starve_told)
+			log_notice("control socket: accepting again");
+		s->starved = s->starve_told = false;
+	}
 	full = server_full(s, l, &cred);
 	if (full != NULL) {
 		log_ratelimited_refusal(s, full, &cred);
@@ -783,14 +858,11 @@ static void server_accept_error(struct evconnlistener *lev, void *arg)
 	struct ctl_listener *l = arg;
 	struct ctl_server *s = l->srv;
 	int err = EVUTIL_SOCKET_ERROR();
-	struct timeval tv = {CTL_ACCEPT_RETRY_SEC, 0};
+	char why[128];
 
 	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
-		if (!s->paused)
-			log_warnx("control socket: cannot accept: %s; pausing", strerror(err));
-		s->paused = true;
-		server_accepting(s, false);
-		evtimer_add(s->resume, &tv);
+		snprintf(why, sizeof(why), "cannot accept: %s", strerror(err));
+		server_pause(s, why);
 		return;
 	}
 	log_warnx("control socket: accept: %s", strerror(err));
