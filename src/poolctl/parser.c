@@ -446,7 +446,7 @@ int parser_parse(int argc, char **argv, struct parser_request *req, char *err, s
 			return -1;
 		if (r > 0 || i == form_at)
 			continue;
-		if (strncmp(w, "--", 2) == 0 && c->flag != NULL && strcmp(w + 2, c->flag) == 0) {
+		if (w[0] == '-' && w[1] == '-' && c->flag != NULL && strcmp(&w[2], c->flag) == 0) {
 			json_object_set_new(req->args, c->flag, json_true());
 		} else if (strcmp(w, "--dry-run") == 0 && (c->rules & PARSER_DRY)) {
 			json_object_set_new(req->args, "dry_run", json_true());

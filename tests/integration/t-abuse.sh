@@ -12,6 +12,8 @@ NDOMS=2000
 NEVENTS=20000
 IDLE=200
 LATENCY_MS=50
+# A sanitized poold answers a few times slower: the bound then says it still answers.
+[ "${POOLD_SANITIZED:-0}" = 1 ] && LATENCY_MS=500
 # What the abuse may add to poold's RSS: the stuck subscriber's 1 MiB of events (its
 # bound), the slow reader's listing (about 1 MiB, held once encoded and once queued), and
 # 120 idle clients of a few KiB of buffers each, with room for malloc's arenas.
@@ -107,10 +109,15 @@ jq -e '.last.event == "subscription-dropped" and .last.data.reason == "events-be
 assert_eq "domains in the slow reader's listing" $((NDOMS + 1)) "$(jq .domains "$T/slow.json")"
 jq -e ".errors == 0 and .n > 10 and .worst_ms < $LATENCY_MS" "$T/latency.json" >/dev/null ||
 	fail "root's status not answered within $LATENCY_MS ms every time: $(cat "$T/latency.json")"
-[ $((RSS_DURING - RSS_BEFORE)) -le "$RSS_BOUND_KB" ] ||
-	fail "poold grew by $((RSS_DURING - RSS_BEFORE)) KiB under abuse, more than $RSS_BOUND_KB"
-[ $((RSS_AFTER - RSS_BEFORE)) -le "$RSS_BOUND_KB" ] ||
-	fail "poold kept $((RSS_AFTER - RSS_BEFORE)) KiB after the abuse, more than $RSS_BOUND_KB"
+if [ "${POOLD_SANITIZED:-0}" = 1 ]; then
+	# ASan holds freed memory in its quarantine (256 MiB): the RSS is not poold's.
+	echo "RSS bounds not checked under the sanitizers (checked in the plain build)"
+else
+	[ $((RSS_DURING - RSS_BEFORE)) -le "$RSS_BOUND_KB" ] ||
+		fail "poold grew by $((RSS_DURING - RSS_BEFORE)) KiB under abuse, more than $RSS_BOUND_KB"
+	[ $((RSS_AFTER - RSS_BEFORE)) -le "$RSS_BOUND_KB" ] ||
+		fail "poold kept $((RSS_AFTER - RSS_BEFORE)) KiB after the abuse, more than $RSS_BOUND_KB"
+fi
 # The guests, in xensim's own view: all still there, none moved by the abuse.
 assert_eq "guests pinned to pool0's pCPUs, in xensim" "$NDOMS" \
 	"$(view | jq '[.domains[] | select(.name | startswith("ab")) | select([.vcpus[].hard] | unique == ["0-7"])] | length')"

@@ -106,6 +106,11 @@ assert_eq "live domains outside their pool's pCPUs" 0 "$misplaced"
 assert_eq "crashes" 0 "$crashes"
 [ "$failed" -gt 0 ] || fail "no injected fault was hit"
 # Flat: at most a fifth and 2 MiB above the working size after burst 2.
-[ "$rss1" -le $((rss0 + rss0 / 5 + 2048)) ] || fail "RSS grew from $rss0 kB to $rss1 kB"
+if [ "${POOLD_SANITIZED:-0}" = 1 ]; then
+	# ASan holds freed memory in its quarantine (256 MiB): the RSS is not poold's.
+	echo "RSS flatness not checked under the sanitizers (checked in the plain build)"
+else
+	[ "$rss1" -le $((rss0 + rss0 / 5 + 2048)) ] || fail "RSS grew from $rss0 kB to $rss1 kB"
+fi
 stop_poold
 echo "PASS"
