@@ -62,8 +62,11 @@ void engine_snap_restore(struct engine *eng, struct engine_snap *s)
 {
 	free(eng->pools.pools);
 	eng->pools = s->pools;
-	memcpy(eng->doms, s->doms, s->ndoms * sizeof(*s->doms));
-	memcpy(eng->saved, s->saved, s->nsaved * sizeof(*s->saved));
+	/* A host without domains or records has no arrays to copy into (memcpy wants them). */
+	if (s->ndoms > 0)
+		memcpy(eng->doms, s->doms, s->ndoms * sizeof(*s->doms));
+	if (s->nsaved > 0)
+		memcpy(eng->saved, s->saved, s->nsaved * sizeof(*s->saved));
 	default_restore(eng, s->default_was);
 	eng->state_dirty = s->state_dirty;
 	free(s->doms);
