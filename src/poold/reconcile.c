@@ -762,11 +762,15 @@ static int pass_apply(struct engine *eng, struct pass *ps, const struct dom *d,
 	return r;
 }
 
-/* Whether poold keeps soft and node affinity with the pool: the backend can set node affinity. */
+/*
+ * Whether poold keeps soft and node affinity with the pool: the backend can set node affinity
+ * and the host has more than one node (on one, every pool's nodes are all of them: nothing to
+ * read or write).
+ */
 static bool numa_managed(const struct engine *eng)
 {
 	return eng->hv->ops->get_node_affinity != NULL && eng->hv->ops->set_node_affinity != NULL &&
-	       eng->topo != NULL;
+	       eng->topo != NULL && topo_nr_nodes(eng->topo) > 1;
 }
 
 /*
