@@ -196,8 +196,10 @@ static void test_help(void **state)
 	/* Both forms of pool-migrate, in text and as the list of them in JSON. */
 	s = help_of("pool-migrate", false, err, sizeof(err));
 	assert_non_null(s);
-	assert_non_null(strstr(s, "usage: poolctl [OPTIONS] pool-migrate DOMAIN POOL [--dry-run]\n"));
-	assert_non_null(strstr(s, "usage: poolctl [OPTIONS] pool-migrate --all FROM POOL [--dry-run]\n"));
+	assert_non_null(
+	    strstr(s, "usage: poolctl [OPTIONS] pool-migrate DOMAIN POOL [--dry-run]\n"));
+	assert_non_null(
+	    strstr(s, "usage: poolctl [OPTIONS] pool-migrate --all FROM POOL [--dry-run]\n"));
 	assert_non_null(strstr(s, "sends pool-migrate-all"));
 	free(s);
 	s = help_of("pool-migrate", true, err, sizeof(err));
