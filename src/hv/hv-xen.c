@@ -57,21 +57,27 @@ static void xen_log_destroy(xentoollog_logger *l)
 {
 }
 
-/* Returns the size of a libxenctrl cpumap in bytes, or -errno. */
-static int xen_cpumap_size(struct hv_xen *x)
+/* A size libxenctrl gives (get), asked once and kept in *cache; the bytes, or -errno. */
+static int xen_size(struct hv_xen *x, int *cache, int (*get)(xc_interface *xch))
 {
 	int sz;
 
-	if (x->cpumap_size > 0)
-		return x->cpumap_size;
+	if (*cache > 0)
+		return *cache;
 	errno = 0;
-	sz = xc_get_cpumap_size(x->xch);
+	sz = get(x->xch);
 	if (sz < 0)
 		return xc_err(sz);
 	if (sz == 0)
 		return -EIO;
-	x->cpumap_size = sz;
+	*cache = sz;
 	return sz;
+}
+
+/* Returns the size of a libxenctrl cpumap in bytes, or -errno. */
+static int xen_cpumap_size(struct hv_xen *x)
+{
+	return xen_size(x, &x->cpumap_size, xc_get_cpumap_size);
 }
 
 /* Copies a libxenctrl bitmap (cpu i is bit i%8 of byte i/8) into a struct cpumap. */
@@ -352,18 +358,7 @@ static int xen_set_affinity(struct hv *hv, uint32_t domid, unsigned vcpu, const 
 /* Bytes of Xen's nodemaps, asked once. */
 static int xen_nodemap_size(struct hv_xen *x)
 {
-	int sz;
-
-	if (x->nodemap_size > 0)
-		return x->nodemap_size;
-	errno = 0;
-	sz = xc_get_nodemap_size(x->xch);
-	if (sz < 0)
-		return xc_err(sz);
-	if (sz == 0)
-		return -EIO;
-	x->nodemap_size = sz;
-	return sz;
+	return xen_size(x, &x->nodemap_size, xc_get_nodemap_size);
 }
 
 static int xen_get_node_affinity(struct hv *hv, uint32_t domid, struct cpumap *nodes)
