@@ -630,6 +630,7 @@ static void pass_place(struct engine *eng, struct pass *ps, struct dom *d, struc
 	/* Longer than a pool name, so that a too-long key shows up as misplaced (dom.c). */
 	char key[4 * POOL_NAME_MAX];
 	bool trusted = false, event;
+	unsigned events;
 	int r;
 
 	/*
@@ -639,9 +640,11 @@ static void pass_place(struct engine *eng, struct pass *ps, struct dom *d, struc
 	 * untrusted stays ignored once dom0 owns the node (a chmod leaves the
 	 * guest's value in place): it counts after a later key event on the
 	 * trusted node (dom0's write: no other domain can change it now), or
-	 * when dom0 writes another value.
+	 * when dom0 writes another value. Events that came together are read
+	 * once: the chmod's and the write's then count as two.
 	 */
-	event = eng->xs != NULL && xsw_key_changed(eng->xs, d->domid);
+	events = eng->xs != NULL ? xsw_key_events(eng->xs, d->domid) : 0;
+	event = events > 0;
 	if (d->domid != 0 && eng->xs != NULL && (read_key || fresh || event)) {
 		r = xsw_read_pool_key(eng->xs, d->domid, key, sizeof(key), &trusted);
 		if (r == 0 && !trusted) {
@@ -663,7 +666,7 @@ static void pass_place(struct engine *eng, struct pass *ps, struct dom *d, struc
 			          strerror(-r));
 		} else if (r == 0 && d->key_ignored[0] != '\0' &&
 		           strncmp(key, d->key_ignored, sizeof(d->key_ignored) - 1) == 0 &&
-		           !(event && d->key_rechecked)) {
+		           events + d->key_rechecked < 2) {
 			if (event)
 				d->key_rechecked = true;
 			key_warn(d, key,
@@ -1375,7 +1378,7 @@ static int keys_work(struct engine *eng, struct perr *e)
 		size_t i;
 
 		if (!dom_index(eng, id, &i)) {
-			(void)xsw_key_changed(eng->xs, id); /* not listed yet: met with its key */
+			(void)xsw_key_events(eng->xs, id); /* not listed yet: met with its key */
 			continue;
 		}
 		struct dom *d = &eng->doms[i];

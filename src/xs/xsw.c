@@ -63,8 +63,9 @@ struct xsw {
 	uint64_t watched[XSW_DOMID_LIMIT / 64];
 	/* The connection broke; poold exits (xsw_lost). */
 	bool lost;
-	/* Which watched keys had an event since xsw_key_changed() last asked. */
+	/* Which watched keys had an event since xsw_key_events() last asked, and which more. */
 	uint64_t changed[XSW_DOMID_LIMIT / 64];
+	uint64_t again[XSW_DOMID_LIMIT / 64];
 };
 
 /*
@@ -113,9 +114,13 @@ static unsigned xsw_note(struct xsw *x, const char *path, const char *token)
 		return XSW_RELEASED; /* @releaseDomain, or a token of no watch of ours: all */
 	if (sscanf(path, "/local/domain/%u/pool%n", &domid, &end) == 1 && path[end] == '\0' &&
 	    domid < XSW_DOMID_LIMIT) {
-		x->changed[domid / 64] |= UINT64_C(1) << (domid % 64);
+		uint64_t bit = UINT64_C(1) << (domid % 64);
+
+		x->again[domid / 64] |= x->changed[domid / 64] & bit;
+		x->changed[domid / 64] |= bit;
 		return XSW_KEY;
 	}
+	/* Not an event of one key: each is read again, none counts one more event. */
 	memcpy(x->changed, x->watched, sizeof(x->changed));
 	return XSW_KEY;
 }
@@ -430,16 +435,18 @@ bool xsw_lost(const struct xsw *x)
 	return x != NULL && x->lost;
 }
 
-bool xsw_key_changed(struct xsw *x, uint32_t domid)
+unsigned xsw_key_events(struct xsw *x, uint32_t domid)
 {
 	uint64_t bit = UINT64_C(1) << (domid % 64);
-	bool was;
+	unsigned n;
 
 	if (domid >= XSW_DOMID_LIMIT)
-		return true;
-	was = (x->changed[domid / 64] & bit) != 0;
+		return 1;
+	n = (x->changed[domid / 64] & bit) != 0;
+	n += (x->again[domid / 64] & bit) != 0;
 	x->changed[domid / 64] &= ~bit;
-	return was;
+	x->again[domid / 64] &= ~bit;
+	return n;
 }
 
 uint32_t xsw_next_changed(const struct xsw *x, uint32_t from)

@@ -32,13 +32,15 @@ int xsw_unwatch_domain(struct xsw *x, uint32_t domid);
 bool xsw_lost(const struct xsw *x);
 
 /*
- * Tells whether a watch event for the pool key of domid came since the
- * last call, and forgets it: a rescan re-reads only the keys that changed.
+ * Tells how many watch events for the pool key of domid came since the last
+ * call, 0, 1 or 2 (two or more), and forgets them: a rescan re-reads only the
+ * keys that changed, and the key's trust (reconcile.c) counts the events
+ * one read of the key stands for.
  */
-bool xsw_key_changed(struct xsw *x, uint32_t domid);
+unsigned xsw_key_events(struct xsw *x, uint32_t domid);
 /*
  * The lowest domid >= from whose watched key had an event not yet asked for
- * with xsw_key_changed(), or UINT32_MAX: a key event then costs the keys
+ * with xsw_key_events(), or UINT32_MAX: a key event then costs the keys
  * that changed, not a look at every domain.
  */
 uint32_t xsw_next_changed(const struct xsw *x, uint32_t from);

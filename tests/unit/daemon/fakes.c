@@ -299,14 +299,14 @@ int xsw_unwatch_domain(struct xsw *x, uint32_t domid)
 	return 0;
 }
 
-bool xsw_key_changed(struct xsw *x, uint32_t domid)
+unsigned xsw_key_events(struct xsw *x, uint32_t domid)
 {
 	struct fake_dom *d = fake_find(x->hv, domid);
-	bool was = d != NULL && d->key_event;
+	unsigned n = d != NULL ? d->key_events : 0;
 
 	if (d != NULL)
-		d->key_event = false;
-	return was;
+		d->key_events = 0;
+	return n > 2 ? 2 : n;
 }
 
 uint32_t xsw_next_changed(const struct xsw *x, uint32_t from)
@@ -316,7 +316,7 @@ uint32_t xsw_next_changed(const struct xsw *x, uint32_t from)
 	for (size_t i = 0; i < FAKE_DOMS; i++) {
 		const struct fake_dom *d = &x->hv->doms[i];
 
-		if (d->exists && d->key_event && d->domid >= from && d->domid < best)
+		if (d->exists && d->key_events > 0 && d->domid >= from && d->domid < best)
 			best = d->domid;
 	}
 	return best;

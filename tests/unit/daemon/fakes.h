@@ -26,7 +26,7 @@ struct fake_dom {
 	/* xenstore: the pool key, and whether the guest may write it */
 	char key[128];
 	bool has_key;
-	bool key_event; /* the watch of its pool key fired */
+	unsigned key_events; /* how often the watch of its pool key fired */
 	bool guest_writable;
 	/* fault injection: errno returned by writes to this domain */
 	int fail_set_affinity;

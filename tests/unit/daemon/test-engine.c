@@ -559,6 +559,25 @@ static void test_keys_trust_and_gone(void **state)
 	assert_int_equal(dom_of(&t->eng, 1)->pool_id, pool_find(&t->eng.pools, "pool1")->id);
 	assert_int_equal(dom_of(&t->eng, 2)->pool_id, POOL0_ID);
 	assert_false(dom_of(&t->eng, 2)->misplaced);
+	/* dom0 takes the node over (one event): the guest's value still does not count ... */
+	vm2->guest_writable = false;
+	vm2->key_events++;
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_int_equal(dom_of(&t->eng, 2)->pool_id, POOL0_ID);
+	/* ... until dom0 writes it: the next event */
+	vm2->key_events++;
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_pinned(t, 2, "2-3");
+	/* the chmod's event and the write's, read once, count as two */
+	vm2->guest_writable = true;
+	snprintf(vm2->key, sizeof(vm2->key), "pool0");
+	vm2->key_events++;
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_pinned(t, 2, "2-3");
+	vm2->guest_writable = false;
+	vm2->key_events += 2;
+	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
+	assert_pinned(t, 2, "0-1");
 	/* the weight libxl set is taken as the user's */
 	assert_int_equal(dom_of(&t->eng, 1)->weight, 512);
 	assert_int_equal(vm1->weight, 512);
@@ -827,7 +846,7 @@ static void test_rename(void **state)
 	assert_string_equal(t->eng.saved[0].want, "front");
 	/* the toolstack's key still says web: acted on already, it moves nothing */
 	assert_string_equal(dom_of(&t->eng, 1)->key_seen, "web");
-	vm1->key_event = true;
+	vm1->key_events++;
 	t->eng.verify_all = true;
 	t->eng.keys_stale = true;
 	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
@@ -848,10 +867,10 @@ static void test_rename(void **state)
 	pool_table_fini(&loaded);
 	/* the key written anew with the old name is a wish for a pool there is not */
 	vm1->has_key = false;
-	vm1->key_event = true;
+	vm1->key_events++;
 	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 	vm1->has_key = true;
-	vm1->key_event = true;
+	vm1->key_events++;
 	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 	assert_true(dom_of(&t->eng, 1)->misplaced);
 	assert_string_equal(dom_of(&t->eng, 1)->want, "web");

@@ -372,15 +372,15 @@ static void test_keys_reread_on_xenstore_event(void **state)
 	assert_true(pinned(t, vm1, "0-1"));
 
 	/* another domain's key watch fires: vm1's key is still not looked at */
-	vm2->key_event = true;
+	vm2->key_events++;
 	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 	assert_true(pinned(t, vm1, "0-1"));
 
 	/* vm1's key watch fires: its key is read and acted on */
-	vm1->key_event = true;
+	vm1->key_events++;
 	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 	assert_true(pinned(t, vm1, "2-3"));
-	assert_false(vm1->key_event);
+	assert_int_equal(vm1->key_events, 0);
 
 	/* a full verify re-reads every key */
 	vm1->has_key = false;
@@ -421,7 +421,7 @@ static void test_listing_by_cause(void **state)
 	assert_true(pinned(t, vm7, "2-3"));
 
 	/* Its key's watch fires on registration: no listing at all, the key is read. */
-	t->hv.doms[2].key_event = true;
+	t->hv.doms[2].key_events++;
 	engine_note(&t->eng, ENGINE_CAUSE_KEY);
 	assert_int_equal(engine_reconcile(&t->eng, &e), 0);
 	assert_int_equal(t->c.lists + t->c.lists_from, 1);
