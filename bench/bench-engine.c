@@ -44,13 +44,19 @@ enum row {
 	ROW_RESTART,
 	ROW_DOMAIN_LIST,
 	ROW_POOL_LIST,
+	ROW_LIST_STALL,
 	ROW_RSS,
 	ROW_N
 };
 
 static const char *const row_names[ROW_N] = {
-    [ROW_PLACE] = "place",     [ROW_NEW8] = "writes-new8",        [ROW_VERIFY] = "verify-stall",
-    [ROW_RESTART] = "restart", [ROW_DOMAIN_LIST] = "domain-list", [ROW_POOL_LIST] = "pool-list",
+    [ROW_PLACE] = "place",
+    [ROW_NEW8] = "writes-new8",
+    [ROW_VERIFY] = "verify-stall",
+    [ROW_RESTART] = "restart",
+    [ROW_DOMAIN_LIST] = "domain-list",
+    [ROW_POOL_LIST] = "pool-list",
+    [ROW_LIST_STALL] = "list-stall",
     [ROW_RSS] = "rss",
 };
 
@@ -478,6 +484,60 @@ static void row_load(struct rig *r, const char *sched, unsigned n, enum row row,
 	free(lat.v);
 }
 
+/* Rounds of list-stall: each a change, then a domain-list made anew. */
+#define LIST_ROUNDS 10
+
+/*
+ * list-stall: a change moves the model (dom0's weight, one write), then one
+ * client asks for domain-list, which must be made anew, while another sends
+ * status back to back until the listing is in: how long status waits.
+ */
+static void row_list_stall(struct rig *r, const char *sched, unsigned n)
+{
+	struct samples lat = {0}, list = {0};
+	struct conn s, l;
+
+	conn_open(r, &s);
+	conn_open(r, &l);
+	for (int k = 0; k < LIST_ROUNDS; k++) {
+		char req[128];
+		json_t *rep;
+		size_t len;
+
+		snprintf(
+		    req, sizeof(req),
+		    "{\"execute\":\"domain-set\",\"arguments\":{\"domain\":0,\"weight\":%d}}\n",
+		    256 + k % 2);
+		conn_send(&s, req);
+		rep = conn_read_json(&s);
+		if (json_object_get(rep, "return") == NULL)
+			die("domain-set refused");
+		json_decref(rep);
+		conn_send(&l, "{\"execute\":\"domain-list\"}\n");
+		while ((len = conn_fill(&l, false)) == 0) {
+			conn_send(&s, "{\"execute\":\"status\"}\n");
+			rep = conn_read_json(&s);
+			samples_add(&lat, (double)(now_us() - s.sent) / 1000);
+			if (json_object_get(rep, "return") == NULL)
+				die("status refused");
+			json_decref(rep);
+		}
+		samples_add(&list, (double)(now_us() - l.sent) / 1000);
+		if (strncmp(l.buf, "{\"return\"", 9) != 0)
+			die("domain-list refused: %.200s", l.buf);
+		conn_consume(&l, len);
+	}
+	conn_close(&s);
+	conn_close(&l);
+	print_row(sched, n, ROW_LIST_STALL,
+	          "status-max-ms %.2f status-p50-ms %.3f list-p50-ms %.1f list-max-ms %.1f "
+	          "samples %zu rounds %d",
+	          samples_max(&lat), percentile(lat.v, lat.n, 50), percentile(list.v, list.n, 50),
+	          samples_max(&list), lat.n, LIST_ROUNDS);
+	free(lat.v);
+	free(list.v);
+}
+
 /*
  * restart: SIGTERM, then the same poold again on a host that needs nothing:
  * from exec to READY=1 (sd_notify) and to the first status, and what it
@@ -615,6 +675,8 @@ static void run_once(const char *sched, unsigned n)
 		row_load(&r, sched, n, ROW_DOMAIN_LIST, "domain-list");
 	if (rows[ROW_POOL_LIST])
 		row_load(&r, sched, n, ROW_POOL_LIST, "pool-list");
+	if (rows[ROW_LIST_STALL])
+		row_list_stall(&r, sched, n);
 	if (rows[ROW_VERIFY])
 		row_verify(&r, sched, n);
 	rig_proc_mem(r.poold, &rss, &hwm);
@@ -657,7 +719,8 @@ static void usage(void)
 	    "  -b runs a second poold before $POOLD at each N and scheduler, rows labelled\n"
 	    "     before/after;\n"
 	    "  -s one scheduler (repeatable; default credit2 then credit); -r the rows (default\n"
-	    "     all: place,writes-new8,domain-list,pool-list,verify-stall,restart,rss);\n"
+	    "     all: place,writes-new8,domain-list,pool-list,list-stall,verify-stall,\n"
+	    "     restart,rss);\n"
 	    "  -p creates timed by place (default 20); -l seconds of each request-rate row\n"
 	    "     (default 2); -V verify_interval of verify-stall (default 2; the window is\n"
 	    "     2 intervals + 1 s); -c adds a line to poold.conf; -K keeps each run's temp dir\n"
@@ -731,10 +794,12 @@ int main(int argc, char **argv)
 	       DOM_VCPUS, sysconf(_SC_NPROCESSORS_ONLN));
 	printf("# place: create returned -> domain-placed event, %u creates; writes-new8: one "
 	       "%d-vCPU guest into p1; domain-list/pool-list: %d clients back to back for %.1f s;\n"
+	       "# list-stall: status back to back while a domain-list is made anew after a "
+	       "change, %d rounds;\n"
 	       "# verify-stall: status back to back while the full verify runs every %u s; "
 	       "restart: SIGTERM, exec -> READY=1 and -> first status; rss: before the restart, "
 	       "and after it\n",
-	       places, NEW_VCPUS, CLIENTS, load_s, verify_s);
+	       places, NEW_VCPUS, CLIENTS, load_s, LIST_ROUNDS, verify_s);
 	fflush(stdout);
 	for (int a = optind; a < argc; a++) {
 		unsigned n = (unsigned)atoi(argv[a]);

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/cpumap.h"
@@ -374,4 +375,28 @@ int ctl_dry_end(struct engine *eng, int r, struct engine_plan *plan, json_t **re
 	}
 	engine_plan_fini(plan);
 	return r;
+}
+
+bool ctl_slice_add(struct ctl_slice *sl, const char *text, size_t len)
+{
+	if (sl->failed)
+		return false;
+	if (sl->len + len + 1 > sl->cap) {
+		size_t cap = sl->cap > 0 ? sl->cap : 4096;
+		char *buf;
+
+		while (cap < sl->len + len + 1)
+			cap *= 2;
+		buf = realloc(sl->buf, cap);
+		if (buf == NULL) {
+			sl->failed = true;
+			return false;
+		}
+		sl->buf = buf;
+		sl->cap = cap;
+	}
+	memcpy(sl->buf + sl->len, text, len);
+	sl->len += len;
+	sl->buf[sl->len] = '\0';
+	return true;
 }

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -41,6 +42,28 @@ struct ctl_arg {
 #define CTL_CMD_CACHEABLE 0x4
 
 /*
+ * A listing made a slice at a time (domain-list at thousands of domains): its
+ * text grows by the items of domids above cursor, a few per turn of the loop,
+ * so that no one listing keeps the others waiting (proto.h's ctl_cache).
+ */
+struct ctl_slice {
+	char *buf; /* the "return" value so far, compact JSON */
+	size_t len, cap;
+	uint32_t cursor; /* the last domid listed, if items > 0 */
+	size_t items;    /* listed so far */
+	bool started;    /* the head is written */
+	bool failed;     /* out of memory: the listing is abandoned */
+};
+/* Appends len bytes; false (and failed set) when out of memory. */
+bool ctl_slice_add(struct ctl_slice *sl, const char *text, size_t len);
+/*
+ * Adds up to n items to sl; returns true when the listing is complete (or
+ * failed). Its text is byte for byte what json_dumps(JSON_COMPACT) makes of
+ * the handler's result.
+ */
+typedef bool ctl_slice_fn(const struct engine *eng, struct ctl_slice *sl, unsigned n);
+
+/*
  * A handler gets arguments already checked against `args` (names, types,
  * required ones present); it checks ranges and combinations itself, with a
  * message that says the fix. On success *ret may stay NULL ({} is sent).
@@ -54,6 +77,8 @@ struct ctl_cmd {
 	const char *help;           /* one line */
 	const char *synopsis;       /* the arguments as a user reads them */
 	const struct ctl_arg *args; /* terminated by an entry with name NULL */
+	/* A CTL_CMD_CACHEABLE listing's slices, for a cached reply; fn makes it whole. */
+	ctl_slice_fn *slice;
 };
 
 /* Every command, NULL-terminated, in the order help lists them. */

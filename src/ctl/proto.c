@@ -430,8 +430,52 @@ void ctl_cache_fini(struct ctl_cache *c, size_t n)
 {
 	for (size_t i = 0; c != NULL && i < n; i++) {
 		free(c[i].text);
+		if (c[i].build != NULL)
+			free(c[i].build->buf);
+		free(c[i].build);
 		c[i] = (struct ctl_cache){0};
 	}
+}
+
+/* Adds a slice to slot's listing; once it is whole, it becomes the slot's text. */
+static void slot_step(const struct engine *eng, struct ctl_cache *slot, const struct ctl_cmd *cmd)
+{
+	struct ctl_slice *sl = slot->build;
+
+	if (!cmd->slice(eng, sl, CTL_SLICE_ITEMS))
+		return;
+	free(slot->text);
+	if (sl->failed) {
+		log_warnx("%s: out of memory for the listing", cmd->name);
+		free(sl->buf);
+		slot->text = NULL;
+		slot->len = 0;
+	} else {
+		slot->text = sl->buf;
+		slot->len = sl->len;
+	}
+	/* What moved while it was made is in the next one. */
+	slot->gen = slot->build_gen;
+	free(sl);
+	slot->build = NULL;
+}
+
+bool ctl_cache_step(const struct engine *eng, struct ctl_cache *cache, size_t n)
+{
+	bool more = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (cache[i].build == NULL)
+			continue;
+		slot_step(eng, &cache[i], ctl_cmd_table[i]);
+		more |= cache[i].build != NULL;
+	}
+	return more;
+}
+
+bool ctl_cache_building(const struct ctl_cache *cache, size_t i)
+{
+	return cache[i].build != NULL;
 }
 
 /* {"return":TEXT,"id":ID}\n around a cached result. */
@@ -471,8 +515,8 @@ static char *reply_around(const struct ctl_cache *slot, json_t *id, size_t *outl
 }
 
 char *ctl_handle_line_encoded(struct engine *eng, const char *line, size_t len,
-                              enum ctl_access access, struct ctl_cache *cache, size_t *outlen,
-                              unsigned *out)
+                              enum ctl_access access, struct ctl_cache *cache, bool built,
+                              size_t *outlen, unsigned *out)
 {
 	struct ctl_request req;
 	struct perr e = {0};
@@ -487,7 +531,29 @@ char *ctl_handle_line_encoded(struct engine *eng, const char *line, size_t len,
 		return reply_encoded(reply_of(r, ret, &e, &req, len, out), outlen, out);
 	/* A listing: its text is kept until the model moves. */
 	slot = &cache[ctl_cmd_index(req.cmd)];
-	if (slot->text == NULL || slot->gen != engine_generation(eng)) {
+	if (slot->build != NULL) {
+		/* Being made: the line waits for it with the others. */
+		ctl_request_fini(&req);
+		*out |= CTL_OUT_WAIT;
+		return NULL;
+	} else if (built) {
+		/* The listing this line waited for, whatever moved since. */
+	} else if ((slot->text == NULL || slot->gen != engine_generation(eng)) &&
+	           req.cmd->slice != NULL) {
+		slot->build = calloc(1, sizeof(*slot->build));
+		if (slot->build == NULL) {
+			ctl_request_fini(&req);
+			*out |= CTL_OUT_CLOSE;
+			return NULL;
+		}
+		slot->build_gen = engine_generation(eng);
+		slot_step(eng, slot, req.cmd);
+		if (slot->build != NULL) {
+			ctl_request_fini(&req);
+			*out |= CTL_OUT_WAIT;
+			return NULL;
+		}
+	} else if (slot->text == NULL || slot->gen != engine_generation(eng)) {
 		r = req.cmd->fn(eng, req.args, &ret, &e);
 		if (r != 0)
 			return reply_encoded(reply_of(r, ret, &e, &req, len, out), outlen, out);

@@ -11,6 +11,7 @@
 
 struct engine;
 struct ctl_cmd;
+struct ctl_slice;
 
 /* Outcomes of the protocol itself, mapped to classes by the same table as POOLD_E_*. */
 enum ctl_error {
@@ -66,6 +67,11 @@ char *ctl_encode(const json_t *msg, size_t *len);
 /* What running a line asks of the connection. */
 #define CTL_OUT_SUBSCRIBE 0x1 /* the client subscribed to events */
 #define CTL_OUT_CLOSE     0x2 /* send the reply, then close */
+/*
+ * No reply yet: the listing asked for is being made, a slice per turn
+ * (ctl_cache_step()); run the line again with built true once it is.
+ */
+#define CTL_OUT_WAIT      0x4
 
 /* Runs one request line: decodes, dispatches, and returns the reply to send. */
 json_t *ctl_handle_line(struct engine *eng, const char *line, size_t len, unsigned *out);
@@ -85,14 +91,26 @@ struct ctl_cache {
 	uint64_t gen;
 	char *text; /* the "return" value, compact JSON; NULL: none yet */
 	size_t len;
+	/* A listing with slices (ctl_cmd.slice) being made, and the generation it began at. */
+	struct ctl_slice *build;
+	uint64_t build_gen;
 };
 /* Frees n slots' texts. */
 void ctl_cache_fini(struct ctl_cache *c, size_t n);
 /*
  * ctl_handle_line_access(), encoded as ctl_encode() does. With a cache (one
  * slot per command of ctl_cmd_table[]), a CTL_CMD_CACHEABLE command's reply
- * is built once per engine generation and then only copied.
+ * is built once per engine generation and then only copied. A listing with
+ * slices that one slice does not finish returns NULL with CTL_OUT_WAIT; the
+ * line run again with built true, once the slot is made, gets that text even
+ * if the model moved while it was made.
  */
 char *ctl_handle_line_encoded(struct engine *eng, const char *line, size_t len,
-                              enum ctl_access access, struct ctl_cache *cache, size_t *outlen,
-                              unsigned *out);
+                              enum ctl_access access, struct ctl_cache *cache, bool built,
+                              size_t *outlen, unsigned *out);
+/* Items per slice: a few milliseconds of work at most. */
+#define CTL_SLICE_ITEMS 200
+/* Adds a slice to every listing being made; returns true while one still is. */
+bool ctl_cache_step(const struct engine *eng, struct ctl_cache *cache, size_t n);
+/* Whether slot i's listing is still being made. */
+bool ctl_cache_building(const struct ctl_cache *cache, size_t i);

@@ -86,6 +86,12 @@ struct ctl_client {
 	size_t held_len;
 	uint64_t held_seq;
 	unsigned held_out; /* CTL_OUT_* of its line */
+	/*
+	 * A line whose listing is being made a slice per turn (CTL_OUT_WAIT),
+	 * run again once it is; the client's next lines wait behind it.
+	 */
+	char *wait_line;
+	size_t wait_len;
 	/* Bytes of events queued since its output was last all sent (a listing does not count). */
 	size_t event_bytes;
 	/* Who it is, as the kernel said at connect: "uid U, pid P" (the audit trail). */
@@ -137,6 +143,7 @@ struct ctl_server {
 	/* The listings' encoded replies, one slot per command (proto.h). */
 	struct ctl_cache *cache;
 	size_t ncache;
+	struct event *slice; /* the next slice of the listings being made */
 };
 
 /*
@@ -193,6 +200,7 @@ static void client_free(struct ctl_client *c)
 	if (c->more != NULL)
 		event_free(c->more);
 	free(c->held);
+	free(c->wait_line);
 	log_debug("client %u gone", c->id);
 	free(c);
 	/* A descriptor is free again: no reason to wait for the retry timer. */
@@ -210,6 +218,12 @@ static void client_drop(struct ctl_client *c)
 		c->drop = true;
 	else
 		client_free(c);
+}
+
+/* Its next lines wait: for a change to be durable, or for a listing to be made. */
+static bool client_waits(const struct ctl_client *c)
+{
+	return c->held != NULL || c->wait_line != NULL;
 }
 
 /* A subscriber waits for events as long as it likes: no idle timeout. */
@@ -375,8 +389,11 @@ static void client_too_long(struct ctl_client *c)
 		client_close_after_flush(c);
 }
 
-/* Runs one complete line. */
-static void client_line(struct ctl_client *c, char *line, size_t len)
+/*
+ * Runs one complete line; built: it waited for its listing, made now.
+ * Returns true when the line waits for a listing (the caller keeps it).
+ */
+static bool client_line(struct ctl_client *c, char *line, size_t len, bool built)
 {
 	struct engine *eng = c->srv->eng;
 	uint64_t seq = engine_commit_seq(eng);
@@ -387,18 +404,28 @@ static void client_line(struct ctl_client *c, char *line, size_t len)
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
 	if (strspn(line, " \t\r") >= len)
-		return; /* blank lines keep interactive sessions (socat) friendly */
+		return false; /* blank lines keep interactive sessions (socat) friendly */
 	log_set_actor(c->who, c->uid, c->pid);
 	reply = ctl_handle_line_encoded(eng, line, len,
 	                                c->readonly ? CTL_ACCESS_READONLY
 	                                : c->peer   ? CTL_ACCESS_PEER
 	                                            : CTL_ACCESS_FULL,
-	                                c->srv->cache, &n, &out);
+	                                c->srv->cache, built, &n, &out);
 	log_set_actor(NULL, -1, -1);
+	if (out & CTL_OUT_WAIT) {
+		bufferevent_disable(c->bev, EV_READ);
+		if (!evtimer_pending(c->srv->slice, NULL)) {
+			const struct timeval now = {0, 0};
+
+			/* A timer: the next slice runs after the loop polled the others. */
+			evtimer_add(c->srv->slice, &now);
+		}
+		return true;
+	}
 	if (reply == NULL) {
 		log_warnx("client %u: cannot encode a reply, dropped", c->id);
 		client_drop(c);
-		return;
+		return false;
 	}
 	if (engine_commit_seq(eng) != seq && engine_durable_seq(eng) < engine_commit_seq(eng)) {
 		/* It changed the model: the reply waits until the change is durable. */
@@ -407,16 +434,17 @@ static void client_line(struct ctl_client *c, char *line, size_t len)
 		c->held_seq = engine_commit_seq(eng);
 		c->held_out = out;
 		bufferevent_disable(c->bev, EV_READ);
-		return;
+		return false;
 	}
 	client_write(c, reply, n);
 	free(reply);
 	if (c->drop || c->closing)
-		return;
+		return false;
 	if (out & CTL_OUT_SUBSCRIBE)
 		client_subscribed(c);
 	if (out & CTL_OUT_CLOSE)
 		client_close_after_flush(c);
+	return false;
 }
 
 static void client_last_line(struct ctl_client *c);
@@ -446,7 +474,7 @@ static void client_read(struct bufferevent *bev, void *arg)
 		return;
 	}
 	c->in_read = true;
-	for (unsigned n = 0; !c->closing && !c->drop && c->held == NULL; n++) {
+	for (unsigned n = 0; !c->closing && !c->drop && !client_waits(c); n++) {
 		if (n == CTL_LINES_PER_TURN) {
 			/* A timer, not event_active(): it runs after the loop polled the others. */
 			evtimer_add(c->more, &now);
@@ -474,8 +502,12 @@ static void client_read(struct bufferevent *bev, void *arg)
 		evbuffer_remove(in, line, len);
 		evbuffer_drain(in, eol_len);
 		line[len] = '\0';
-		client_line(c, line, len);
-		free(line);
+		if (client_line(c, line, len, false)) {
+			c->wait_line = line;
+			c->wait_len = len;
+		} else {
+			free(line);
+		}
 	}
 	c->in_read = false;
 	if (c->drop) {
@@ -485,11 +517,11 @@ static void client_read(struct bufferevent *bev, void *arg)
 	if (yielded)
 		return;
 	/* An EOF that came while a reply was held, or lines waited: what it does now. */
-	if (c->got_eof && c->held == NULL && !c->closing) {
+	if (c->got_eof && !client_waits(c) && !c->closing) {
 		client_last_line(c);
 		if (c->drop)
 			client_free(c);
-		else if (!c->closing && c->held == NULL)
+		else if (!c->closing && !client_waits(c))
 			client_close_after_flush(c);
 	}
 }
@@ -509,9 +541,13 @@ static void client_last_line(struct ctl_client *c)
 	evbuffer_remove(in, line, len);
 	line[len] = '\0';
 	c->in_read = true;
-	client_line(c, line, len);
+	if (client_line(c, line, len, false)) {
+		c->wait_line = line;
+		c->wait_len = len;
+	} else {
+		free(line);
+	}
 	c->in_read = false;
-	free(line);
 }
 
 /* Finishes a closing client once its output is flushed. */
@@ -541,15 +577,61 @@ static void client_event(struct bufferevent *bev, short what, void *arg)
 		client_free(c);
 	} else if (what & BEV_EVENT_EOF) {
 		c->got_eof = true;
-		if (c->held != NULL)
-			return; /* client_release() goes on from here */
+		if (client_waits(c))
+			return; /* client_release() or client_unwait() goes on from here */
 		if (evtimer_pending(c->more, NULL))
 			return; /* client_more() goes on from here */
 		client_last_line(c);
 		if (c->drop)
 			client_free(c);
-		else if (!c->closing && c->held == NULL)
+		else if (!c->closing && !client_waits(c))
 			client_close_after_flush(c);
+	}
+}
+
+/* Runs a line again once its listing is made; then its next lines, and its EOF. */
+static void client_unwait(struct ctl_client *c)
+{
+	char *line = c->wait_line;
+
+	c->wait_line = NULL;
+	c->in_read = true;
+	if (client_line(c, line, c->wait_len, true)) {
+		c->wait_line = line; /* its listing is still being made */
+		c->in_read = false;
+		return;
+	}
+	free(line);
+	c->in_read = false;
+	if (c->drop) {
+		client_free(c);
+		return;
+	}
+	if (c->closing)
+		return;
+	if (!c->got_eof)
+		bufferevent_enable(c->bev, EV_READ);
+	client_read(c->bev, c); /* the lines that waited, then an EOF that did; may free c */
+}
+
+/* Adds a slice to the listings being made, and serves the lines they finished. */
+static void server_slice(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_server *s = arg;
+	struct ctl_client *c, *next;
+	bool more = ctl_cache_step(s->eng, s->cache, s->ncache);
+
+	(void)fd;
+	(void)what;
+	for (c = TAILQ_FIRST(&s->clients); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->wait_line != NULL)
+			client_unwait(c);
+	}
+	if (more && !evtimer_pending(s->slice, NULL)) {
+		const struct timeval now = {0, 0};
+
+		evtimer_add(s->slice, &now);
 	}
 }
 
@@ -883,9 +965,12 @@ static int server_alloc(struct ctl_server **out, struct event_base *base, struct
 	s->ncache = ctl_cmd_count();
 	s->cache = calloc(s->ncache, sizeof(*s->cache));
 	s->resume = evtimer_new(base, server_resume, s);
-	if (s->resume == NULL || s->cache == NULL) {
+	s->slice = evtimer_new(base, server_slice, s);
+	if (s->resume == NULL || s->slice == NULL || s->cache == NULL) {
 		if (s->resume != NULL)
 			event_free(s->resume);
+		if (s->slice != NULL)
+			event_free(s->slice);
 		free(s->cache);
 		free(s);
 		return -ENOMEM;
@@ -1106,6 +1191,8 @@ struct ctl_server *ctl_server_free(struct ctl_server *s)
 	}
 	if (s->resume != NULL)
 		event_free(s->resume);
+	if (s->slice != NULL)
+		event_free(s->slice);
 	ctl_cache_fini(s->cache, s->ncache);
 	free(s->cache);
 	free(s);

@@ -550,6 +550,116 @@ static void test_domains(void **state)
 	             "NotFound", "ghost");
 }
 
+/* Adds domains domid from..to-1, each in pool0, with names that need escaping now and then. */
+static void add_doms(uint32_t from, uint32_t to)
+{
+	eng.doms = realloc(eng.doms, (eng.ndoms + (to - from)) * sizeof(*eng.doms));
+	assert_non_null(eng.doms);
+	for (uint32_t id = from; id < to; id++) {
+		struct dom *d = &eng.doms[eng.ndoms++];
+
+		memset(d, 0, sizeof(*d));
+		d->domid = id;
+		snprintf(d->name, sizeof(d->name), id % 7 ? "vm%u" : "vm \"%u\"\\\u00e9", id);
+		d->nr_vcpus = 1 + id % 4;
+		d->weight = d->hv_weight = 256;
+		d->used = id % 3 ? -1 : id / 10.0;
+		d->entitled = -1;
+	}
+}
+
+/* The whole listing, as the handler makes it. */
+static char *domain_list_whole(void)
+{
+	json_t *ret = NULL;
+	struct perr e = {0};
+	char *text;
+
+	assert_int_equal(ctl_cmd_domain_list.fn(&eng, NULL, &ret, &e), 0);
+	text = json_dumps(ret, JSON_COMPACT);
+	json_decref(ret);
+	return text;
+}
+
+/* domain-list a slice at a time: the same bytes, and the lines that wait for it. */
+static void test_domain_list_slices(void **state)
+{
+	static const char line[] = "{\"execute\": \"domain-list\", \"id\": 7}";
+	struct ctl_cache *cache = calloc(ctl_cmd_count(), sizeof(*cache));
+	struct ctl_slice sl = {0};
+	char *whole, *text;
+	unsigned out, steps = 0;
+	json_t *reply;
+	size_t n;
+
+	add_doms(3, 3 + 3 * CTL_SLICE_ITEMS);
+	whole = domain_list_whole();
+	while (!ctl_cmd_domain_list.slice(&eng, &sl, 7))
+		steps++;
+	assert_int_equal(steps, (eng.ndoms + 6) / 7 - 1);
+	assert_false(sl.failed);
+	assert_string_equal(sl.buf, whole);
+	free(sl.buf);
+
+	/* Too many for one slice: the line waits, and its neighbours join it. */
+	assert_null(ctl_handle_line_encoded(&eng, line, strlen(line), CTL_ACCESS_FULL, cache, false,
+	                                    &n, &out));
+	assert_true(out & CTL_OUT_WAIT);
+	assert_true(ctl_cache_building(cache, ctl_cmd_index(&ctl_cmd_domain_list)));
+	assert_null(ctl_handle_line_encoded(&eng, line, strlen(line), CTL_ACCESS_READONLY, cache,
+	                                    false, &n, &out));
+	assert_true(out & CTL_OUT_WAIT);
+	/* Not a listing with slices: answered at once meanwhile. */
+	text = ctl_handle_line_encoded(&eng, "{\"execute\": \"pool-list\"}", 24, CTL_ACCESS_FULL,
+	                               cache, false, &n, &out);
+	assert_non_null(text);
+	assert_int_equal(out & CTL_OUT_WAIT, 0);
+	free(text);
+	/* The model moves while it is made: a domain above the slices made goes. */
+	eng.ndoms--;
+	eng.generation++;
+	steps = 1;
+	while (ctl_cache_step(&eng, cache, ctl_cmd_count()))
+		steps++;
+	/* 3 * CTL_SLICE_ITEMS + 2 domains, one gone: in the request's slice and 3 more */
+	assert_int_equal(steps, 3);
+	text = ctl_handle_line_encoded(&eng, line, strlen(line), CTL_ACCESS_FULL, cache, true, &n,
+	                               &out);
+	assert_non_null(text);
+	assert_int_equal(out, 0);
+	assert_int_equal(text[n - 1], '\n');
+	reply = json_loadb(text, n, 0, NULL);
+	assert_non_null(reply);
+	assert_int_equal(json_integer_value(json_object_get(reply, "id")), 7);
+	assert_int_equal(
+	    json_array_size(json_object_get(json_object_get(reply, "return"), "domains")),
+	    eng.ndoms);
+	json_decref(reply);
+	free(text);
+	/* Made while the model moved: the next line makes it anew, and gets it whole. */
+	free(whole);
+	whole = domain_list_whole();
+	assert_null(ctl_handle_line_encoded(&eng, line, strlen(line), CTL_ACCESS_FULL, cache, false,
+	                                    &n, &out));
+	assert_true(out & CTL_OUT_WAIT);
+	while (ctl_cache_step(&eng, cache, ctl_cmd_count()))
+		;
+	text = ctl_handle_line_encoded(&eng, line, strlen(line), CTL_ACCESS_FULL, cache, true, &n,
+	                               &out);
+	assert_non_null(text);
+	assert_non_null(strstr(text, whole));
+	free(text);
+	/* Nothing moved since: served from the cache at once. */
+	text = ctl_handle_line_encoded(&eng, line, strlen(line), CTL_ACCESS_FULL, cache, false, &n,
+	                               &out);
+	assert_non_null(text);
+	assert_int_equal(out, 0);
+	free(text);
+	free(whole);
+	ctl_cache_fini(cache, ctl_cmd_count());
+	free(cache);
+}
+
 /* pool-rename and pool-migrate-all: their arguments, and replies that say what happened. */
 static void test_rename_migrate_all(void **state)
 {
@@ -756,6 +866,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_pool_modify_destroy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pool_list, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_domain_list_slices, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rename_migrate_all, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_top, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_status_log_subscribe, setup, teardown),
