@@ -18,6 +18,7 @@
 #include <event2/event.h>
 
 #include "poold-protocol.h"
+#include "ctl/proto.h"
 #include "ctl/server.h"
 #include "fake-engine.h"
 #include "util/log.h"
@@ -296,6 +297,82 @@ static void test_listing_cache(void **state)
 	json_decref(m);
 	json_decref(first);
 	tc_close(&c);
+	assert_null(ctl_server_free(s));
+}
+
+/*
+ * A listing made in slices: the client's next lines and its EOF wait behind it, another
+ * client is answered between the slices, and both askers get the same whole listing.
+ */
+static void test_listing_slices(void **state)
+{
+	struct ctl_server *s = NULL;
+	struct tc a, b;
+	json_t *m, *first;
+	size_t n0 = eng.ndoms;
+
+	eng.doms = realloc(eng.doms, (n0 + 3 * CTL_SLICE_ITEMS) * sizeof(*eng.doms));
+	assert_non_null(eng.doms);
+	for (size_t i = 0; i < 3 * CTL_SLICE_ITEMS; i++) {
+		struct dom *d = &eng.doms[eng.ndoms++];
+
+		memset(d, 0, sizeof(*d));
+		d->domid = (uint32_t)(100 + i);
+		snprintf(d->name, sizeof(d->name), "g%zu", i);
+		d->used = d->entitled = -1;
+	}
+	assert_int_equal(ctl_server_new(&s, base, path, &eng), 0);
+	assert_int_equal(tc_connect(&a), 0);
+	expect_greeting(&a);
+	assert_int_equal(tc_connect(&b), 0);
+	expect_greeting(&b);
+	tc_send(&a, "{\"execute\":\"domain-list\",\"id\":1}\n{\"execute\":\"status\",\"id\":2}\n"
+	            "{\"execute\":\"domain-list\",\"id\":3}\n");
+	shutdown(a.fd, SHUT_WR);
+	/* One turn: the first slice is made, a waits. */
+	event_base_loop(base, EVLOOP_NONBLOCK | EVLOOP_ONCE);
+	tc_fill(&a);
+	assert_int_equal(a.len, 0);
+	tc_send(&b, "{\"execute\":\"domain-list\",\"id\":9}\n");
+	first = tc_recv(&a);
+	assert_non_null(first);
+	assert_int_equal(json_integer_value(json_object_get(first, "id")), 1);
+	assert_int_equal(
+	    json_array_size(json_object_get(json_object_get(first, "return"), "domains")),
+	    eng.ndoms);
+	m = tc_recv(&a);
+	assert_non_null(m);
+	assert_int_equal(json_integer_value(json_object_get(m, "id")), 2);
+	assert_non_null(json_object_get(m, "return"));
+	json_decref(m);
+	m = tc_recv(&a);
+	assert_non_null(m);
+	assert_int_equal(json_integer_value(json_object_get(m, "id")), 3);
+	assert_true(json_equal(json_object_get(m, "return"), json_object_get(first, "return")));
+	json_decref(m);
+	assert_true(tc_wait_eof(&a));
+	m = tc_recv(&b);
+	assert_non_null(m);
+	assert_int_equal(json_integer_value(json_object_get(m, "id")), 9);
+	assert_true(json_equal(json_object_get(m, "return"), json_object_get(first, "return")));
+	json_decref(m);
+	json_decref(first);
+	tc_close(&a);
+	/* A client that hangs up while it waits for a listing is only forgotten. */
+	eng.generation++;
+	tc_send(&b, "{\"execute\":\"domain-list\",\"id\":10}\n");
+	event_base_loop(base, EVLOOP_NONBLOCK | EVLOOP_ONCE);
+	tc_close(&b);
+	pump();
+	pump();
+	assert_int_equal(tc_connect(&b), 0);
+	expect_greeting(&b);
+	tc_send(&b, "{\"execute\":\"status\",\"id\":11}\n");
+	m = tc_recv(&b);
+	assert_non_null(m);
+	assert_int_equal(json_integer_value(json_object_get(m, "id")), 11);
+	json_decref(m);
+	tc_close(&b);
 	assert_null(ctl_server_free(s));
 }
 
@@ -838,6 +915,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_listing_cache, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_listing_slices, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_line_too_long, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_too_many_clients, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_events, setup, teardown),
